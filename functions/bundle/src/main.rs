@@ -1,0 +1,8 @@
+//! The `bundle` function: reads its configuration, then serves its routes on `$PORT`.
+
+use factory_shared::http::{Function, run_function};
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    run_function(Function::from_name("bundle")).await
+}

@@ -1,0 +1,122 @@
+//! Flashcards: 10–25 cards with a term, a definition, a difficulty and an optional
+//! category; no two cards share a term.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::study_guide::concepts;
+use super::validate::{Checks, ValidationContext, Violation};
+use super::{ExtractInput, Kind, KindSpec, Level, SourceRef, ThinSource};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Flashcards {
+    pub title: String,
+    pub cards: Vec<Card>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Card {
+    pub term: String,
+    pub definition: String,
+    pub difficulty: Difficulty,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    pub source: SourceRef,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Difficulty {
+    Easy,
+    Medium,
+    Hard,
+}
+
+impl KindSpec for Flashcards {
+    const KIND: Kind = Kind::Flashcards;
+
+    fn title(&self) -> &str {
+        &self.title
+    }
+
+    fn validate(&self, ctx: &ValidationContext<'_>) -> Vec<Violation> {
+        let mut c = Checks::new();
+        c.title_matches(ctx, &self.title);
+        let range = ctx.options.allowed_count(Kind::Flashcards).expect("flashcards have a count");
+        c.count("/cards", "cards", self.cards.len(), range);
+        for (i, card) in self.cards.iter().enumerate() {
+            c.length(&format!("/cards/{i}/term"), &card.term, 1, 100);
+            c.length(&format!("/cards/{i}/definition"), &card.definition, 10, 1_000);
+            if let Some(category) = &card.category {
+                c.length(&format!("/cards/{i}/category"), category, 1, 100);
+            }
+            c.source(ctx, &format!("/cards/{i}/source"), &card.source);
+        }
+        c.unique("term", self.cards.iter().enumerate().map(|(i, k)| (format!("/cards/{i}/term"), k.term.as_str())));
+        c.into_violations()
+    }
+
+    fn to_markdown(&self) -> String {
+        let mut md = format!("# {}: flashcards\n\n| Term | Definition | Difficulty |\n|---|---|---|\n", self.title);
+        for card in &self.cards {
+            let cell = |s: &str| s.replace('|', "\\|");
+            md.push_str(&format!("| {} | {} | {} |\n", cell(&card.term), cell(&card.definition), card.difficulty.slug()));
+        }
+        md
+    }
+
+    fn extract(input: &ExtractInput<'_>) -> Result<Self, ThinSource> {
+        let outline = input.outline()?;
+        let wanted = input.options.target_count(Kind::Flashcards);
+        let found = concepts(input, wanted);
+        let range = input.options.allowed_count(Kind::Flashcards).expect("flashcards have a count");
+        if !range.contains(found.len()) {
+            return Err(ThinSource(format!("found {} distinct terms in the source, flashcards need {} to {}", found.len(), range.min, range.max)));
+        }
+        let category = |number: u32| outline.sections.iter().find(|s| s.number == number).map(|s| s.title.clone());
+        let cards = found
+            .into_iter()
+            .map(|concept| {
+                let words = concept.explanation.split_whitespace().count();
+                Card {
+                    difficulty: difficulty(words, input.options.level),
+                    category: category(concept.source.section),
+                    term: concept.term,
+                    definition: concept.explanation,
+                    source: concept.source,
+                }
+            })
+            .collect();
+        Ok(Self { title: outline.title.clone(), cards })
+    }
+
+    fn source_refs(&self) -> Vec<SourceRef> {
+        self.cards.iter().map(|c| c.source).collect()
+    }
+}
+
+impl Difficulty {
+    pub fn slug(self) -> &'static str {
+        match self {
+            Self::Easy => "easy",
+            Self::Medium => "medium",
+            Self::Hard => "hard",
+        }
+    }
+}
+
+/// Longer definitions are harder to recall; advanced learners get one step harder.
+fn difficulty(words: usize, level: Level) -> Difficulty {
+    let step = match words {
+        0..=16 => 0,
+        17..=28 => 1,
+        _ => 2,
+    } + usize::from(level == Level::Advanced);
+    match step.saturating_sub(usize::from(level == Level::Beginner)) {
+        0 => Difficulty::Easy,
+        1 => Difficulty::Medium,
+        _ => Difficulty::Hard,
+    }
+}

@@ -1,0 +1,364 @@
+//! The content model: the eight kinds of learning material, their JSON schemas and the rules
+//! every artifact must obey, whichever engine produced it.
+//!
+//! Each kind lives in one file that holds its type, its validator, its Markdown rendering and
+//! its extractive builder (see [`KindSpec`]). This module holds what the kinds share: the
+//! [`Kind`] enum, the [`Content`] sum type, source references and the stored [`Artifact`]
+//! envelope. It does not know about jobs, storage or engines.
+
+mod detailed_reading;
+mod faq;
+mod flashcards;
+mod one_pager;
+mod options;
+mod outline;
+mod podcast_script;
+mod reading_questions;
+mod study_guide;
+pub mod validate;
+
+use std::fmt;
+use std::str::FromStr;
+
+use schemars::JsonSchema;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+pub use detailed_reading::{DetailedReading, ReadingSection, Reference};
+pub use faq::{Faq, FaqItem};
+pub use flashcards::{Card, Difficulty, Flashcards};
+pub use one_pager::OnePager;
+pub use options::{Counts, Length, Level, OptionError, Options};
+pub use outline::{Outline, OutlineSection};
+pub use podcast_script::{PodcastScript, Segment, Speaker, SpeakerRole, Turn};
+pub use reading_questions::{ReadingQuestion, ReadingQuestions};
+pub use study_guide::{Concept, GuideSection, StudyGuide};
+pub use validate::{ValidationContext, Violation};
+
+use crate::extractive::Analysis;
+
+/// One kind of learning material. The slug (`faq`, `podcast-script`, …) is the public name
+/// used in routes, options and file names.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    Outline,
+    PodcastScript,
+    StudyGuide,
+    OnePager,
+    DetailedReading,
+    Faq,
+    Flashcards,
+    ReadingQuestions,
+}
+
+impl Kind {
+    /// Every kind, outline first (the order of a bundle).
+    pub const ALL: [Kind; 8] = [
+        Kind::Outline,
+        Kind::PodcastScript,
+        Kind::StudyGuide,
+        Kind::OnePager,
+        Kind::DetailedReading,
+        Kind::Faq,
+        Kind::Flashcards,
+        Kind::ReadingQuestions,
+    ];
+
+    pub fn slug(self) -> &'static str {
+        match self {
+            Kind::Outline => "outline",
+            Kind::PodcastScript => "podcast-script",
+            Kind::StudyGuide => "study-guide",
+            Kind::OnePager => "one-pager",
+            Kind::DetailedReading => "detailed-reading",
+            Kind::Faq => "faq",
+            Kind::Flashcards => "flashcards",
+            Kind::ReadingQuestions => "reading-questions",
+        }
+    }
+
+    /// The kinds this kind is derived from: the outline for every other kind.
+    pub fn depends_on(self) -> &'static [Kind] {
+        match self {
+            Kind::Outline => &[],
+            _ => &[Kind::Outline],
+        }
+    }
+
+    /// The JSON Schema of this kind's content, as sent to a model.
+    pub fn json_schema(self) -> serde_json::Value {
+        with_kind!(self, T => serde_json::to_value(schemars::schema_for!(T)).expect("schemas serialize"))
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.slug())
+    }
+}
+
+/// A slug that names no kind.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("unknown kind `{0}`; expected one of: outline, podcast-script, study-guide, one-pager, detailed-reading, faq, flashcards, reading-questions")]
+pub struct UnknownKind(pub String);
+
+impl FromStr for Kind {
+    type Err = UnknownKind;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Kind::ALL
+            .into_iter()
+            .find(|k| k.slug() == s)
+            .ok_or_else(|| UnknownKind(s.to_owned()))
+    }
+}
+
+/// Runs `$body` with `$t` bound to the Rust type of `$kind`.
+macro_rules! with_kind {
+    ($kind:expr, $t:ident => $body:expr) => {
+        match $kind {
+            $crate::content::Kind::Outline => { type $t = $crate::content::Outline; $body }
+            $crate::content::Kind::PodcastScript => { type $t = $crate::content::PodcastScript; $body }
+            $crate::content::Kind::StudyGuide => { type $t = $crate::content::StudyGuide; $body }
+            $crate::content::Kind::OnePager => { type $t = $crate::content::OnePager; $body }
+            $crate::content::Kind::DetailedReading => { type $t = $crate::content::DetailedReading; $body }
+            $crate::content::Kind::Faq => { type $t = $crate::content::Faq; $body }
+            $crate::content::Kind::Flashcards => { type $t = $crate::content::Flashcards; $body }
+            $crate::content::Kind::ReadingQuestions => { type $t = $crate::content::ReadingQuestions; $body }
+        }
+    };
+}
+pub(crate) use with_kind;
+
+/// Where a fact came from: the outline section it belongs to and, for text sources, the
+/// character span of the source sentence that states it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SourceRef {
+    /// The outline section number (1-based).
+    pub section: u32,
+    /// Character offsets (Unicode scalar values, end exclusive) into the source text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub span: Option<Span>,
+}
+
+/// A half-open range of character offsets (Unicode scalar values) in the source text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+/// A piece of text taken from the source, with where it came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Passage {
+    pub text: String,
+    pub source: SourceRef,
+}
+
+/// What one kind must provide. Adding a kind means one file implementing this trait, one
+/// [`Kind`] variant and one line in [`with_kind`].
+pub trait KindSpec: Serialize + DeserializeOwned + JsonSchema + Sized {
+    const KIND: Kind;
+
+    /// The artifact's title (for derivatives it must equal the outline's).
+    fn title(&self) -> &str;
+
+    /// Every rule violation, each with a JSON Pointer path into this artifact. Empty = valid.
+    fn validate(&self, ctx: &ValidationContext<'_>) -> Vec<Violation>;
+
+    /// A human rendering in CommonMark.
+    fn to_markdown(&self) -> String;
+
+    /// Builds this kind from the analysed source with the extractive engine. Fails with a
+    /// reason a person can act on when the source is too thin for this kind.
+    fn extract(input: &ExtractInput<'_>) -> Result<Self, ThinSource>;
+
+    /// Every source reference this artifact carries (for quality scores and checks).
+    fn source_refs(&self) -> Vec<SourceRef>;
+}
+
+/// What an extractive builder gets: the analysed source, the outline (for derivatives) and
+/// the job options.
+#[derive(Debug)]
+pub struct ExtractInput<'a> {
+    pub analysis: &'a Analysis,
+    pub outline: Option<&'a Outline>,
+    pub options: &'a Options,
+}
+
+impl ExtractInput<'_> {
+    /// The outline a derivative is built from.
+    pub fn outline(&self) -> Result<&Outline, ThinSource> {
+        self.outline
+            .ok_or_else(|| ThinSource("the outline is required to build this kind".into()))
+    }
+
+    /// The analysed section that outline section `number` covers. Outlines made by this
+    /// engine map one to one; others are mapped proportionally.
+    pub fn section_index(&self, number: u32) -> usize {
+        let analysed = self.analysis.sections.len().max(1);
+        let outlined = self.outline.map_or(analysed, |o| o.sections.len().max(1));
+        let index = (number.saturating_sub(1) as usize) * analysed / outlined;
+        index.min(analysed - 1)
+    }
+
+    /// A passage holding sentence `sentence` as outline section `section`.
+    pub fn passage(&self, section: u32, sentence: usize) -> Passage {
+        Passage {
+            text: self.analysis.sentences[sentence].text.clone(),
+            source: self.analysis.source_ref(section, sentence),
+        }
+    }
+
+    /// How many items a per-section list should hold at this length.
+    pub fn per_section(&self, short: usize, standard: usize, long: usize) -> usize {
+        match self.options.length {
+            Length::Short => short,
+            Length::Standard => standard,
+            Length::Long => long,
+        }
+    }
+
+    /// How a defined term reads inside a sentence: its first letter is lowered unless the
+    /// source writes it capitalized after the start of some sentence (a proper noun).
+    pub fn display_term(&self, term: &str) -> String {
+        let text = self.analysis.text();
+        let proper = term.chars().skip(1).any(char::is_uppercase)
+            || text.match_indices(term).any(|(at, _)| {
+                let before = text[..at].trim_end();
+                !before.is_empty() && !before.ends_with(['.', '!', '?', '#', '\n', '-', '*'])
+            });
+        if proper {
+            term.to_owned()
+        } else {
+            let mut cs = term.chars();
+            cs.next().map(|f| f.to_lowercase().chain(cs).collect()).unwrap_or_default()
+        }
+    }
+}
+
+/// The source does not hold enough material for a kind; the message says what is missing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ThinSource(pub String);
+
+/// The content of one artifact, tagged with its kind.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "content", rename_all = "kebab-case")]
+pub enum Content {
+    Outline(Outline),
+    PodcastScript(PodcastScript),
+    StudyGuide(StudyGuide),
+    OnePager(OnePager),
+    DetailedReading(DetailedReading),
+    Faq(Faq),
+    Flashcards(Flashcards),
+    ReadingQuestions(ReadingQuestions),
+}
+
+/// Runs `$body` with `$v` bound to the inner value of a [`Content`].
+macro_rules! with_content {
+    ($content:expr, $v:ident => $body:expr) => {
+        match $content {
+            Content::Outline($v) => $body,
+            Content::PodcastScript($v) => $body,
+            Content::StudyGuide($v) => $body,
+            Content::OnePager($v) => $body,
+            Content::DetailedReading($v) => $body,
+            Content::Faq($v) => $body,
+            Content::Flashcards($v) => $body,
+            Content::ReadingQuestions($v) => $body,
+        }
+    };
+}
+
+impl Content {
+    pub fn kind(&self) -> Kind {
+        with_content!(self, _v => kindof(_v))
+    }
+
+    pub fn title(&self) -> &str {
+        with_content!(self, v => v.title())
+    }
+
+    pub fn validate(&self, ctx: &ValidationContext<'_>) -> Vec<Violation> {
+        with_content!(self, v => v.validate(ctx))
+    }
+
+    pub fn to_markdown(&self) -> String {
+        with_content!(self, v => v.to_markdown())
+    }
+
+    pub fn source_refs(&self) -> Vec<SourceRef> {
+        with_content!(self, v => v.source_refs())
+    }
+
+    /// Parses a kind's content from JSON (as a model returns it), rejecting unknown fields.
+    pub fn from_json(kind: Kind, value: serde_json::Value) -> Result<Self, serde_json::Error> {
+        Ok(match kind {
+            Kind::Outline => Content::Outline(serde_json::from_value(value)?),
+            Kind::PodcastScript => Content::PodcastScript(serde_json::from_value(value)?),
+            Kind::StudyGuide => Content::StudyGuide(serde_json::from_value(value)?),
+            Kind::OnePager => Content::OnePager(serde_json::from_value(value)?),
+            Kind::DetailedReading => Content::DetailedReading(serde_json::from_value(value)?),
+            Kind::Faq => Content::Faq(serde_json::from_value(value)?),
+            Kind::Flashcards => Content::Flashcards(serde_json::from_value(value)?),
+            Kind::ReadingQuestions => Content::ReadingQuestions(serde_json::from_value(value)?),
+        })
+    }
+
+    /// Builds a kind with the extractive engine.
+    pub fn extract(kind: Kind, input: &ExtractInput<'_>) -> Result<Self, ThinSource> {
+        Ok(match kind {
+            Kind::Outline => Content::Outline(Outline::extract(input)?),
+            Kind::PodcastScript => Content::PodcastScript(PodcastScript::extract(input)?),
+            Kind::StudyGuide => Content::StudyGuide(StudyGuide::extract(input)?),
+            Kind::OnePager => Content::OnePager(OnePager::extract(input)?),
+            Kind::DetailedReading => Content::DetailedReading(DetailedReading::extract(input)?),
+            Kind::Faq => Content::Faq(Faq::extract(input)?),
+            Kind::Flashcards => Content::Flashcards(Flashcards::extract(input)?),
+            Kind::ReadingQuestions => Content::ReadingQuestions(ReadingQuestions::extract(input)?),
+        })
+    }
+}
+
+fn kindof<T: KindSpec>(_: &T) -> Kind {
+    T::KIND
+}
+
+/// How an artifact was made; stored with it so readers know what they are looking at.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ArtifactMeta {
+    /// The engine that produced the content (`extractive`, or a model id).
+    pub engine: String,
+    pub engine_version: String,
+    /// BCP 47 language tag of the content.
+    pub language: String,
+    /// SHA-256 of the normalized source text.
+    pub source_sha256: String,
+}
+
+/// The stored form of one generated kind: `{"kind", "content", "meta"}`. It holds no job id
+/// or time, so the same source and options give byte-identical files.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Artifact {
+    #[serde(flatten)]
+    pub content: Content,
+    pub meta: ArtifactMeta,
+}
+
+impl Artifact {
+    /// Pretty JSON with a trailing newline: the bytes written to `<kind>.json`.
+    pub fn to_json_bytes(&self) -> Vec<u8> {
+        let mut bytes = serde_json::to_vec_pretty(self).expect("artifacts serialize");
+        bytes.push(b'\n');
+        bytes
+    }
+}

@@ -1,0 +1,269 @@
+//! Generation options shared by every kind: audience, level, length, language, per-kind
+//! counts and podcast speakers, and the count ranges they imply.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::Kind;
+
+/// How deep the material goes.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Beginner,
+    #[default]
+    Intermediate,
+    Advanced,
+}
+
+/// How much material: scales every count.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Length {
+    Short,
+    #[default]
+    Standard,
+    Long,
+}
+
+macro_rules! slug_enum {
+    ($t:ty, $what:literal, $($variant:ident = $slug:literal),+) => {
+        impl $t {
+            pub fn slug(self) -> &'static str {
+                match self { $(Self::$variant => $slug),+ }
+            }
+        }
+        impl fmt::Display for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.slug())
+            }
+        }
+        impl FromStr for $t {
+            type Err = OptionError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s {
+                    $($slug => Ok(Self::$variant),)+
+                    _ => Err(OptionError {
+                        path: concat!("/options/", $what).into(),
+                        message: format!(
+                            concat!("unknown ", $what, " `{}`; expected one of: ", $($slug, " "),+),
+                            s
+                        ),
+                    }),
+                }
+            }
+        }
+    };
+}
+slug_enum!(Level, "level", Beginner = "beginner", Intermediate = "intermediate", Advanced = "advanced");
+slug_enum!(Length, "length", Short = "short", Standard = "standard", Long = "long");
+
+/// A requested number of items per kind (FAQ pairs, cards, questions, …).
+pub type Counts = BTreeMap<Kind, u32>;
+
+/// Options of one job. Every field has a default, so `{}` is valid.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Options {
+    /// Who the material is for, in a few words ("first-year nursing students").
+    pub audience: Option<String>,
+    pub level: Level,
+    pub length: Length,
+    /// BCP 47 language tag of the output.
+    pub language: String,
+    /// Exact item counts per kind; each must lie within that kind's range.
+    pub counts: Counts,
+    /// Number of podcast voices, 1 to 4.
+    pub speakers: u8,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            audience: None,
+            level: Level::default(),
+            length: Length::default(),
+            language: "en".into(),
+            counts: Counts::new(),
+            speakers: 2,
+        }
+    }
+}
+
+/// An option that is out of range, with its JSON Pointer path.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct OptionError {
+    pub path: String,
+    pub message: String,
+}
+
+/// The inclusive range of items a kind may hold, and how many to aim for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CountRange {
+    pub min: usize,
+    pub max: usize,
+}
+
+impl CountRange {
+    pub const fn new(min: usize, max: usize) -> Self {
+        Self { min, max }
+    }
+
+    pub fn contains(self, n: usize) -> bool {
+        (self.min..=self.max).contains(&n)
+    }
+}
+
+impl Options {
+    /// Every problem with these options (empty when they are usable).
+    pub fn check(&self) -> Vec<OptionError> {
+        let mut errors = Vec::new();
+        if !(1..=4).contains(&self.speakers) {
+            errors.push(OptionError {
+                path: "/options/speakers".into(),
+                message: format!("must be between 1 and 4, got {}", self.speakers),
+            });
+        }
+        if !is_language_tag(&self.language) {
+            errors.push(OptionError {
+                path: "/options/language".into(),
+                message: format!("`{}` is not a BCP 47 language tag such as `en` or `pt-BR`", self.language),
+            });
+        }
+        if let Some(audience) = &self.audience
+            && (audience.trim().is_empty() || audience.chars().count() > 200)
+        {
+            errors.push(OptionError {
+                path: "/options/audience".into(),
+                message: "must hold 1 to 200 characters".into(),
+            });
+        }
+        for (&kind, &n) in &self.counts {
+            match item_range(kind) {
+                Some(range) if range.contains(n as usize) => {}
+                Some(range) => errors.push(OptionError {
+                    path: format!("/options/counts/{kind}"),
+                    message: format!("must be between {} and {}, got {n}", range.min, range.max),
+                }),
+                None => errors.push(OptionError {
+                    path: format!("/options/counts/{kind}"),
+                    message: format!("{kind} has no item count to set"),
+                }),
+            }
+        }
+        errors
+    }
+
+    /// The number of items to produce for `kind`: the explicit count, else one scaled by
+    /// length within the kind's range.
+    pub fn target_count(&self, kind: Kind) -> usize {
+        let range = item_range(kind).unwrap_or(CountRange::new(1, 1));
+        if let Some(&n) = self.counts.get(&kind) {
+            return n as usize;
+        }
+        match self.length {
+            Length::Short => range.min,
+            Length::Standard => (range.min + range.max) / 2,
+            Length::Long => range.max,
+        }
+    }
+
+    /// The range a valid artifact's item count must fall in: exactly the requested count when
+    /// one was set, else the kind's whole range.
+    pub fn allowed_count(&self, kind: Kind) -> Option<CountRange> {
+        let range = item_range(kind)?;
+        Some(match self.counts.get(&kind) {
+            Some(&n) => CountRange::new(n as usize, n as usize),
+            None => range,
+        })
+    }
+
+    /// The audience as written, or a default that follows the level.
+    pub fn audience_or_default(&self) -> String {
+        self.audience.clone().unwrap_or_else(|| {
+            match self.level {
+                Level::Beginner => "Newcomers to the subject",
+                Level::Intermediate => "Learners with some background in the subject",
+                Level::Advanced => "Advanced learners and practitioners",
+            }
+            .to_owned()
+        })
+    }
+
+    /// Bounds on the podcast's total spoken characters; the standard range scales with length.
+    pub fn spoken_chars(&self) -> CountRange {
+        match self.length {
+            Length::Short => CountRange::new(600, 6_000),
+            Length::Standard => CountRange::new(1_000, 12_000),
+            Length::Long => CountRange::new(2_000, 20_000),
+        }
+    }
+}
+
+/// The item range of each kind (outline sections, podcast segments excepted: they follow the
+/// source and the outline).
+pub fn item_range(kind: Kind) -> Option<CountRange> {
+    Some(match kind {
+        Kind::Outline => CountRange::new(3, 15),
+        Kind::StudyGuide => CountRange::new(5, 20),
+        Kind::OnePager => CountRange::new(3, 7),
+        Kind::Faq | Kind::ReadingQuestions => CountRange::new(5, 15),
+        Kind::Flashcards => CountRange::new(10, 25),
+        Kind::PodcastScript | Kind::DetailedReading => return None,
+    })
+}
+
+fn is_language_tag(tag: &str) -> bool {
+    let mut parts = tag.split('-');
+    let primary = parts.next().unwrap_or_default();
+    (2..=3).contains(&primary.len())
+        && primary.bytes().all(|b| b.is_ascii_alphabetic())
+        && parts.all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_options_are_valid_and_default_to_english_standard() {
+        let options: Options = serde_json::from_str("{}").unwrap();
+        assert!(options.check().is_empty());
+        assert_eq!(options.language, "en");
+        assert_eq!(options.target_count(Kind::Flashcards), 17);
+    }
+
+    #[test]
+    fn out_of_range_options_are_reported_with_paths() {
+        let mut options = Options { speakers: 5, language: "english!".into(), ..Options::default() };
+        options.counts.insert(Kind::Faq, 40);
+        options.counts.insert(Kind::PodcastScript, 3);
+        let paths: Vec<_> = options.check().into_iter().map(|e| e.path).collect();
+        assert_eq!(
+            paths,
+            ["/options/speakers", "/options/language", "/options/counts/podcast-script", "/options/counts/faq"]
+        );
+    }
+
+    #[test]
+    fn unknown_fields_are_rejected() {
+        assert!(serde_json::from_str::<Options>(r#"{"levle": "beginner"}"#).is_err());
+    }
+
+    #[test]
+    fn length_scales_counts() {
+        let short = Options { length: Length::Short, ..Options::default() };
+        let long = Options { length: Length::Long, ..Options::default() };
+        assert_eq!(short.target_count(Kind::Faq), 5);
+        assert_eq!(long.target_count(Kind::Faq), 15);
+    }
+}

@@ -1,0 +1,129 @@
+//! Reading-guide questions: 5–15 questions of at least 15 characters that end with "?",
+//! each tied to the outline section it asks about.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::validate::{Checks, ValidationContext, Violation};
+use super::{ExtractInput, Kind, KindSpec, SourceRef, ThinSource};
+use crate::content::validate::normalize;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReadingQuestions {
+    pub title: String,
+    pub questions: Vec<ReadingQuestion>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReadingQuestion {
+    pub question: String,
+    /// The outline section the question is about.
+    pub section: u32,
+    /// The passage that answers it, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<SourceRef>,
+}
+
+impl KindSpec for ReadingQuestions {
+    const KIND: Kind = Kind::ReadingQuestions;
+
+    fn title(&self) -> &str {
+        &self.title
+    }
+
+    fn validate(&self, ctx: &ValidationContext<'_>) -> Vec<Violation> {
+        let mut c = Checks::new();
+        c.title_matches(ctx, &self.title);
+        let range = ctx.options.allowed_count(Kind::ReadingQuestions).expect("reading questions have a count");
+        c.count("/questions", "questions", self.questions.len(), range);
+        for (i, q) in self.questions.iter().enumerate() {
+            c.question(&format!("/questions/{i}/question"), &q.question, 15);
+            c.section_exists(ctx, &format!("/questions/{i}/section"), q.section);
+            if let Some(source) = &q.source {
+                c.source(ctx, &format!("/questions/{i}/source"), source);
+            }
+        }
+        c.unique("question", self.questions.iter().enumerate().map(|(i, q)| (format!("/questions/{i}/question"), q.question.as_str())));
+        c.into_violations()
+    }
+
+    fn to_markdown(&self) -> String {
+        let mut md = format!("# {}: reading guide\n\n", self.title);
+        for (i, q) in self.questions.iter().enumerate() {
+            md.push_str(&format!("{}. {} *(section {})*\n", i + 1, q.question, q.section));
+        }
+        md
+    }
+
+    fn extract(input: &ExtractInput<'_>) -> Result<Self, ThinSource> {
+        let outline = input.outline()?;
+        let a = input.analysis;
+        let wanted = input.options.target_count(Kind::ReadingQuestions);
+
+        // Candidate questions per section, best first; then taken round-robin across sections
+        // so every part of the text is asked about.
+        let per_section: Vec<Vec<ReadingQuestion>> = outline
+            .sections
+            .iter()
+            .map(|section| {
+                let index = input.section_index(section.number);
+                let best = a.best(a.section_sentences(index).filter(|&i| a.sentences[i].score > 0.0), 3);
+                let cite = |i: usize| Some(a.source_ref(section.number, i));
+                let mut candidates = vec![ReadingQuestion {
+                    question: format!("What is the main point the text makes in \"{}\"?", section.title),
+                    section: section.number,
+                    source: best.first().and_then(|&i| cite(i)),
+                }];
+                for sentence in a.section_sentences(index) {
+                    if let Some(d) = a.definition_at(sentence) {
+                        candidates.push(ReadingQuestion {
+                            question: format!("How does the text define {}, and why does it matter here?", input.display_term(&d.term)),
+                            section: section.number,
+                            source: cite(sentence),
+                        });
+                    }
+                }
+                for &phrase in a.sections[index].phrases.iter().take(2) {
+                    let phrase = &a.phrases[phrase];
+                    let sentence = phrase.sentences.iter().copied().find(|&i| a.sentences[i].section == Some(index));
+                    candidates.push(ReadingQuestion {
+                        question: format!("What does the text say about {} in \"{}\"?", phrase.text, section.title),
+                        section: section.number,
+                        source: sentence.and_then(cite),
+                    });
+                }
+                candidates
+            })
+            .collect();
+
+        let mut questions: Vec<ReadingQuestion> = Vec::new();
+        let mut seen: Vec<String> = Vec::new();
+        let deepest = per_section.iter().map(Vec::len).max().unwrap_or(0);
+        'rounds: for round in 0..deepest {
+            for candidates in &per_section {
+                if questions.len() >= wanted {
+                    break 'rounds;
+                }
+                if let Some(q) = candidates.get(round) {
+                    let key = normalize(&q.question);
+                    if !seen.contains(&key) {
+                        seen.push(key);
+                        questions.push(q.clone());
+                    }
+                }
+            }
+        }
+        let range = input.options.allowed_count(Kind::ReadingQuestions).expect("reading questions have a count");
+        if !range.contains(questions.len()) {
+            return Err(ThinSource(format!("the source supports {} reading questions, {} to {} are needed", questions.len(), range.min, range.max)));
+        }
+        questions.sort_by_key(|q| q.section);
+        Ok(Self { title: outline.title.clone(), questions })
+    }
+
+    fn source_refs(&self) -> Vec<SourceRef> {
+        self.questions.iter().filter_map(|q| q.source).collect()
+    }
+}

@@ -1,0 +1,83 @@
+//! The generation port: an [`Engine`] turns a source (and, for derivatives, the outline) into
+//! one kind's content. The extractive engine implements it here; model-backed engines wrap a
+//! text model, prompts and a repair loop behind the same trait.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::content::{Content, Kind, Options, Outline, Violation};
+use crate::jobs::{ErrorCode, Usage};
+
+/// Which engine made an artifact, recorded on the step and in the artifact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EngineInfo {
+    pub name: String,
+    pub version: String,
+}
+
+/// Everything an engine needs to build one kind. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct GenerationRequest {
+    pub kind: Kind,
+    /// The normalized source text.
+    pub source: Arc<str>,
+    pub source_sha256: String,
+    /// Required for every kind but the outline.
+    pub outline: Option<Arc<Outline>>,
+    pub options: Arc<Options>,
+}
+
+/// What an engine produced, before validation.
+#[derive(Debug, Clone)]
+pub struct Generation {
+    pub content: Content,
+    pub usage: Usage,
+}
+
+/// A generation that failed, with a code that says whether trying again can help.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct EngineError {
+    pub code: ErrorCode,
+    pub message: String,
+    pub violations: Vec<Violation>,
+}
+
+impl EngineError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self { code, message: message.into(), violations: Vec::new() }
+    }
+}
+
+/// Builds one kind of content.
+#[async_trait]
+pub trait Engine: Send + Sync + std::fmt::Debug {
+    /// Name and version; part of every cache key, so a new version never reuses old output.
+    fn info(&self) -> EngineInfo;
+
+    /// Builds `request.kind`. Deterministic engines return the same content for the same
+    /// request. The content is validated by the caller, not here.
+    async fn generate(&self, request: GenerationRequest) -> Result<Generation, EngineError>;
+}
+
+/// Wraps an engine and waits a fixed time before each generation: a stand-in for a slow
+/// model in demos and crash tests (`FACTORY_ENGINE_DELAY_MS`).
+#[derive(Debug)]
+pub struct Delayed {
+    pub inner: Arc<dyn Engine>,
+    pub delay: Duration,
+}
+
+#[async_trait]
+impl Engine for Delayed {
+    fn info(&self) -> EngineInfo {
+        self.inner.info()
+    }
+
+    async fn generate(&self, request: GenerationRequest) -> Result<Generation, EngineError> {
+        tokio::time::sleep(self.delay).await;
+        self.inner.generate(request).await
+    }
+}
