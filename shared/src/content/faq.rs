@@ -85,7 +85,7 @@ impl KindSpec for Faq {
                 break;
             }
             let verb = if definition.plural { "are" } else { "is" };
-            picked.push((definition.sentence, format!("What {verb} {}?", input.display_term(&definition.term))));
+            picked.push((definition.sentence, format!("What {verb} {}?", input.term_phrase(definition))));
         }
         let range = input.options.allowed_count(Kind::Faq).expect("FAQs have a count");
         if !range.contains(picked.len()) {

@@ -225,6 +225,16 @@ impl ExtractInput<'_> {
         }
     }
 
+    /// A defined term as a noun phrase, with the article the source gave it: "a consul",
+    /// "the Senate", "TCP".
+    pub fn term_phrase(&self, definition: &crate::extractive::Definition) -> String {
+        let term = self.display_term(&definition.term);
+        match &definition.article {
+            Some(article) => format!("{article} {term}"),
+            None => term,
+        }
+    }
+
     /// How a defined term reads inside a sentence: its first letter is lowered unless the
     /// source writes it capitalized after the start of some sentence (a proper noun).
     pub fn display_term(&self, term: &str) -> String {

@@ -119,11 +119,13 @@ impl KindSpec for Outline {
         let mut sections = Vec::new();
         for (index, section) in a.sections.iter().enumerate() {
             let number = index as u32 + 1;
-            let ids = a.section_sentences(index).filter(|&i| a.sentences[i].score > 0.0 && a.sentences[i].text.chars().count() >= 10);
-            let key_points: Vec<Passage> = a.best(ids, per_section).into_iter().map(|i| input.passage(number, i)).collect();
-            let description = description_of(input, index).ok_or_else(|| {
+            let (described, description) = description_of(input, index).ok_or_else(|| {
                 ThinSource(format!("section {number} \"{}\" has no sentence long enough to describe it", section.title))
             })?;
+            let ids = a
+                .section_sentences(index)
+                .filter(|&i| i != described && a.sentences[i].score > 0.0 && a.sentences[i].text.chars().count() >= 10);
+            let key_points: Vec<Passage> = a.best(ids, per_section).into_iter().map(|i| input.passage(number, i)).collect();
             sections.push(OutlineSection {
                 number,
                 title: section.title.clone(),
@@ -149,15 +151,16 @@ impl KindSpec for Outline {
     }
 }
 
-/// The section's opening sentence, or its best one when the opening is too short or long.
-fn description_of(input: &ExtractInput<'_>, index: usize) -> Option<String> {
+/// The section's opening sentence, or its best one when the opening is too short or long,
+/// with its index.
+fn description_of(input: &ExtractInput<'_>, index: usize) -> Option<(usize, String)> {
     let a = input.analysis;
     let fits = |i: &usize| (20..=1_000).contains(&a.sentences[*i].text.chars().count());
     a.section_sentences(index)
         .next()
         .filter(fits)
         .or_else(|| a.best(a.section_sentences(index).filter(fits), 1).first().copied())
-        .map(|i| a.sentences[i].text.clone())
+        .map(|i| (i, a.sentences[i].text.clone()))
 }
 
 /// The introduction's best sentences, else the document's, in order, up to 1,500 characters.
@@ -185,10 +188,10 @@ fn overview_of(input: &ExtractInput<'_>) -> Result<String, ThinSource> {
 /// One objective per section (up to ten): a level-appropriate verb and the section's focus,
 /// which is its first defined term when it has one.
 fn objectives(input: &ExtractInput<'_>, sections: &[OutlineSection]) -> Vec<String> {
-    let verbs: [&str; 4] = match input.options.level {
-        Level::Beginner => ["Describe", "Identify", "Summarize", "Recognize"],
-        Level::Intermediate => ["Explain", "Describe", "Compare", "Apply"],
-        Level::Advanced => ["Analyze", "Evaluate", "Explain", "Critique"],
+    let verbs: [&str; 3] = match input.options.level {
+        Level::Beginner => ["Define", "Describe", "Identify"],
+        Level::Intermediate => ["Explain", "Describe", "Illustrate"],
+        Level::Advanced => ["Analyze the role of", "Evaluate", "Explain the significance of"],
     };
     let a = input.analysis;
     let mut seen = Vec::new();
@@ -197,7 +200,7 @@ fn objectives(input: &ExtractInput<'_>, sections: &[OutlineSection]) -> Vec<Stri
         let term = a
             .section_sentences(index)
             .filter_map(|i| a.definition_at(i))
-            .map(|d| input.display_term(&d.term))
+            .map(|d| input.term_phrase(d))
             .find(|t| !seen.contains(&t.to_lowercase()));
         let focus = match term {
             Some(term) => {

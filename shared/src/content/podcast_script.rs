@@ -260,7 +260,7 @@ fn build(input: &ExtractInput<'_>, outline: &Outline, speakers: &[Speaker], host
                 && let Some(definition) = a.definition_at(sentence)
             {
                 let verb = if definition.plural { "are" } else { "is" };
-                let question = format!("So what {verb} {}?", input.display_term(&definition.term));
+                let question = format!("So what {verb} {}?", input.term_phrase(definition));
                 turns.push(turn(host, question, Some(SourceRef { section: section.number, span: None })));
             }
             let voice = &voices[next_voice % voices.len()];

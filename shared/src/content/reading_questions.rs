@@ -79,7 +79,7 @@ impl KindSpec for ReadingQuestions {
                 for sentence in a.section_sentences(index) {
                     if let Some(d) = a.definition_at(sentence) {
                         candidates.push(ReadingQuestion {
-                            question: format!("How does the text define {}, and why does it matter here?", input.display_term(&d.term)),
+                            question: format!("How does the text define {}, and why does it matter here?", input.term_phrase(d)),
                             section: section.number,
                             source: cite(sentence),
                         });

@@ -63,6 +63,8 @@ pub struct Phrase {
 #[derive(Debug, Clone)]
 pub struct Definition {
     pub term: String,
+    /// The article the source put before the term ("a", "an", "the"), lower-cased.
+    pub article: Option<String>,
     pub sentence: usize,
     pub plural: bool,
 }
@@ -286,11 +288,11 @@ impl Analysis {
     fn find_definitions(&mut self) {
         let mut terms: HashMap<String, ()> = HashMap::new();
         for (i, sentence) in self.sentences.iter().enumerate() {
-            if let Some((term, plural)) = definition_term(&sentence.text) {
+            if let Some((term, article, plural)) = definition_term(&sentence.text) {
                 let key = crate::content::validate::normalize(&term);
                 if terms.insert(key, ()).is_none() {
                     self.definition_of.insert(i, self.definitions.len());
-                    self.definitions.push(Definition { term, sentence: i, plural });
+                    self.definitions.push(Definition { term, article, sentence: i, plural });
                 }
             }
         }
@@ -419,10 +421,13 @@ impl Analysis {
             if self.sections[index].from_heading {
                 continue;
             }
-            let title = self.sections[index]
-                .phrases
-                .iter()
-                .map(|&p| title_case(&self.phrases[p].text))
+            let range = self.sections[index].sentences.clone();
+            let defined = range.clone().filter_map(|i| self.definition_at(i)).map(|d| title_case(&d.term));
+            let mut frequent: Vec<usize> = self.sections[index].phrases.clone();
+            let in_section = |p: &Phrase| p.sentences.iter().filter(|s| range.contains(s)).count();
+            frequent.sort_by_key(|&p| (std::cmp::Reverse(in_section(&self.phrases[p])), std::cmp::Reverse(self.phrases[p].key.contains(' ')), p));
+            let title = defined
+                .chain(frequent.iter().map(|&p| title_case(&self.phrases[p].text)))
                 .find(|t| !used.contains(&t.to_lowercase()))
                 .unwrap_or_else(|| format!("Part {}", index + 1));
             used.push(title.to_lowercase());
@@ -430,8 +435,19 @@ impl Analysis {
         }
     }
 
+    /// No title in the source: the term its opening paragraph defines, else the most frequent
+    /// key phrase of its opening sentence.
     fn title_from_phrases(&self) -> String {
-        self.phrases.first().map_or_else(|| "Untitled Source".to_owned(), |p| title_case(&p.text))
+        let opening = self.blocks.first().cloned().unwrap_or(0..0);
+        if let Some(definition) = self.definitions.first().filter(|d| opening.contains(&d.sentence)) {
+            return title_case(&definition.term);
+        }
+        self.phrases
+            .iter()
+            .filter(|p| p.first_sentence == 0)
+            .max_by_key(|p| (p.count, p.key.contains(' ')))
+            .or(self.phrases.first())
+            .map_or_else(|| "Untitled Source".to_owned(), |p| title_case(&p.text))
     }
 }
 
@@ -531,7 +547,7 @@ fn candidate_phrases(sentence: &str) -> Vec<(String, String)> {
 }
 
 /// The term a definitional sentence defines: "The Senate was the council …" → "Senate".
-fn definition_term(sentence: &str) -> Option<(String, bool)> {
+fn definition_term(sentence: &str) -> Option<(String, Option<String>, bool)> {
     const COPULAS: &[(&str, bool)] = &[
         (" is defined as ", false),
         (" refers to ", false),
@@ -549,7 +565,10 @@ fn definition_term(sentence: &str) -> Option<(String, bool)> {
         .min_by_key(|(at, c, _)| (*at, std::cmp::Reverse(c.len())))?;
     let subject = sentence[..at].trim();
     let rest = &sentence[at + copula.len()..];
-    let subject = ["The ", "A ", "An "].iter().find_map(|d| subject.strip_prefix(d)).unwrap_or(subject);
+    let (article, subject) = ["The ", "A ", "An "]
+        .iter()
+        .find_map(|d| subject.strip_prefix(d).map(|rest| (Some(d.trim().to_lowercase()), rest)))
+        .unwrap_or((None, subject));
     let words: Vec<&str> = subject.split_whitespace().collect();
     if words.is_empty() || words.len() > 5 || subject.chars().count() > 60 || rest.split_whitespace().count() < 4 {
         return None;
@@ -565,7 +584,7 @@ fn definition_term(sentence: &str) -> Option<(String, bool)> {
     if content == 0 || words.iter().any(|w| matches!(w.to_lowercase().as_str(), "is" | "are" | "was" | "were" | "has" | "have" | "can" | "will")) {
         return None;
     }
-    Some((subject.to_owned(), plural))
+    Some((subject.to_owned(), article, plural))
 }
 
 #[cfg(test)]
@@ -599,8 +618,8 @@ mod tests {
 
     #[test]
     fn definitions_are_found_with_their_terms() {
-        assert_eq!(definition_term("The Senate was the governing council of elders in Rome."), Some(("Senate".into(), false)));
-        assert_eq!(definition_term("Chloroplasts are organelles that capture light energy."), Some(("Chloroplasts".into(), true)));
+        assert_eq!(definition_term("The Senate was the governing council of elders in Rome."), Some(("Senate".into(), Some("the".into()), false)));
+        assert_eq!(definition_term("Chloroplasts are organelles that capture light energy."), Some(("Chloroplasts".into(), None, true)));
         assert_eq!(definition_term("It is a very important idea for everyone."), None);
         assert_eq!(definition_term("In 133 BC, the tribune was killed by a mob of senators."), None);
     }

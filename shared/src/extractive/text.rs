@@ -73,20 +73,24 @@ pub fn is_stop_word(word: &str) -> bool {
 
 // Sorted, so lookups can binary-search.
 const STOP_WORDS: &[&str] = &[
-    "a", "about", "above", "after", "again", "against", "all", "almost", "also", "although", "always", "am",
-    "among", "an", "and", "another", "any", "are", "around", "as", "at", "be", "became", "because", "become",
-    "becomes", "been", "before", "being", "below", "between", "both", "but", "by", "can", "cannot", "could", "did",
-    "do", "does", "doing", "done", "down", "during", "each", "either", "enough", "especially", "even", "ever",
-    "every", "few", "first", "for", "from", "further", "had", "has", "have", "having", "he", "her", "here",
-    "hers", "him", "his", "how", "however", "i", "if", "in", "into", "is", "it", "its", "itself", "just",
-    "later", "least", "less", "like", "made", "make", "makes", "many", "may", "might", "more", "most", "much",
-    "must", "my", "neither", "never", "no", "nor", "not", "now", "of", "off", "often", "on", "once", "one",
-    "only", "or", "other", "others", "our", "out", "over", "own", "per", "perhaps", "rather", "same", "second",
-    "several", "she", "should", "since", "so", "some", "still", "such", "than", "that", "the", "their", "them",
-    "themselves", "then", "there", "therefore", "these", "they", "this", "those", "though", "through", "thus",
-    "to", "too", "two", "under", "until", "up", "upon", "us", "use", "used", "uses", "using", "usually", "very",
-    "was", "we", "well", "were", "what", "when", "where", "whether", "which", "while", "who", "whom", "whose",
-    "why", "will", "with", "within", "without", "would", "yet", "you", "your",
+    "a", "about", "above", "after", "again", "against", "all", "almost", "already", "also", "although",
+    "always", "am", "among", "an", "and", "another", "any", "are", "around", "as", "at", "based", "be",
+    "became", "because", "become", "becomes", "been", "before", "being", "below", "between", "both", "but",
+    "by", "called", "can", "cannot", "consider", "considered", "could", "did", "different", "do", "does",
+    "doing", "done", "down", "during", "each", "either", "enough", "especially", "even", "eventually", "ever",
+    "every", "few", "first", "for", "from", "further", "generally", "given", "had", "has", "have", "having",
+    "he", "her", "here", "hers", "him", "his", "how", "however", "i", "if", "immediately", "in", "include",
+    "included", "includes", "including", "instead", "into", "is", "it", "its", "itself", "just", "known",
+    "later", "least", "less", "let", "lets", "like", "made", "mainly", "make", "makes", "many", "may",
+    "might", "more", "most", "mostly", "much", "must", "my", "neither", "never", "no", "nor", "normally",
+    "not", "now", "of", "off", "often", "on", "once", "one", "only", "or", "other", "others", "our", "out",
+    "over", "own", "per", "perhaps", "quite", "rather", "really", "same", "second", "set", "several", "she",
+    "should", "simply", "since", "so", "some", "still", "such", "take", "takes", "than", "that", "the",
+    "their", "them", "themselves", "then", "there", "therefore", "these", "they", "this", "those", "though",
+    "through", "thus", "to", "too", "took", "two", "typically", "under", "until", "up", "upon", "us", "use",
+    "used", "uses", "using", "usually", "very", "was", "we", "well", "were", "what", "when", "where",
+    "whether", "which", "while", "who", "whom", "whose", "why", "will", "with", "within", "without", "would",
+    "yet", "you", "your",
 ];
 
 /// Words that make a sentence depend on the one before it when they open it.

@@ -1,0 +1,3 @@
+//! Integration tests of the shared crate, in one binary so it links once.
+
+mod extractive;
