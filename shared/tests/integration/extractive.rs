@@ -62,15 +62,3 @@ fn every_example_yields_all_eight_valid_kinds() {
         }
     }
 }
-
-#[test]
-fn scratch_dump() {
-    for path in EXAMPLES {
-        let text = std::fs::read_to_string(path).unwrap();
-        let built = build_all(&text, &Options::default());
-        let name = path.rsplit('/').next().unwrap();
-        let mut md = String::new();
-        for c in built.iter().flatten() { md.push_str(&c.to_markdown()); md.push_str("\n\n=====\n\n"); }
-        std::fs::write(format!("/tmp/dump-{name}.md"), md).unwrap();
-    }
-}

@@ -1,3 +1,5 @@
 //! Integration tests of the shared crate, in one binary so it links once.
 
 mod extractive;
+mod properties;
+mod validators;
