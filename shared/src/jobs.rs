@@ -313,8 +313,15 @@ pub struct Job {
     /// Whether `manifest.json` was written for the finished job.
     #[serde(default)]
     pub manifest: bool,
+    /// Whether steps may reuse cached artifacts (they always fill the cache).
+    #[serde(default = "yes")]
+    pub use_cache: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<StepError>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// The result of trying to claim a step.
@@ -371,6 +378,7 @@ impl Job {
             steps: wanted.into_iter().map(Step::new).collect(),
             artifacts: Vec::new(),
             manifest: false,
+            use_cache: true,
             error: None,
         }
     }

@@ -1,1 +1,794 @@
-//! Placeholder.
+//! The validators of the eight kinds: each test starts from a valid artifact the extractive
+//! engine built from the photosynthesis syllabus, breaks it in several ways at once and checks
+//! the exact list of violations (path and rule, in the order the validator reports them).
+
+use factory_shared::content::validate::Rule;
+use factory_shared::content::{
+    Card, Concept, Content, Difficulty, FaqItem, Kind, Length, Options, Outline, Passage,
+    ReadingQuestion, Reference, SourceRef, Span, Speaker, SpeakerRole, ValidationContext,
+    Violation,
+};
+use factory_shared::source::SourceText;
+
+use crate::extractive::build_all;
+
+const EXAMPLE: &str = "../examples/syllabus-photosynthesis.md";
+
+/// The example's artifacts, all valid, with what a validator compares them against.
+struct Fixture {
+    source_chars: usize,
+    options: Options,
+    built: Vec<Content>,
+}
+
+impl Fixture {
+    fn new() -> Self {
+        Self::with_options(Options::default())
+    }
+
+    fn with_options(options: Options) -> Self {
+        let text = std::fs::read_to_string(EXAMPLE).expect("the example exists");
+        let source_chars = SourceText::parse(&text)
+            .expect("the example is a valid source")
+            .chars();
+        let built = build_all(&text, &options)
+            .into_iter()
+            .zip(Kind::ALL)
+            .map(|(content, kind)| {
+                content.unwrap_or_else(|e| panic!("{kind} failed to build: {e}"))
+            })
+            .collect();
+        let fixture = Self {
+            source_chars,
+            options,
+            built,
+        };
+        for content in &fixture.built {
+            let violations = content.validate(&fixture.ctx());
+            assert!(
+                violations.is_empty(),
+                "the starting {} is not valid: {violations:#?}",
+                content.kind()
+            );
+        }
+        fixture
+    }
+
+    fn outline(&self) -> &Outline {
+        match &self.built[0] {
+            Content::Outline(outline) => outline,
+            other => panic!("the first artifact is a {}", other.kind()),
+        }
+    }
+
+    fn ctx(&self) -> ValidationContext<'_> {
+        self.ctx_with(&self.options)
+    }
+
+    fn ctx_with<'a>(&'a self, options: &'a Options) -> ValidationContext<'a> {
+        ValidationContext {
+            outline: Some(self.outline()),
+            source_chars: Some(self.source_chars),
+            options,
+        }
+    }
+
+    fn built(&self, kind: Kind) -> Content {
+        let index = Kind::ALL
+            .iter()
+            .position(|k| *k == kind)
+            .expect("every kind is listed");
+        self.built[index].clone()
+    }
+
+    /// A span that starts inside the source and ends one character past its end.
+    fn past_end(&self) -> Option<Span> {
+        Some(Span {
+            start: self.source_chars - 10,
+            end: self.source_chars + 1,
+        })
+    }
+}
+
+/// A span whose end comes before its start.
+const REVERSED: Option<Span> = Some(Span {
+    start: 700,
+    end: 600,
+});
+
+/// Validates `content` and asserts the exact (path, rule) list; returns the violations so the
+/// caller can look at messages.
+#[track_caller]
+fn assert_violations(
+    content: &Content,
+    ctx: &ValidationContext<'_>,
+    expected: &[(&str, Rule)],
+) -> Vec<Violation> {
+    let violations = content.validate(ctx);
+    let found: Vec<(String, Rule)> = violations
+        .iter()
+        .map(|v| (v.path.clone(), v.rule))
+        .collect();
+    let expected: Vec<(String, Rule)> = expected
+        .iter()
+        .map(|&(path, rule)| (path.to_owned(), rule))
+        .collect();
+    assert_eq!(found, expected, "all violations: {violations:#?}");
+    violations
+}
+
+/// The message of a violation holds every one of `words`.
+#[track_caller]
+fn assert_message(violation: &Violation, words: &[&str]) {
+    for word in words {
+        assert!(
+            violation.message.contains(word),
+            "{}: \"{}\" does not mention \"{word}\"",
+            violation.path,
+            violation.message
+        );
+    }
+}
+
+#[test]
+fn an_outline_with_broken_sections_reports_each_violation_at_its_path() {
+    let f = Fixture::new();
+    let Content::Outline(mut outline) = f.built(Kind::Outline) else {
+        unreachable!()
+    };
+    outline.overview = "Too short.".into();
+    outline.learning_objectives[1] = "explain -- PHOTOSYNTHESIS!".into();
+    outline.learning_objectives[2] = "Short".into();
+    outline.sections[0].key_points[0].source.span = REVERSED;
+    outline.sections[1].key_points[1].source.span = f.past_end();
+    outline.sections[1].key_points[2].source.section = 1;
+    outline.sections.swap(2, 3);
+    outline.sections[4].description = "   ".into();
+    outline.sections[5].minutes = 0;
+    let extra: Vec<Passage> = outline.sections[6]
+        .key_points
+        .iter()
+        .cycle()
+        .take(6)
+        .cloned()
+        .collect();
+    outline.sections[6].key_points.extend(extra);
+    outline.sections[7].title = "WEEK 7 -- measuring photosynthetic rates".into();
+
+    let violations = assert_violations(
+        &Content::Outline(outline),
+        &f.ctx(),
+        &[
+            ("/overview", Rule::Length),
+            ("/learning_objectives/2", Rule::Length),
+            ("/learning_objectives/1", Rule::Duplicate),
+            ("/sections/0/key_points/0/source/span", Rule::Reference),
+            ("/sections/1/key_points/1/source/span", Rule::Reference),
+            ("/sections/1/key_points/2/source/section", Rule::Reference),
+            ("/sections/2/number", Rule::Order),
+            ("/sections/3/number", Rule::Order),
+            ("/sections/4/description", Rule::Required),
+            ("/sections/5/minutes", Rule::Length),
+            ("/sections/6/key_points", Rule::Count),
+            ("/sections/7/title", Rule::Duplicate),
+        ],
+    );
+    assert_message(&violations[0], &["at least 50", "found 10"]);
+    assert_message(&violations[2], &["same as /learning_objectives/0"]);
+    assert_message(&violations[3], &["reversed", "700..600"]);
+    assert_message(&violations[4], &["15871", "15870 characters"]);
+    assert_message(&violations[5], &["section 2 must cite section 2, found 1"]);
+    assert_message(&violations[6], &["expected 3, found 4"]);
+    assert_message(&violations[7], &["expected 4, found 3"]);
+    assert_message(&violations[10], &["0 to 10", "found 11"]);
+    assert_message(&violations[11], &["same as /sections/6/title"]);
+}
+
+#[test]
+fn an_outline_with_too_few_sections_and_too_many_objectives_fails_the_count_rules() {
+    let f = Fixture::new();
+    let Content::Outline(mut outline) = f.built(Kind::Outline) else {
+        unreachable!()
+    };
+    outline.title = " \n ".into();
+    outline.audience = "a".repeat(201);
+    outline.sections.truncate(2);
+    outline
+        .learning_objectives
+        .extend((1..=3).map(|n| format!("Summarize the reading of week {n}")));
+
+    let violations = assert_violations(
+        &Content::Outline(outline),
+        &f.ctx(),
+        &[
+            ("/title", Rule::Required),
+            ("/audience", Rule::Length),
+            ("/learning_objectives", Rule::Count),
+            ("/sections", Rule::Count),
+        ],
+    );
+    assert_message(&violations[1], &["at most 200", "found 201"]);
+    assert_message(&violations[2], &["3 to 10 learning objectives", "found 11"]);
+    assert_message(&violations[3], &["3 to 15 sections", "found 2"]);
+}
+
+#[test]
+fn a_podcast_script_with_broken_turns_reports_each_violation_at_its_path() {
+    let f = Fixture::new();
+    let Content::PodcastScript(mut script) = f.built(Kind::PodcastScript) else {
+        unreachable!()
+    };
+    script.title = "Photosynthesis".into();
+    script.outro.clear();
+    script.intro[1].speaker = "narrator".into();
+    script.segments[0].turns[1].source = None;
+    script.segments[1].turns[2]
+        .source
+        .as_mut()
+        .expect("a cited turn")
+        .span = f.past_end();
+    script.segments[2].turns[0].source = Some(SourceRef {
+        section: 4,
+        span: None,
+    });
+    script.segments[3].turns[0].source = Some(SourceRef {
+        section: 99,
+        span: None,
+    });
+    script.segments.swap(4, 5);
+    script.segments[6].turns.clear();
+    script.estimated_minutes = 0;
+
+    let violations = assert_violations(
+        &Content::PodcastScript(script),
+        &f.ctx(),
+        &[
+            ("/title", Rule::Title),
+            ("/outro", Rule::Required),
+            ("/intro/1/speaker", Rule::Reference),
+            ("/segments/1/turns/2/source/span", Rule::Reference),
+            // A section that does not exist, from the source check of every turn...
+            ("/segments/3/turns/0/source/section", Rule::Reference),
+            ("/segments/4/section", Rule::Order),
+            ("/segments/5/section", Rule::Order),
+            ("/segments/0/turns/1/source", Rule::Required),
+            ("/segments/2/turns/0/source/section", Rule::Reference),
+            // ...and again from the segment check, as a section other than the segment's.
+            ("/segments/3/turns/0/source/section", Rule::Reference),
+            ("/segments/6/turns", Rule::Required),
+            ("/estimated_minutes", Rule::Length),
+        ],
+    );
+    assert_message(
+        &violations[0],
+        &[
+            "must equal the outline title",
+            "Photosynthesis and Plant Energy: Course Syllabus",
+        ],
+    );
+    assert_message(&violations[2], &["no speaker has the id \"narrator\""]);
+    assert_message(&violations[4], &["section 99 does not exist", "1 to 8"]);
+    assert_message(&violations[5], &["expected section 5, found 6"]);
+    assert_message(&violations[6], &["expected section 6, found 5"]);
+    assert_message(&violations[7], &["must cite its source section"]);
+    assert_message(&violations[8], &["segment on section 3 cites section 4"]);
+    assert_message(&violations[9], &["segment on section 4 cites section 99"]);
+    assert_message(&violations[11], &["0 minutes"]);
+}
+
+#[test]
+fn a_podcast_script_with_the_wrong_cast_and_too_much_talk_reports_counts_and_lengths() {
+    let f = Fixture::new();
+    let Content::PodcastScript(mut script) = f.built(Kind::PodcastScript) else {
+        unreachable!()
+    };
+    // Speaker ids are compared normalized for uniqueness but exactly when a turn names one.
+    script.speakers.push(Speaker {
+        id: "Host!".into(),
+        name: "Jordan".into(),
+        role: SpeakerRole::Guest,
+    });
+    script.segments.pop();
+    script.segments[0].turns[2].text = "x".repeat(2_001);
+    let short = Options {
+        length: Length::Short,
+        ..Options::default()
+    };
+
+    let violations = assert_violations(
+        &Content::PodcastScript(script),
+        &f.ctx_with(&short),
+        &[
+            ("/speakers", Rule::Count),
+            ("/speakers/2/id", Rule::Duplicate),
+            ("/segments/0/turns/2/text", Rule::Length),
+            ("/speakers/2", Rule::Required),
+            ("/segments", Rule::Count),
+            ("/segments", Rule::Length),
+        ],
+    );
+    assert_message(&violations[0], &["exactly 2 speakers", "found 3"]);
+    assert_message(&violations[1], &["same as /speakers/0/id"]);
+    assert_message(&violations[2], &["at most 2000", "found 2001"]);
+    assert_message(&violations[3], &["Jordan never speaks"]);
+    assert_message(
+        &violations[4],
+        &["one segment per outline section (8), found 7"],
+    );
+    assert_message(&violations[5], &["600 to 6000"]);
+}
+
+#[test]
+fn a_study_guide_with_broken_concepts_reports_each_violation_at_its_path() {
+    let f = Fixture::new();
+    let Content::StudyGuide(mut guide) = f.built(Kind::StudyGuide) else {
+        unreachable!()
+    };
+    // The title must equal the outline's exactly, not just up to case.
+    guide.title = guide.title.to_lowercase();
+    guide.key_concepts.truncate(4);
+    guide.key_concepts[0].explanation = "Short one".into();
+    guide.key_concepts[1].source.section = 9;
+    guide.key_concepts[2].source.span = REVERSED;
+    guide.key_concepts[3].term = "Chlorophyll-A".into();
+    guide.sections[1].section = 12;
+    guide.sections[2].content[0].source.span = f.past_end();
+    guide.summary = "Plants make sugar.".into();
+    guide.recommended_reading[0] = "ab".into();
+
+    let violations = assert_violations(
+        &Content::StudyGuide(guide),
+        &f.ctx(),
+        &[
+            ("/title", Rule::Title),
+            ("/key_concepts", Rule::Count),
+            ("/key_concepts/0/explanation", Rule::Length),
+            ("/key_concepts/1/source/section", Rule::Reference),
+            ("/key_concepts/2/source/span", Rule::Reference),
+            ("/key_concepts/3/term", Rule::Duplicate),
+            ("/sections/1/section", Rule::Reference),
+            ("/sections/2/content/0/source/span", Rule::Reference),
+            ("/summary", Rule::Length),
+            ("/recommended_reading/0", Rule::Length),
+        ],
+    );
+    assert_message(&violations[1], &["5 to 20 key concepts", "found 4"]);
+    assert_message(&violations[3], &["section 9 does not exist"]);
+    assert_message(
+        &violations[5],
+        &["duplicate term", "same as /key_concepts/2/term"],
+    );
+    assert_message(&violations[6], &["section 12 does not exist"]);
+}
+
+#[test]
+fn a_study_guide_without_detailed_content_and_with_too_many_concepts_reports_counts_and_lengths() {
+    let f = Fixture::new();
+    let Content::StudyGuide(mut guide) = f.built(Kind::StudyGuide) else {
+        unreachable!()
+    };
+    let model: Concept = guide.key_concepts[0].clone();
+    guide.key_concepts.extend((1..=9).map(|n| Concept {
+        term: format!("Extra concept {n}"),
+        ..model.clone()
+    }));
+    guide.sections.clear();
+
+    let violations = assert_violations(
+        &Content::StudyGuide(guide),
+        &f.ctx(),
+        &[
+            ("/key_concepts", Rule::Count),
+            ("/sections", Rule::Required),
+            ("/sections", Rule::Length),
+        ],
+    );
+    assert_message(&violations[0], &["5 to 20", "found 21"]);
+    assert_message(&violations[2], &["500 to 8000", "found 0"]);
+}
+
+#[test]
+fn a_one_pager_with_a_short_summary_and_broken_takeaways_reports_each_violation_at_its_path() {
+    let f = Fixture::new();
+    let Content::OnePager(mut page) = f.built(Kind::OnePager) else {
+        unreachable!()
+    };
+    page.executive_summary = "Photosynthesis stores the energy of light as sugar in plants.".into();
+    page.key_takeaways[1].text = "Too short here.".into();
+    page.key_takeaways[2].source.section = 0;
+    page.key_takeaways[3].source.span = Some(Span {
+        start: 500,
+        end: 500,
+    });
+    page.key_takeaways[4].text = format!("  {}  ", page.key_takeaways[0].text.to_uppercase());
+    page.main_content = "m".repeat(1_501);
+
+    let violations = assert_violations(
+        &Content::OnePager(page),
+        &f.ctx(),
+        &[
+            ("/executive_summary", Rule::Length),
+            ("/key_takeaways/1/text", Rule::Length),
+            ("/key_takeaways/2/source/section", Rule::Reference),
+            ("/key_takeaways/3/source/span", Rule::Reference),
+            ("/key_takeaways/4/text", Rule::Duplicate),
+            ("/main_content", Rule::Length),
+        ],
+    );
+    assert_message(&violations[0], &["at least 100", "found 61"]);
+    assert_message(&violations[1], &["at least 20"]);
+    assert_message(&violations[2], &["section 0 does not exist"]);
+    assert_message(&violations[3], &["empty or reversed span 500..500"]);
+    assert_message(&violations[4], &["same as /key_takeaways/0/text"]);
+    assert_message(&violations[5], &["at most 1500", "found 1501"]);
+}
+
+#[test]
+fn a_one_pager_that_overflows_the_page_reports_the_count_and_the_root() {
+    let f = Fixture::new();
+    let Content::OnePager(mut page) = f.built(Kind::OnePager) else {
+        unreachable!()
+    };
+    let model = page.key_takeaways[0].clone();
+    page.key_takeaways = (1..=8)
+        .map(|n| Passage {
+            text: format!("Takeaway {n}: {}", "light ".repeat(70))
+                .chars()
+                .take(400)
+                .collect(),
+            ..model.clone()
+        })
+        .collect();
+    page.executive_summary = "e".repeat(500);
+    page.main_content = "m".repeat(1_500);
+
+    let violations = assert_violations(
+        &Content::OnePager(page),
+        &f.ctx(),
+        &[("/key_takeaways", Rule::Count), ("", Rule::Length)],
+    );
+    assert_message(&violations[0], &["3 to 7 key takeaways", "found 8"]);
+    assert_message(&violations[1], &["3200", "found 5200"]);
+}
+
+#[test]
+fn a_detailed_reading_that_does_not_mirror_the_outline_reports_each_violation_at_its_path() {
+    let f = Fixture::new();
+    let Content::DetailedReading(mut reading) = f.built(Kind::DetailedReading) else {
+        unreachable!()
+    };
+    reading.title = String::new();
+    reading.introduction = "i".repeat(49);
+    reading.sections[1].title = "Week 2: chloroplasts".into();
+    reading.sections.swap(2, 3);
+    let last = reading.sections[0].paragraphs.pop().expect("a paragraph");
+    reading.sections[0].paragraphs = vec![last];
+    reading.sections[4].paragraphs[1].source.section = 6;
+    reading.sections[5].paragraphs[0].source.span = f.past_end();
+    reading.sections.pop();
+    reading.references[0].url = Some("ftp://example.org/syllabus".into());
+    reading.references.push(Reference {
+        text: "ab".into(),
+        url: Some("https://example.org/".into()),
+    });
+
+    let violations = assert_violations(
+        &Content::DetailedReading(reading),
+        &f.ctx(),
+        &[
+            ("/title", Rule::Required),
+            ("/title", Rule::Title),
+            ("/introduction", Rule::Length),
+            ("/sections", Rule::Count),
+            ("/sections/1/title", Rule::Title),
+            ("/sections/2/section", Rule::Order),
+            ("/sections/2/title", Rule::Title),
+            ("/sections/3/section", Rule::Order),
+            ("/sections/3/title", Rule::Title),
+            ("/sections/0/paragraphs", Rule::Length),
+            ("/sections/4/paragraphs/1/source/section", Rule::Reference),
+            ("/sections/5/paragraphs/0/source/span", Rule::Reference),
+            ("/references/0/url", Rule::Reference),
+            ("/references/1/text", Rule::Length),
+        ],
+    );
+    assert_message(&violations[3], &["outline's 8 sections", "found 7"]);
+    assert_message(
+        &violations[4],
+        &["Week 2: Chloroplasts, Light, and Pigments"],
+    );
+    assert_message(&violations[5], &["expected section 3, found 4"]);
+    assert_message(&violations[9], &["at least 200 characters", "found 93"]);
+    assert_message(&violations[10], &["paragraph of section 5 cites section 6"]);
+    assert_message(&violations[12], &["http(s) URL"]);
+}
+
+#[test]
+fn a_faq_with_broken_items_reports_each_violation_at_its_path() {
+    let f = Fixture::new();
+    let Content::Faq(mut faq) = f.built(Kind::Faq) else {
+        unreachable!()
+    };
+    faq.items.truncate(4);
+    assert_eq!(faq.items[0].question, "What is Photosynthesis?");
+    faq.items[1].question = "Why?".into();
+    faq.items[1].category = Some("  ".into());
+    faq.items[2].question = "what IS photosynthesis???".into();
+    faq.items[2].source.section = 9;
+    faq.items[3].question = "What happens in the Calvin cycle".into();
+    faq.items[3].answer = String::new();
+    faq.items[3].source.span = REVERSED;
+
+    let violations = assert_violations(
+        &Content::Faq(faq),
+        &f.ctx(),
+        &[
+            ("/items", Rule::Count),
+            ("/items/1/question", Rule::Length),
+            ("/items/1/category", Rule::Required),
+            ("/items/2/source/section", Rule::Reference),
+            ("/items/3/question", Rule::Question),
+            ("/items/3/answer", Rule::Required),
+            ("/items/3/source/span", Rule::Reference),
+            ("/items/2/question", Rule::Duplicate),
+        ],
+    );
+    assert_message(
+        &violations[0],
+        &["5 to 15 question/answer pairs", "found 4"],
+    );
+    assert_message(&violations[1], &["at least 10 characters", "found 4"]);
+    assert_message(&violations[4], &["end with \"?\""]);
+    assert_message(&violations[5], &["must not be empty"]);
+    assert_message(
+        &violations[7],
+        &["duplicate question", "same as /items/0/question"],
+    );
+}
+
+#[test]
+fn a_faq_with_too_many_items_and_an_empty_question_reports_both_rules_for_it() {
+    let f = Fixture::new();
+    let Content::Faq(mut faq) = f.built(Kind::Faq) else {
+        unreachable!()
+    };
+    let model = faq.items[0].clone();
+    faq.items.extend((1..=6).map(|n| FaqItem {
+        question: format!("What does week {n} add?"),
+        ..model.clone()
+    }));
+    faq.items[4].question = " ".into();
+
+    let violations = assert_violations(
+        &Content::Faq(faq),
+        &f.ctx(),
+        &[
+            ("/items", Rule::Count),
+            ("/items/4/question", Rule::Required),
+            ("/items/4/question", Rule::Question),
+        ],
+    );
+    assert_message(&violations[0], &["5 to 15", "found 16"]);
+}
+
+#[test]
+fn flashcards_with_twenty_six_cards_and_broken_terms_report_each_violation_at_its_path() {
+    let f = Fixture::new();
+    let Content::Flashcards(mut deck) = f.built(Kind::Flashcards) else {
+        unreachable!()
+    };
+    let model: Card = deck.cards[0].clone();
+    deck.cards.extend((1..=9).map(|n| Card {
+        term: format!("Extra term {n}"),
+        difficulty: Difficulty::Easy,
+        ..model.clone()
+    }));
+    deck.cards[1].term = "photosynthesis.".into();
+    deck.cards[2].term = String::new();
+    deck.cards[3].definition = "Pigments.".into();
+    deck.cards[4].category = Some("c".repeat(101));
+    deck.cards[5].source.section = 42;
+    deck.cards[6].source.span = Some(Span {
+        start: 15_000,
+        end: 16_000,
+    });
+    assert_eq!(deck.cards[13].term, "C4 plants");
+    deck.cards[7].term = "C4-Plants".into();
+
+    let violations = assert_violations(
+        &Content::Flashcards(deck),
+        &f.ctx(),
+        &[
+            ("/cards", Rule::Count),
+            ("/cards/2/term", Rule::Required),
+            ("/cards/3/definition", Rule::Length),
+            ("/cards/4/category", Rule::Length),
+            ("/cards/5/source/section", Rule::Reference),
+            ("/cards/6/source/span", Rule::Reference),
+            ("/cards/1/term", Rule::Duplicate),
+            // The later card is the repeat, whichever of the two was edited.
+            ("/cards/13/term", Rule::Duplicate),
+        ],
+    );
+    assert_message(&violations[0], &["10 to 25 cards", "found 26"]);
+    assert_message(&violations[5], &["span ends at 16000"]);
+    assert_message(&violations[6], &["same as /cards/0/term"]);
+    assert_message(&violations[7], &["same as /cards/7/term"]);
+}
+
+#[test]
+fn reading_questions_with_broken_questions_report_each_violation_at_its_path() {
+    let f = Fixture::new();
+    let Content::ReadingQuestions(mut guide) = f.built(Kind::ReadingQuestions) else {
+        unreachable!()
+    };
+    guide.title = "Reading guide".into();
+    guide.questions.extend((1..=6).map(|n| ReadingQuestion {
+        question: format!("Which idea in section {n} would you explain to a classmate first?"),
+        section: n,
+        source: None,
+    }));
+    guide.questions[0].question = "What is the main point the text makes in week one".into();
+    guide.questions[1].question = "Why does it?".into();
+    assert_eq!(
+        guide.questions[3].question,
+        "How does the text define Chloroplasts, and why does it matter here?"
+    );
+    guide.questions[4].question =
+        "how does the TEXT define chloroplasts -- and why does it matter here ?".into();
+    guide.questions[5].section = 0;
+    guide.questions[6].source = Some(SourceRef {
+        section: 5,
+        span: REVERSED,
+    });
+    guide.questions[7].source = Some(SourceRef {
+        section: 20,
+        span: None,
+    });
+
+    let violations = assert_violations(
+        &Content::ReadingQuestions(guide),
+        &f.ctx(),
+        &[
+            ("/title", Rule::Title),
+            ("/questions", Rule::Count),
+            ("/questions/0/question", Rule::Question),
+            ("/questions/1/question", Rule::Length),
+            ("/questions/5/section", Rule::Reference),
+            ("/questions/6/source/span", Rule::Reference),
+            ("/questions/7/source/section", Rule::Reference),
+            ("/questions/4/question", Rule::Duplicate),
+        ],
+    );
+    assert_message(&violations[1], &["5 to 15 questions", "found 16"]);
+    assert_message(&violations[3], &["at least 15 characters", "found 12"]);
+    assert_message(&violations[7], &["same as /questions/3/question"]);
+}
+
+#[test]
+fn a_span_may_end_at_the_last_character_of_the_source_but_not_after_it() {
+    let f = Fixture::new();
+    let Content::Flashcards(mut deck) = f.built(Kind::Flashcards) else {
+        unreachable!()
+    };
+    let n = f.source_chars;
+    deck.cards[0].source.span = Some(Span {
+        start: n - 1,
+        end: n,
+    });
+    deck.cards[1].source.span = Some(Span {
+        start: n - 1,
+        end: n + 1,
+    });
+    deck.cards[2].source.span = Some(Span { start: 0, end: 1 });
+
+    let violations = assert_violations(
+        &Content::Flashcards(deck),
+        &f.ctx(),
+        &[("/cards/1/source/span", Rule::Reference)],
+    );
+    assert_message(
+        &violations[0],
+        &[
+            &format!("span ends at {}", n + 1),
+            &format!("holds {n} characters"),
+        ],
+    );
+}
+
+#[test]
+fn derivatives_validated_without_an_outline_or_source_text_report_the_missing_references() {
+    let f = Fixture::new();
+    let ctx = ValidationContext {
+        outline: None,
+        source_chars: None,
+        options: &f.options,
+    };
+    let faq = f.built(Kind::Faq);
+    let Content::Faq(items) = &faq else {
+        unreachable!()
+    };
+    let mut expected = vec![("/title".to_owned(), Rule::Reference)];
+    expected.extend(
+        (0..items.items.len()).map(|i| (format!("/items/{i}/source/span"), Rule::Reference)),
+    );
+    let violations = faq.validate(&ctx);
+    let found: Vec<(String, Rule)> = violations
+        .iter()
+        .map(|v| (v.path.clone(), v.rule))
+        .collect();
+    assert_eq!(found, expected);
+    assert_message(&violations[0], &["no outline"]);
+    assert_message(&violations[1], &["topic source"]);
+
+    // The outline itself needs no outline, but its spans still need a text source.
+    let outline = f.built(Kind::Outline);
+    let outline_spans = outline
+        .source_refs()
+        .iter()
+        .filter(|r| r.span.is_some())
+        .count();
+    let violations = outline.validate(&ctx);
+    assert_eq!(violations.len(), outline_spans);
+    assert!(
+        violations
+            .iter()
+            .all(|v| v.rule == Rule::Reference && v.path.ends_with("/source/span"))
+    );
+}
+
+#[test]
+fn explicit_counts_make_the_count_rule_exact() {
+    let counts = [
+        (Kind::Outline, 8),
+        (Kind::StudyGuide, 6),
+        (Kind::OnePager, 4),
+        (Kind::Faq, 7),
+        (Kind::Flashcards, 12),
+        (Kind::ReadingQuestions, 6),
+    ];
+    let mut options = Options::default();
+    options.counts.extend(counts);
+    assert!(options.check().is_empty());
+    // Builds with the requested counts, and every artifact is valid under those options.
+    let f = Fixture::with_options(options.clone());
+    let items = |content: &Content| match content {
+        Content::Outline(o) => ("/sections", o.sections.len()),
+        Content::StudyGuide(g) => ("/key_concepts", g.key_concepts.len()),
+        Content::OnePager(p) => ("/key_takeaways", p.key_takeaways.len()),
+        Content::Faq(q) => ("/items", q.items.len()),
+        Content::Flashcards(d) => ("/cards", d.cards.len()),
+        Content::ReadingQuestions(r) => ("/questions", r.questions.len()),
+        other => panic!("{} has no item count", other.kind()),
+    };
+    for (kind, n) in counts {
+        let content = f.built(kind);
+        let (path, found) = items(&content);
+        assert_eq!(found, n as usize, "{kind}");
+
+        // One more or one fewer than asked is a violation, though both lie in the kind's range.
+        for wanted in [n - 1, n + 1] {
+            let mut other = options.clone();
+            other.counts.insert(kind, wanted);
+            let violations =
+                assert_violations(&content, &f.ctx_with(&other), &[(path, Rule::Count)]);
+            assert_message(
+                &violations[0],
+                &[&format!("exactly {wanted}"), &format!("found {n}")],
+            );
+        }
+    }
+
+    // Without counts, the default artifacts are judged by the kind's whole range instead.
+    let defaults = Fixture::new();
+    let faq = defaults.built(Kind::Faq);
+    let violations = assert_violations(
+        &faq,
+        &defaults.ctx_with(&options),
+        &[("/items", Rule::Count)],
+    );
+    assert_message(
+        &violations[0],
+        &["exactly 7 question/answer pairs", "found 10"],
+    );
+}

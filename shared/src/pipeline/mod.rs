@@ -1,0 +1,206 @@
+//! The job pipeline: accept a submission, dispatch the steps whose dependencies are met, run
+//! each step (claim, cache, generate, validate, store, finish), and resume whatever a crash
+//! left behind. Post-processing and the final manifest live in [`crate::postprocess`] and
+//! [`finish`].
+//!
+//! Every operation is safe to repeat: steps are claimed under a lease before any work, the
+//! cache is content-addressed, object writes are whole-file replacements of identical bytes.
+
+mod cache;
+pub mod finish;
+mod step;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+
+pub use cache::cache_key;
+
+use crate::clock::Clock;
+use crate::content::{Kind, OptionError, Options};
+use crate::dispatch::inline::{Delivery, WorkHandler};
+use crate::dispatch::{Dispatcher, StepTask};
+use crate::engine::Engine;
+use crate::jobs::{Job, JobId, SourceInfo, StepStatus};
+use crate::objects::{ObjectError, ObjectPath, ObjectStore, ObjectWritten};
+use crate::source::SourceText;
+use crate::store::{JobStore, StoreError, update_job};
+
+/// The storage ports and the clock, shared by the pipeline and post-processing.
+#[derive(Debug, Clone)]
+pub struct Ports {
+    pub store: Arc<dyn JobStore>,
+    pub objects: Arc<dyn ObjectStore>,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// Tunables of step execution.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// How long a claim holds a step before another worker may take it over.
+    pub lease: Duration,
+    /// Attempts per step, counting lease take-overs and retried transient failures.
+    pub max_attempts: u32,
+    /// This worker's name in leases.
+    pub worker: String,
+    /// First retry delay after a transient failure (doubles per attempt).
+    pub retry_base: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            lease: Duration::from_secs(120),
+            max_attempts: 3,
+            worker: format!("pid{}-{}", std::process::id(), ulid::Ulid::new()),
+            retry_base: Duration::from_millis(500),
+        }
+    }
+}
+
+/// A request to build materials from one source.
+#[derive(Debug, Clone)]
+pub struct Submission {
+    pub tenant: String,
+    pub source: SourceText,
+    /// The file name the source came from, if any (shown on the job).
+    pub source_name: Option<String>,
+    /// Kinds wanted; the outline is always added.
+    pub kinds: Vec<Kind>,
+    pub options: Options,
+    /// `false` recomputes every step instead of reusing cached artifacts.
+    pub use_cache: bool,
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum SubmitError {
+    #[error("invalid options: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    InvalidOptions(Vec<OptionError>),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Objects(#[from] ObjectError),
+}
+
+/// What [`Pipeline::resume`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ResumeReport {
+    pub jobs: usize,
+    pub dispatched: usize,
+    pub rerendered: usize,
+    pub settled: usize,
+}
+
+/// Runs jobs with one engine, one store, one object store and one dispatcher.
+#[derive(Debug)]
+pub struct Pipeline {
+    pub ports: Ports,
+    pub engine: Arc<dyn Engine>,
+    pub dispatcher: Arc<dyn Dispatcher>,
+    pub settings: Settings,
+}
+
+impl Pipeline {
+    /// Stores the source, creates the job and dispatches its first step.
+    #[tracing::instrument(skip_all, fields(tenant = %submission.tenant))]
+    pub async fn submit(&self, submission: Submission) -> Result<Job, SubmitError> {
+        let problems = submission.options.check();
+        if !problems.is_empty() {
+            return Err(SubmitError::InvalidOptions(problems));
+        }
+        let source = SourceInfo {
+            sha256: submission.source.sha256(),
+            chars: submission.source.chars(),
+            name: submission.source_name,
+        };
+        let path = object_path(&source.object_path());
+        if self.ports.objects.head(&path).await?.is_none() {
+            let text = Bytes::from(submission.source.into_string());
+            self.ports.objects.put(&path, text, "text/plain; charset=utf-8").await?;
+        }
+        let now = self.ports.clock.now();
+        let mut job = Job::new(JobId::generate(), submission.tenant, source, submission.options, &submission.kinds, now);
+        job.use_cache = submission.use_cache;
+        self.ports.store.create_job(&job).await?;
+        tracing::info!(job_id = %job.id, steps = job.steps.len(), "job accepted");
+        self.dispatch_ready(&job.id).await?;
+        Ok(self.ports.store.get_job(&job.id).await?.map_or(job, |v| v.value))
+    }
+
+    /// Marks the job's ready steps queued and dispatches them. A dispatch that fails leaves
+    /// the step queued, where [`Pipeline::resume`] (or maintenance) finds it again.
+    async fn dispatch_ready(&self, id: &JobId) -> Result<(), StoreError> {
+        let now = self.ports.clock.now();
+        let (_, queued) = update_job(self.ports.store.as_ref(), id, |job| {
+            let ready = job.ready_steps();
+            job.mark_queued(&ready, now)
+        })
+        .await?;
+        for kind in queued {
+            self.send(id, kind).await;
+        }
+        Ok(())
+    }
+
+    async fn send(&self, id: &JobId, kind: Kind) {
+        if let Err(e) = self.dispatcher.dispatch(StepTask { job_id: id.clone(), kind }).await {
+            tracing::warn!(job_id = %id, %kind, error = %e, "dispatch failed; the step stays queued for resume");
+        }
+    }
+
+    /// Picks up every unfinished job: dispatches steps that are ready, queued, or whose lease
+    /// expired; re-runs post-processing for results that were stored but not rendered; and
+    /// settles jobs whose outputs are complete. Safe to run at any time, any number of times.
+    pub async fn resume(&self) -> Result<ResumeReport, StoreError> {
+        let mut report = ResumeReport::default();
+        for id in self.ports.store.unfinished_jobs(10_000).await? {
+            report.jobs += 1;
+            self.dispatch_ready(&id).await?;
+            let Some(job) = self.ports.store.get_job(&id).await? else { continue };
+            let now = self.ports.clock.now();
+            for step in &job.value.steps {
+                let stale = step.status == StepStatus::Running && step.lease_until.is_none_or(|until| until <= now);
+                if step.status == StepStatus::Queued || stale {
+                    self.send(&id, step.kind).await;
+                    report.dispatched += 1;
+                }
+                if step.status == StepStatus::Succeeded && !step.rendered {
+                    let path = object_path(&format!("jobs/{id}/{}.json", step.kind));
+                    if let Ok(Some(info)) = self.ports.objects.head(&path).await {
+                        crate::postprocess::handle(&self.ports, &ObjectWritten { info }).await;
+                        report.rerendered += 1;
+                    }
+                }
+            }
+            if finish::finish_if_complete(&self.ports, &id).await?.is_some() {
+                report.settled += 1;
+            }
+        }
+        Ok(report)
+    }
+
+    /// Cancels a job; returns whether it was still running.
+    pub async fn cancel(&self, id: &JobId) -> Result<bool, StoreError> {
+        let now = self.ports.clock.now();
+        let (_, cancelled) = update_job(self.ports.store.as_ref(), id, |job| job.cancel(now)).await?;
+        Ok(cancelled)
+    }
+}
+
+#[async_trait]
+impl WorkHandler for Pipeline {
+    async fn run_step(&self, task: &StepTask) -> Delivery {
+        self.run(task).await
+    }
+
+    async fn object_written(&self, event: &ObjectWritten) {
+        crate::postprocess::handle(&self.ports, event).await;
+    }
+}
+
+/// Paths built from ids and kind slugs are always valid.
+pub(crate) fn object_path(path: &str) -> ObjectPath {
+    ObjectPath::new(path).expect("paths built from ids and slugs are valid")
+}

@@ -1,0 +1,215 @@
+//! Running one step: claim it, reuse a cached artifact or generate and validate a new one,
+//! store it, finish the step and dispatch what became ready. The delivery is acknowledged
+//! unless a transient failure asks for another try.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use sha2::{Digest, Sha256};
+
+use super::{Pipeline, cache_key, finish, object_path};
+use crate::content::{Artifact, ArtifactMeta, Content, Kind, Outline, ValidationContext};
+use crate::dispatch::StepTask;
+use crate::dispatch::inline::Delivery;
+use crate::engine::{EngineError, GenerationRequest};
+use crate::jobs::{Claim, ErrorCode, Job, Quality, StepError, StepOutcome, Usage};
+use crate::store::{CacheEntry, StoreError, update_job};
+
+/// What a step produced before it is recorded.
+struct Produced {
+    bytes: Vec<u8>,
+    cache_hit: bool,
+    usage: Usage,
+    quality: Quality,
+}
+
+impl Pipeline {
+    #[tracing::instrument(skip_all, fields(job_id = %task.job_id, kind = %task.kind))]
+    pub(super) async fn run(&self, task: &StepTask) -> Delivery {
+        let store = self.ports.store.as_ref();
+        let (lease, max_attempts, worker) = (self.settings.lease, self.settings.max_attempts, self.settings.worker.as_str());
+        let now = self.ports.clock.now();
+        let claimed = update_job(store, &task.job_id, |job| job.claim(task.kind, worker, lease, max_attempts, now)).await;
+        let (job, attempt) = match claimed {
+            Ok((job, Claim::Acquired { attempt })) => (job, attempt),
+            Ok((_, Claim::Exhausted)) => {
+                tracing::warn!("step failed: lease expired on its last attempt");
+                return self.after_step(task).await;
+            }
+            Ok((_, claim)) => {
+                tracing::debug!(?claim, "nothing to do");
+                return Delivery::Ack;
+            }
+            Err(StoreError::NotFound) => return Delivery::Ack,
+            Err(e) => return self.retry_later(task, 1, &e.to_string()),
+        };
+
+        let started = Instant::now();
+        let outcome = match self.produce(&job, task.kind).await {
+            Ok(produced) => {
+                let path = object_path(&format!("jobs/{}/{}.json", job.id, task.kind));
+                if let Err(e) = self.ports.objects.put(&path, Bytes::from(produced.bytes), "application/json").await {
+                    return self.give_back(task, attempt, StepError::new(ErrorCode::StoreUnavailable, e.to_string())).await;
+                }
+                let info = self.engine.info();
+                StepOutcome::Succeeded {
+                    cache_hit: produced.cache_hit,
+                    engine: info.name,
+                    engine_version: info.version,
+                    usage: produced.usage,
+                    quality: produced.quality,
+                    duration_ms: started.elapsed().as_millis() as u64,
+                }
+            }
+            Err(error) if error.code.is_retryable() && attempt < max_attempts => {
+                return self.give_back(task, attempt, error).await;
+            }
+            Err(error) => StepOutcome::Failed(error),
+        };
+
+        let succeeded = matches!(outcome, StepOutcome::Succeeded { .. });
+        let now = self.ports.clock.now();
+        match update_job(store, &task.job_id, |job| job.finish(task.kind, worker, outcome.clone(), now)).await {
+            Ok((_, Ok(_ready))) => {
+                tracing::info!(succeeded, elapsed_ms = started.elapsed().as_millis() as u64, "step ended");
+            }
+            Ok((_, Err(lost))) => {
+                tracing::warn!(error = %lost, "result dropped: the lease was lost");
+                return Delivery::Ack;
+            }
+            Err(e) => return self.retry_later(task, attempt, &e.to_string()),
+        }
+        self.after_step(task).await
+    }
+
+    /// After a step ended: dispatch what became ready, and finish the job if it is complete.
+    async fn after_step(&self, task: &StepTask) -> Delivery {
+        if let Err(e) = self.dispatch_ready(&task.job_id).await {
+            tracing::warn!(error = %e, "could not dispatch the next steps; resume will");
+        }
+        if let Err(e) = finish::finish_if_complete(&self.ports, &task.job_id).await {
+            tracing::warn!(error = %e, "could not finish the job; resume will");
+        }
+        Delivery::Ack
+    }
+
+    /// Releases the lease after a transient failure and asks for redelivery.
+    async fn give_back(&self, task: &StepTask, attempt: u32, error: StepError) -> Delivery {
+        let now = self.ports.clock.now();
+        let worker = self.settings.worker.as_str();
+        let message = error.message.clone();
+        if let Err(e) = update_job(self.ports.store.as_ref(), &task.job_id, |job| job.release(task.kind, worker, error.clone(), now)).await {
+            tracing::warn!(error = %e, "could not release the step; its lease will expire");
+        }
+        self.retry_later(task, attempt, &message)
+    }
+
+    fn retry_later(&self, task: &StepTask, attempt: u32, why: &str) -> Delivery {
+        let delay = (self.settings.retry_base * 2u32.saturating_pow(attempt.saturating_sub(1))).min(Duration::from_secs(60));
+        tracing::warn!(kind = %task.kind, attempt, delay_ms = delay.as_millis() as u64, reason = why, "step will be retried");
+        Delivery::RetryAfter(delay)
+    }
+
+    /// The artifact bytes for a claimed step: from the cache when allowed and present, else
+    /// generated, validated and cached.
+    async fn produce(&self, job: &Job, kind: Kind) -> Result<Produced, StepError> {
+        let objects = self.ports.objects.as_ref();
+        let source_path = object_path(&job.source.object_path());
+        let source = objects.get(&source_path).await.map_err(unavailable)?.ok_or_else(|| {
+            StepError::new(ErrorCode::Internal, format!("the source object {source_path} is missing"))
+        })?;
+        let source: Arc<str> = Arc::from(String::from_utf8_lossy(&source).into_owned());
+
+        let (outline, outline_sha) = if kind == Kind::Outline {
+            (None, None)
+        } else {
+            let (outline, sha) = self.load_outline(job).await?;
+            (Some(Arc::new(outline)), Some(sha))
+        };
+        let engine = self.engine.info();
+        let key = cache_key(&engine, kind, &job.source.sha256, &job.options, outline_sha.as_deref());
+        let cached_path = object_path(&format!("cache/{key}.json"));
+        let ctx = ValidationContext { outline: outline.as_deref(), source_chars: Some(job.source.chars), options: &job.options };
+
+        if job.use_cache
+            && let Some(entry) = self.ports.store.cache_get(&key).await.map_err(unavailable)?
+            && let Some(bytes) = objects.get(&object_path(&entry.object)).await.map_err(unavailable)?
+            && let Ok(artifact) = serde_json::from_slice::<Artifact>(&bytes)
+            && artifact.content.kind() == kind
+            && artifact.content.validate(&ctx).is_empty()
+        {
+            let quality = quality(&artifact.content, outline.as_deref());
+            return Ok(Produced { bytes: bytes.to_vec(), cache_hit: true, usage: Usage::default(), quality });
+        }
+
+        let request = GenerationRequest {
+            kind,
+            source,
+            source_sha256: job.source.sha256.clone(),
+            outline: outline.clone(),
+            options: Arc::new(job.options.clone()),
+        };
+        let generation = self.engine.generate(request).await.map_err(|e: EngineError| StepError {
+            code: e.code,
+            message: e.message,
+            violations: e.violations,
+        })?;
+        let violations = generation.content.validate(&ctx);
+        if !violations.is_empty() {
+            return Err(StepError {
+                code: ErrorCode::InvalidOutput,
+                message: format!("the {kind} broke {} rule(s); it was not stored", violations.len()),
+                violations,
+            });
+        }
+        let quality = quality(&generation.content, outline.as_deref());
+        let artifact = Artifact {
+            content: generation.content,
+            meta: ArtifactMeta {
+                engine: engine.name,
+                engine_version: engine.version,
+                language: job.options.language.clone(),
+                source_sha256: job.source.sha256.clone(),
+            },
+        };
+        let bytes = artifact.to_json_bytes();
+        objects.put(&cached_path, Bytes::from(bytes.clone()), "application/json").await.map_err(unavailable)?;
+        let entry = CacheEntry { key, kind, object: cached_path.to_string(), created_at: self.ports.clock.now() };
+        self.ports.store.cache_put(&entry).await.map_err(unavailable)?;
+        Ok(Produced { bytes, cache_hit: false, usage: generation.usage, quality })
+    }
+
+    /// The job's stored outline and the SHA-256 of its bytes.
+    async fn load_outline(&self, job: &Job) -> Result<(Outline, String), StepError> {
+        let path = object_path(&format!("jobs/{}/outline.json", job.id));
+        let bytes = self.ports.objects.get(&path).await.map_err(unavailable)?.ok_or_else(|| {
+            StepError::new(ErrorCode::Internal, "the outline succeeded but its artifact is missing")
+        })?;
+        let sha = hex::encode(Sha256::digest(&bytes));
+        match serde_json::from_slice::<Artifact>(&bytes) {
+            Ok(Artifact { content: Content::Outline(outline), .. }) => Ok((outline, sha)),
+            _ => Err(StepError::new(ErrorCode::Internal, "the stored outline cannot be read")),
+        }
+    }
+}
+
+fn unavailable(e: impl std::fmt::Display) -> StepError {
+    StepError::new(ErrorCode::StoreUnavailable, e.to_string())
+}
+
+/// Grounding and coverage of an artifact's source references.
+fn quality(content: &Content, outline: Option<&Outline>) -> Quality {
+    let refs = content.source_refs();
+    let grounded = refs.iter().filter(|r| r.span.is_some()).count();
+    let mut sections: Vec<u32> = refs.iter().map(|r| r.section).collect();
+    sections.sort_unstable();
+    sections.dedup();
+    let total_sections = match (outline, content) {
+        (Some(outline), _) => outline.sections.len(),
+        (None, Content::Outline(outline)) => outline.sections.len(),
+        (None, _) => sections.len(),
+    };
+    let ratio = |part: usize, whole: usize| if whole == 0 { 0.0 } else { (part as f32 / whole as f32 * 1000.0).round() / 1000.0 };
+    Quality { items: refs.len() as u32, grounded: ratio(grounded, refs.len()), section_coverage: ratio(sections.len(), total_sections) }
+}

@@ -1,0 +1,121 @@
+//! The `JobStore` port: jobs (with their steps and artifacts) and the content-addressed cache
+//! index. Stores load and save whole jobs guarded by a version number; every state change is
+//! a pure function in [`crate::jobs`] applied through [`update_job`], which retries lost races.
+//!
+//! Adapters: [`sqlite::SqliteStore`] (embedded). Each must pass the contract suite in
+//! `shared/tests/integration/store_contract.rs`.
+
+pub mod sqlite;
+
+use std::fmt;
+
+use async_trait::async_trait;
+
+use crate::clock::Timestamp;
+use crate::content::Kind;
+use crate::jobs::{Job, JobId, JobStatus};
+
+/// A value with the version it was read at.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Versioned<T> {
+    pub value: T,
+    pub version: u64,
+}
+
+/// Which jobs to list: newest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JobQuery {
+    /// Only this tenant's jobs (all tenants when `None`).
+    pub tenant: Option<String>,
+    pub status: Option<JobStatus>,
+    /// Only jobs older than this id (the cursor of the previous page).
+    pub before: Option<JobId>,
+    pub limit: usize,
+}
+
+/// One entry of the content-addressed cache: the object holding a kind's artifact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CacheEntry {
+    /// Hex SHA-256 of everything that determines the artifact (see `pipeline::cache_key`).
+    pub key: String,
+    pub kind: Kind,
+    /// Object path of the cached artifact.
+    pub object: String,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// The job exists already (create) or changed since it was read (save).
+    #[error("conflict: the job was changed by someone else")]
+    Conflict,
+    #[error("not found")]
+    NotFound,
+    /// The database could not be reached or failed; retrying may help.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    /// A stored document could not be read back.
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+/// Job state and the cache index.
+#[async_trait]
+pub trait JobStore: Send + Sync + fmt::Debug {
+    /// Saves a new job at version 1. An existing id → [`StoreError::Conflict`].
+    async fn create_job(&self, job: &Job) -> Result<(), StoreError>;
+
+    /// The job and its current version; `None` if there is no such job.
+    async fn get_job(&self, id: &JobId) -> Result<Option<Versioned<Job>>, StoreError>;
+
+    /// Replaces the job if its stored version is still `expected`, and returns the new
+    /// version (`expected + 1`). A newer version → [`StoreError::Conflict`]; no such job →
+    /// [`StoreError::NotFound`].
+    async fn save_job(&self, job: &Job, expected: u64) -> Result<u64, StoreError>;
+
+    /// Jobs matching `query`, newest first, at most `query.limit`.
+    async fn list_jobs(&self, query: &JobQuery) -> Result<Vec<Job>, StoreError>;
+
+    /// Ids of jobs that have not ended, oldest first, at most `limit`: what a restart resumes.
+    async fn unfinished_jobs(&self, limit: usize) -> Result<Vec<JobId>, StoreError>;
+
+    /// The cache entry for `key`, if any.
+    async fn cache_get(&self, key: &str) -> Result<Option<CacheEntry>, StoreError>;
+
+    /// Records a cache entry. If the key is already present the first entry is kept, so
+    /// concurrent writers of the same (deterministic) key are harmless.
+    async fn cache_put(&self, entry: &CacheEntry) -> Result<(), StoreError>;
+
+    /// Checks that the store answers (for readiness probes).
+    async fn ping(&self) -> Result<(), StoreError>;
+}
+
+/// How often [`update_job`] re-reads and retries after losing a race.
+const UPDATE_ATTEMPTS: usize = 50;
+
+/// Reads a job, applies `change`, and saves it if it changed, retrying from a fresh read
+/// whenever another writer got there first. Returns the job as saved and what `change`
+/// returned on the attempt that won.
+pub async fn update_job<R>(
+    store: &dyn JobStore,
+    id: &JobId,
+    mut change: impl FnMut(&mut Job) -> R,
+) -> Result<(Job, R), StoreError> {
+    for attempt in 0..UPDATE_ATTEMPTS {
+        let Versioned { value: mut job, version } = store.get_job(id).await?.ok_or(StoreError::NotFound)?;
+        let before = job.clone();
+        let result = change(&mut job);
+        if job == before {
+            return Ok((job, result));
+        }
+        match store.save_job(&job, version).await {
+            Ok(_) => return Ok((job, result)),
+            Err(StoreError::Conflict) => {
+                // Spread retries out a little so racing writers do not collide again.
+                tokio::time::sleep(std::time::Duration::from_millis(1 + (attempt as u64 % 7))).await;
+            }
+            Err(other) => return Err(other),
+        }
+    }
+    Err(StoreError::Unavailable(format!("job {id} kept changing under {UPDATE_ATTEMPTS} attempts to update it")))
+}

@@ -1,0 +1,238 @@
+//! `JobStore` on SQLite: one file, WAL journal, numbered schema migrations. A job is one row
+//! holding its JSON document and a version; `save_job` is a compare-and-set on that version.
+//! Several processes may share the file (a `factory generate` next to a `factory serve`):
+//! SQLite's own locking plus the version check keep every update whole.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::{CacheEntry, JobQuery, JobStore, StoreError, Versioned};
+use crate::clock::Timestamp;
+use crate::jobs::{Job, JobId};
+
+/// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
+const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE jobs (
+        id TEXT PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        status TEXT NOT NULL,
+        finished INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        version INTEGER NOT NULL,
+        body TEXT NOT NULL
+    );
+    CREATE INDEX jobs_by_tenant ON jobs (tenant, id);
+    CREATE INDEX jobs_unfinished ON jobs (finished, id);
+    CREATE TABLE cache (
+        key TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        object TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+    );",
+];
+
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| unavailable(format!("cannot create {}: {e}", parent.display())))?;
+        }
+        let conn = Connection::open(path).map_err(|e| unavailable(format!("cannot open {}: {e}", path.display())))?;
+        Self::init(conn)
+    }
+
+    /// A private in-memory database (tests).
+    pub fn in_memory() -> Result<Self, StoreError> {
+        Self::init(Connection::open_in_memory().map_err(unavailable)?)
+    }
+
+    fn init(mut conn: Connection) -> Result<Self, StoreError> {
+        conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(unavailable)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(unavailable)?;
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(unavailable)?;
+        migrate(&mut conn)?;
+        Ok(Self { conn: Arc::new(Mutex::new(conn)) })
+    }
+
+    /// Runs `f` on the connection off the async threads.
+    async fn with<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let conn = Arc::clone(&self.conn);
+        tokio::task::spawn_blocking(move || {
+            let mut conn = conn.lock().map_err(|_| unavailable("the connection lock is poisoned"))?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| unavailable(format!("store task failed: {e}")))?
+    }
+}
+
+fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(unavailable)?;
+    let applied: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(unavailable)?;
+    let applied = applied as usize;
+    if applied > MIGRATIONS.len() {
+        return Err(StoreError::Corrupt(format!(
+            "the database has schema version {applied}, newer than this program knows ({})",
+            MIGRATIONS.len()
+        )));
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
+        tx.execute_batch(sql).map_err(|e| StoreError::Corrupt(format!("migration {} failed: {e}", index + 1)))?;
+        tx.pragma_update(None, "user_version", (index + 1) as i64).map_err(unavailable)?;
+    }
+    tx.commit().map_err(unavailable)
+}
+
+fn unavailable(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Unavailable(e.to_string())
+}
+
+fn encode(job: &Job) -> Result<String, StoreError> {
+    serde_json::to_string(job).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn decode(body: &str) -> Result<Job, StoreError> {
+    serde_json::from_str(body).map_err(|e| StoreError::Corrupt(format!("job document: {e}")))
+}
+
+#[async_trait]
+impl JobStore for SqliteStore {
+    async fn create_job(&self, job: &Job) -> Result<(), StoreError> {
+        let body = encode(job)?;
+        let job = job.clone();
+        self.with(move |conn| {
+            let inserted = conn
+                .execute(
+                    "INSERT INTO jobs (id, tenant, status, finished, created_at, updated_at, version, body)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7) ON CONFLICT (id) DO NOTHING",
+                    params![
+                        job.id.as_str(),
+                        job.tenant,
+                        job.status.slug(),
+                        job.status.is_terminal(),
+                        job.created_at.millis(),
+                        job.updated_at.millis(),
+                        body
+                    ],
+                )
+                .map_err(unavailable)?;
+            if inserted == 0 { Err(StoreError::Conflict) } else { Ok(()) }
+        })
+        .await
+    }
+
+    async fn get_job(&self, id: &JobId) -> Result<Option<Versioned<Job>>, StoreError> {
+        let id = id.clone();
+        self.with(move |conn| {
+            let row: Option<(String, i64)> = conn
+                .query_row("SELECT body, version FROM jobs WHERE id = ?1", [id.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()
+                .map_err(unavailable)?;
+            row.map(|(body, version)| Ok(Versioned { value: decode(&body)?, version: version as u64 })).transpose()
+        })
+        .await
+    }
+
+    async fn save_job(&self, job: &Job, expected: u64) -> Result<u64, StoreError> {
+        let body = encode(job)?;
+        let job = job.clone();
+        self.with(move |conn| {
+            let updated = conn
+                .execute(
+                    "UPDATE jobs SET status = ?1, finished = ?2, updated_at = ?3, version = version + 1, body = ?4
+                     WHERE id = ?5 AND version = ?6",
+                    params![job.status.slug(), job.status.is_terminal(), job.updated_at.millis(), body, job.id.as_str(), expected as i64],
+                )
+                .map_err(unavailable)?;
+            if updated == 1 {
+                return Ok(expected + 1);
+            }
+            let exists: bool = conn
+                .query_row("SELECT EXISTS (SELECT 1 FROM jobs WHERE id = ?1)", [job.id.as_str()], |r| r.get(0))
+                .map_err(unavailable)?;
+            Err(if exists { StoreError::Conflict } else { StoreError::NotFound })
+        })
+        .await
+    }
+
+    async fn list_jobs(&self, query: &JobQuery) -> Result<Vec<Job>, StoreError> {
+        let query = query.clone();
+        self.with(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT body FROM jobs
+                     WHERE (?1 IS NULL OR tenant = ?1) AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR id < ?3)
+                     ORDER BY id DESC LIMIT ?4",
+                )
+                .map_err(unavailable)?;
+            let rows = stmt
+                .query_map(
+                    params![query.tenant, query.status.map(|s| s.slug()), query.before.as_ref().map(JobId::as_str), query.limit as i64],
+                    |r| r.get::<_, String>(0),
+                )
+                .map_err(unavailable)?;
+            rows.map(|body| decode(&body.map_err(unavailable)?)).collect()
+        })
+        .await
+    }
+
+    async fn unfinished_jobs(&self, limit: usize) -> Result<Vec<JobId>, StoreError> {
+        self.with(move |conn| {
+            let mut stmt = conn.prepare_cached("SELECT id FROM jobs WHERE finished = 0 ORDER BY id LIMIT ?1").map_err(unavailable)?;
+            let rows = stmt.query_map([limit as i64], |r| r.get::<_, String>(0)).map_err(unavailable)?;
+            rows.map(|id| {
+                let id = id.map_err(unavailable)?;
+                id.parse().map_err(|e: crate::jobs::InvalidJobId| StoreError::Corrupt(e.to_string()))
+            })
+            .collect()
+        })
+        .await
+    }
+
+    async fn cache_get(&self, key: &str) -> Result<Option<CacheEntry>, StoreError> {
+        let key = key.to_owned();
+        self.with(move |conn| {
+            let row: Option<(String, String, i64)> = conn
+                .query_row("SELECT kind, object, created_at FROM cache WHERE key = ?1", [&key], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })
+                .optional()
+                .map_err(unavailable)?;
+            row.map(|(kind, object, created_at)| {
+                let kind = kind.parse().map_err(|e: crate::content::UnknownKind| StoreError::Corrupt(e.to_string()))?;
+                Ok(CacheEntry { key, kind, object, created_at: Timestamp(created_at) })
+            })
+            .transpose()
+        })
+        .await
+    }
+
+    async fn cache_put(&self, entry: &CacheEntry) -> Result<(), StoreError> {
+        let entry = entry.clone();
+        self.with(move |conn| {
+            conn.execute(
+                "INSERT INTO cache (key, kind, object, created_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (key) DO NOTHING",
+                params![entry.key, entry.kind.slug(), entry.object, entry.created_at.millis()],
+            )
+            .map_err(unavailable)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.with(|conn| conn.query_row("SELECT 1", [], |_| Ok(())).map_err(unavailable)).await
+    }
+}
