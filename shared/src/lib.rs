@@ -26,3 +26,7 @@ pub mod pipeline;
 pub mod postprocess;
 pub mod render;
 pub mod store;
+pub mod config;
+pub mod runtime;
+pub mod http;
+pub mod telemetry;

@@ -4,5 +4,5 @@ use factory_shared::http::{Function, run_function};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    run_function(Function::from_name("bundle")).await
+    run_function(Function::Bundle).await
 }

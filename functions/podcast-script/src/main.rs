@@ -1,8 +1,9 @@
 //! The `podcast-script` function: reads its configuration, then serves its routes on `$PORT`.
 
+use factory_shared::content::Kind;
 use factory_shared::http::{Function, run_function};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    run_function(Function::from_name("podcast-script")).await
+    run_function(Function::Kind(Kind::PodcastScript)).await
 }

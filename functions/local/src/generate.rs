@@ -1,0 +1,133 @@
+//! `factory generate`: read a source, run one job to its end with live progress, copy its
+//! files to the output folder and print a summary.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use factory_shared::config::Config;
+use factory_shared::content::{Kind, Length, Level, Options};
+use factory_shared::jobs::{Job, JobStatus};
+use factory_shared::objects::ObjectPath;
+use factory_shared::pipeline::Submission;
+use factory_shared::runtime::Factory;
+use factory_shared::source::{MIN_SOURCE_CHARS, SourceText};
+
+use crate::progress::{Progress, summary_table};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The source: a .txt or .md file, or `-` to read standard input.
+    source: String,
+    /// Kinds to build: `all`, or a comma-separated list such as `faq,flashcards`.
+    #[arg(long, default_value = "all")]
+    kinds: String,
+    /// Folder to write `<kind>.json`, `.md`, `.html` and `manifest.json` into.
+    #[arg(long, default_value = "out")]
+    out: PathBuf,
+    #[arg(long, default_value = "intermediate")]
+    level: Level,
+    #[arg(long, default_value = "standard")]
+    length: Length,
+    /// Who the material is for, in a few words.
+    #[arg(long)]
+    audience: Option<String>,
+    /// Podcast voices, 1 to 4.
+    #[arg(long, default_value_t = 2)]
+    speakers: u8,
+    /// Output language (BCP 47).
+    #[arg(long, default_value = "en")]
+    language: String,
+    /// Recompute every step instead of reusing cached results.
+    #[arg(long)]
+    no_cache: bool,
+}
+
+/// Exit codes: 0 all kinds built, 1 the job failed, 3 some kinds failed (partial).
+pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let config = Config::from_env().context("configuration")?;
+    let (source, name) = read_source(&args.source, config.max_source_chars)?;
+    let kinds = parse_kinds(&args.kinds)?;
+    let options = Options {
+        audience: args.audience,
+        level: args.level,
+        length: args.length,
+        language: args.language,
+        speakers: args.speakers,
+        ..Options::default()
+    };
+    let factory = Factory::start(config).context("starting the factory")?;
+    let pipeline = &factory.pipeline;
+    let resumed = pipeline.resume().await.context("resuming unfinished jobs")?;
+    if resumed.jobs > 0 {
+        eprintln!("resuming {} unfinished job(s) from an earlier run", resumed.jobs);
+    }
+    let job = pipeline
+        .submit(Submission { tenant: "local".into(), source, source_name: name, kinds, options, use_cache: !args.no_cache })
+        .await?;
+    eprintln!("job {} ({} steps)", job.id, job.steps.len());
+    let job = Progress::new(&job).follow(pipeline.ports.store.as_ref(), &job.id).await?;
+    write_outputs(&factory, &job, &args.out).await?;
+    println!("{}", summary_table(&job));
+    println!("{} → {}", job.status, args.out.display());
+    Ok(match job.status {
+        JobStatus::Succeeded => ExitCode::SUCCESS,
+        JobStatus::Partial => {
+            report_failures(&job);
+            ExitCode::from(3)
+        }
+        _ => {
+            report_failures(&job);
+            ExitCode::FAILURE
+        }
+    })
+}
+
+fn report_failures(job: &Job) {
+    for step in job.steps.iter().filter(|s| s.error.is_some()) {
+        let error = step.error.as_ref().expect("filtered");
+        eprintln!("{} failed ({}): {}", step.kind, error.code, error.message);
+        for violation in &error.violations {
+            eprintln!("  {violation}");
+        }
+    }
+}
+
+fn read_source(source: &str, max_chars: usize) -> anyhow::Result<(SourceText, Option<String>)> {
+    let (bytes, name) = if source == "-" {
+        let mut bytes = Vec::new();
+        std::io::stdin().read_to_end(&mut bytes).context("reading standard input")?;
+        (bytes, None)
+    } else {
+        let path = Path::new(source);
+        let extension = path.extension().and_then(|e| e.to_str()).unwrap_or_default().to_ascii_lowercase();
+        if !matches!(extension.as_str(), "txt" | "md" | "markdown") {
+            bail!("{source}: only .txt and .md files are accepted (or `-` for standard input)");
+        }
+        let bytes = std::fs::read(path).with_context(|| format!("reading {source}"))?;
+        (bytes, path.file_name().map(|n| n.to_string_lossy().into_owned()))
+    };
+    let text = SourceText::from_bytes_within(&bytes, MIN_SOURCE_CHARS, max_chars).with_context(|| format!("{source}"))?;
+    Ok((text, name))
+}
+
+fn parse_kinds(list: &str) -> anyhow::Result<Vec<Kind>> {
+    if list.trim() == "all" {
+        return Ok(Kind::ALL.to_vec());
+    }
+    list.split(',').map(|k| k.trim().parse::<Kind>().map_err(anyhow::Error::from)).collect()
+}
+
+/// Copies every artifact of the job, and its manifest, into `out`.
+async fn write_outputs(factory: &Factory, job: &Job, out: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let objects = &factory.pipeline.ports.objects;
+    let names = job.artifacts.iter().map(|a| a.name.as_str()).chain(job.manifest.then_some("manifest.json"));
+    for name in names {
+        let path = ObjectPath::new(format!("jobs/{}/{name}", job.id))?;
+        let bytes = objects.get(&path).await?.with_context(|| format!("{path} is missing from the object store"))?;
+        std::fs::write(out.join(name), &bytes).with_context(|| format!("writing {}", out.join(name).display()))?;
+    }
+    Ok(())
+}

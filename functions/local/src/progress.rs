@@ -1,0 +1,108 @@
+//! Live progress of a job in the terminal (one line per step, with timings and cache hits),
+//! and the summary table printed at the end.
+
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use factory_shared::content::Kind;
+use factory_shared::jobs::{Job, JobId, Step, StepStatus};
+use factory_shared::store::{JobStore, StoreError};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// One spinner per step while the job runs; plain lines when stderr is not a terminal.
+pub struct Progress {
+    bars: HashMap<Kind, ProgressBar>,
+    shown: HashMap<Kind, StepStatus>,
+    live: bool,
+    _multi: MultiProgress,
+}
+
+impl Progress {
+    pub fn new(job: &Job) -> Self {
+        let live = std::io::stderr().is_terminal();
+        let multi = MultiProgress::with_draw_target(if live { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() });
+        let style = ProgressStyle::with_template("{spinner} {prefix:>18} {msg}").expect("a valid template");
+        let bars = job
+            .steps
+            .iter()
+            .map(|s| {
+                let bar = multi.add(ProgressBar::new_spinner().with_style(style.clone()).with_prefix(s.kind.slug()));
+                bar.set_message(s.status.slug());
+                bar.enable_steady_tick(Duration::from_millis(120));
+                (s.kind, bar)
+            })
+            .collect();
+        Self { bars, shown: HashMap::new(), live, _multi: multi }
+    }
+
+    /// Polls the store until the job ends, updating the display; returns the final job.
+    pub async fn follow(mut self, store: &dyn JobStore, id: &JobId) -> Result<Job, StoreError> {
+        loop {
+            let job = store.get_job(id).await?.ok_or(StoreError::NotFound)?.value;
+            for step in &job.steps {
+                self.show(step);
+            }
+            if job.status.is_terminal() {
+                for bar in self.bars.values() {
+                    bar.finish();
+                }
+                return Ok(job);
+            }
+            tokio::time::sleep(Duration::from_millis(40)).await;
+        }
+    }
+
+    fn show(&mut self, step: &Step) {
+        if self.shown.get(&step.kind) == Some(&step.status) {
+            return;
+        }
+        self.shown.insert(step.kind, step.status);
+        let line = describe(step);
+        let bar = &self.bars[&step.kind];
+        if step.status.is_terminal() {
+            bar.finish_with_message(line.clone());
+            if !self.live {
+                eprintln!("{:>18} {line}", step.kind.slug());
+            }
+        } else {
+            bar.set_message(line);
+        }
+    }
+}
+
+fn describe(step: &Step) -> String {
+    let mut line = step.status.slug().to_owned();
+    if let Some(ms) = step.duration_ms {
+        line.push_str(&format!(" in {ms} ms"));
+    }
+    if step.cache_hit {
+        line.push_str(" (cache hit)");
+    }
+    if let Some(error) = &step.error
+        && step.status == StepStatus::Failed
+    {
+        line.push_str(&format!(": {}", error.message));
+    }
+    line
+}
+
+/// The end-of-run table: one row per step.
+pub fn summary_table(job: &Job) -> String {
+    let mut out = format!("{:<18} {:<10} {:>8} {:<6} {:>6} {:>9}  {}\n", "kind", "status", "time", "cache", "items", "grounded", "files");
+    for step in &job.steps {
+        let files: Vec<&str> = job.artifacts.iter().filter(|a| a.kind == step.kind).map(|a| a.format.as_str()).collect();
+        let (items, grounded) = step.quality.map_or((String::from("-"), String::from("-")), |q| (q.items.to_string(), format!("{:.0}%", q.grounded * 100.0)));
+        out.push_str(&format!(
+            "{:<18} {:<10} {:>8} {:<6} {:>6} {:>9}  {}\n",
+            step.kind.slug(),
+            step.status.slug(),
+            step.duration_ms.map_or("-".into(), |ms| format!("{ms} ms")),
+            if step.cache_hit { "hit" } else { "-" },
+            items,
+            grounded,
+            files.join(",")
+        ));
+    }
+    out.trim_end().to_owned()
+}
