@@ -22,8 +22,12 @@ use crate::content::{Kind, Options, Violation};
 pub struct JobId(String);
 
 impl JobId {
+    /// A new id, strictly greater than every id this process generated before.
     pub fn generate() -> Self {
-        Self(ulid::Ulid::new().to_string().to_lowercase())
+        static GENERATOR: std::sync::Mutex<ulid::Generator> = std::sync::Mutex::new(ulid::Generator::new());
+        let mut generator = GENERATOR.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let id = generator.generate().unwrap_or_else(|_| ulid::Ulid::new());
+        Self(id.to_string().to_lowercase())
     }
 
     pub fn as_str(&self) -> &str {

@@ -1,5 +1,8 @@
 //! Integration tests of the shared crate, in one binary so it links once.
 
 mod extractive;
+mod objects_contract;
+mod pipeline;
 mod properties;
+mod store_contract;
 mod validators;

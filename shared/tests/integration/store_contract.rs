@@ -1,0 +1,152 @@
+//! The `JobStore` contract: what every adapter must do, written against the trait. Each
+//! adapter instantiates the suite with `store_contract!(module, async constructor)`.
+
+use std::sync::Arc;
+
+use factory_shared::clock::Timestamp;
+use factory_shared::content::{Kind, Options};
+use factory_shared::jobs::{Job, JobId, JobStatus, SourceInfo};
+use factory_shared::store::{CacheEntry, JobQuery, JobStore, StoreError, update_job};
+
+pub fn job(tenant: &str) -> Job {
+    let source = SourceInfo { sha256: "a".repeat(64), chars: 500, name: Some("s.md".into()) };
+    Job::new(JobId::generate(), tenant.into(), source, Options::default(), &[Kind::Faq], Timestamp(1_000))
+}
+
+pub async fn a_created_job_reads_back_whole_at_version_one(store: Arc<dyn JobStore>) {
+    let job = job("t1");
+    store.create_job(&job).await.unwrap();
+    let read = store.get_job(&job.id).await.unwrap().unwrap();
+    assert_eq!(read.value, job);
+    assert_eq!(read.version, 1);
+}
+
+pub async fn creating_an_existing_id_is_a_conflict(store: Arc<dyn JobStore>) {
+    let job = job("t1");
+    store.create_job(&job).await.unwrap();
+    assert_eq!(store.create_job(&job).await, Err(StoreError::Conflict));
+}
+
+pub async fn a_missing_job_reads_as_none_and_cannot_be_saved(store: Arc<dyn JobStore>) {
+    let job = job("t1");
+    assert_eq!(store.get_job(&job.id).await.unwrap(), None);
+    assert_eq!(store.save_job(&job, 1).await, Err(StoreError::NotFound));
+}
+
+pub async fn a_save_at_a_stale_version_is_a_conflict_and_changes_nothing(store: Arc<dyn JobStore>) {
+    let mut job = job("t1");
+    store.create_job(&job).await.unwrap();
+    job.status = JobStatus::Running;
+    assert_eq!(store.save_job(&job, 1).await, Ok(2));
+    job.status = JobStatus::Cancelled;
+    assert_eq!(store.save_job(&job, 1).await, Err(StoreError::Conflict));
+    let read = store.get_job(&job.id).await.unwrap().unwrap();
+    assert_eq!((read.value.status, read.version), (JobStatus::Running, 2));
+}
+
+pub async fn concurrent_updates_are_never_lost(store: Arc<dyn JobStore>) {
+    let job = job("t1");
+    store.create_job(&job).await.unwrap();
+    let mut tasks = Vec::new();
+    for n in 0..20 {
+        let store = Arc::clone(&store);
+        let id = job.id.clone();
+        tasks.push(tokio::spawn(async move {
+            update_job(store.as_ref(), &id, |job| job.artifacts.push(artifact(n))).await.unwrap();
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let read = store.get_job(&job.id).await.unwrap().unwrap();
+    assert_eq!(read.value.artifacts.len(), 20, "every concurrent update survives");
+    assert_eq!(read.version, 21);
+}
+
+fn artifact(n: usize) -> factory_shared::jobs::ArtifactRecord {
+    factory_shared::jobs::ArtifactRecord { name: format!("f{n}.md"), kind: Kind::Faq, format: "md".into(), bytes: 1, sha256: "0".repeat(64) }
+}
+
+pub async fn listing_is_newest_first_per_tenant_with_status_and_cursor(store: Arc<dyn JobStore>) {
+    let mut ids = Vec::new();
+    for n in 0..5 {
+        let mut job = job(if n % 2 == 0 { "even" } else { "odd" });
+        if n == 4 {
+            job.status = JobStatus::Succeeded;
+        }
+        store.create_job(&job).await.unwrap();
+        ids.push(job.id);
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    let even = |status, before, limit| JobQuery { tenant: Some("even".into()), status, before, limit };
+    let listed: Vec<JobId> = store.list_jobs(&even(None, None, 10)).await.unwrap().into_iter().map(|j| j.id).collect();
+    assert_eq!(listed, [ids[4].clone(), ids[2].clone(), ids[0].clone()]);
+    let page: Vec<JobId> = store.list_jobs(&even(None, Some(ids[4].clone()), 1)).await.unwrap().into_iter().map(|j| j.id).collect();
+    assert_eq!(page, [ids[2].clone()]);
+    let done: Vec<JobId> = store.list_jobs(&even(Some(JobStatus::Succeeded), None, 10)).await.unwrap().into_iter().map(|j| j.id).collect();
+    assert_eq!(done, [ids[4].clone()]);
+}
+
+pub async fn unfinished_jobs_are_the_ones_not_ended_oldest_first(store: Arc<dyn JobStore>) {
+    let first = job("t");
+    let mut ended = job("t");
+    ended.status = JobStatus::Failed;
+    let last = job("t");
+    for j in [&first, &ended, &last] {
+        store.create_job(j).await.unwrap();
+    }
+    assert_eq!(store.unfinished_jobs(10).await.unwrap(), [first.id.clone(), last.id.clone()]);
+    let mut finished = first.clone();
+    finished.status = JobStatus::Succeeded;
+    store.save_job(&finished, 1).await.unwrap();
+    assert_eq!(store.unfinished_jobs(10).await.unwrap(), [last.id]);
+}
+
+pub async fn the_first_cache_entry_for_a_key_wins(store: Arc<dyn JobStore>) {
+    assert_eq!(store.cache_get("k").await.unwrap(), None);
+    let entry = CacheEntry { key: "k".into(), kind: Kind::Faq, object: "cache/k.json".into(), created_at: Timestamp(5) };
+    store.cache_put(&entry).await.unwrap();
+    store.cache_put(&CacheEntry { object: "cache/other.json".into(), ..entry.clone() }).await.unwrap();
+    assert_eq!(store.cache_get("k").await.unwrap(), Some(entry));
+}
+
+pub async fn a_store_answers_pings(store: Arc<dyn JobStore>) {
+    store.ping().await.unwrap();
+}
+
+/// Instantiates every contract test for one adapter.
+macro_rules! store_contract {
+    ($module:ident, $make:expr) => {
+        mod $module {
+            use super as contract;
+            use std::sync::Arc;
+            use factory_shared::store::JobStore;
+            store_contract!(@tests $make;
+                a_created_job_reads_back_whole_at_version_one,
+                creating_an_existing_id_is_a_conflict,
+                a_missing_job_reads_as_none_and_cannot_be_saved,
+                a_save_at_a_stale_version_is_a_conflict_and_changes_nothing,
+                concurrent_updates_are_never_lost,
+                listing_is_newest_first_per_tenant_with_status_and_cursor,
+                unfinished_jobs_are_the_ones_not_ended_oldest_first,
+                the_first_cache_entry_for_a_key_wins,
+                a_store_answers_pings);
+        }
+    };
+    (@tests $make:expr; $($name:ident),+) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let (store, _guard) = $make;
+                contract::$name(store).await;
+            }
+        )+
+    };
+}
+
+store_contract!(sqlite_file, {
+    let dir = tempfile::tempdir().unwrap();
+    let store = factory_shared::store::sqlite::SqliteStore::open(&dir.path().join("jobs.db")).unwrap();
+    (Arc::new(store) as Arc<dyn JobStore>, dir)
+});
+store_contract!(sqlite_memory, (Arc::new(factory_shared::store::sqlite::SqliteStore::in_memory().unwrap()) as Arc<dyn JobStore>, ()));
