@@ -68,26 +68,55 @@ impl Config {
             store: match get("FACTORY_STORE") {
                 None => StoreConfig::Sqlite(PathBuf::from(".factory/factory.db")),
                 Some(v) => match v.split_once(':') {
-                    Some(("sqlite", path)) if !path.is_empty() => StoreConfig::Sqlite(PathBuf::from(path)),
-                    _ => return Err(invalid("FACTORY_STORE", format!("`{v}` is not `sqlite:PATH`"))),
+                    Some(("sqlite", path)) if !path.is_empty() => {
+                        StoreConfig::Sqlite(PathBuf::from(path))
+                    }
+                    _ => {
+                        return Err(invalid(
+                            "FACTORY_STORE",
+                            format!("`{v}` is not `sqlite:PATH`"),
+                        ));
+                    }
                 },
             },
             objects: match get("FACTORY_OBJECTS") {
                 None => ObjectsConfig::Dir(PathBuf::from(".factory/objects")),
                 Some(v) => match v.split_once(':') {
-                    Some(("dir", path)) if !path.is_empty() => ObjectsConfig::Dir(PathBuf::from(path)),
-                    _ => return Err(invalid("FACTORY_OBJECTS", format!("`{v}` is not `dir:PATH`"))),
+                    Some(("dir", path)) if !path.is_empty() => {
+                        ObjectsConfig::Dir(PathBuf::from(path))
+                    }
+                    _ => {
+                        return Err(invalid(
+                            "FACTORY_OBJECTS",
+                            format!("`{v}` is not `dir:PATH`"),
+                        ));
+                    }
                 },
             },
             model: match get("FACTORY_MODEL").as_deref() {
                 None | Some("extractive") => ModelConfig::Extractive,
-                Some(v) => return Err(invalid("FACTORY_MODEL", format!("`{v}` is not a known engine; this build supports `extractive`"))),
+                Some(v) => {
+                    return Err(invalid(
+                        "FACTORY_MODEL",
+                        format!("`{v}` is not a known engine; this build supports `extractive`"),
+                    ));
+                }
             },
             concurrency: number(&get, "FACTORY_CONCURRENCY", 4, 1..=256)?,
             lease: Duration::from_secs(number(&get, "FACTORY_LEASE_SECS", 120, 1..=86_400)?),
             max_attempts: number(&get, "FACTORY_MAX_ATTEMPTS", 3, 1..=20)?,
-            engine_delay: Duration::from_millis(number(&get, "FACTORY_ENGINE_DELAY_MS", 0, 0..=600_000)?),
-            max_source_chars: number(&get, "FACTORY_MAX_SOURCE_CHARS", crate::source::MAX_SOURCE_CHARS, 1_000..=20_000_000)?,
+            engine_delay: Duration::from_millis(number(
+                &get,
+                "FACTORY_ENGINE_DELAY_MS",
+                0,
+                0..=600_000,
+            )?),
+            max_source_chars: number(
+                &get,
+                "FACTORY_MAX_SOURCE_CHARS",
+                crate::source::MAX_SOURCE_CHARS,
+                1_000..=20_000_000,
+            )?,
             port: number(&get, "PORT", 8080, 1..=65_535)?,
         })
     }
@@ -97,14 +126,28 @@ fn invalid(variable: &'static str, message: String) -> ConfigError {
     ConfigError { variable, message }
 }
 
-fn number<T>(get: &impl Fn(&str) -> Option<String>, variable: &'static str, default: T, range: std::ops::RangeInclusive<T>) -> Result<T, ConfigError>
+fn number<T>(
+    get: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+    default: T,
+    range: std::ops::RangeInclusive<T>,
+) -> Result<T, ConfigError>
 where
     T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
 {
-    let Some(raw) = get(variable) else { return Ok(default) };
+    let Some(raw) = get(variable) else {
+        return Ok(default);
+    };
     match raw.trim().parse::<T>() {
         Ok(n) if range.contains(&n) => Ok(n),
-        _ => Err(invalid(variable, format!("`{raw}` is not a number from {} to {}", range.start(), range.end()))),
+        _ => Err(invalid(
+            variable,
+            format!(
+                "`{raw}` is not a number from {} to {}",
+                range.start(),
+                range.end()
+            ),
+        )),
     }
 }
 
@@ -115,7 +158,10 @@ mod tests {
     use super::*;
 
     fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
         Config::from_lookup(|name| map.get(name).cloned())
     }
 
@@ -128,9 +174,22 @@ mod tests {
 
     #[test]
     fn bad_values_name_their_variable() {
-        assert_eq!(config(&[("FACTORY_STORE", "postgres://x")]).unwrap_err().variable, "FACTORY_STORE");
+        assert_eq!(
+            config(&[("FACTORY_STORE", "postgres://x")])
+                .unwrap_err()
+                .variable,
+            "FACTORY_STORE"
+        );
         assert_eq!(config(&[("PORT", "99999")]).unwrap_err().variable, "PORT");
-        assert_eq!(config(&[("FACTORY_MODEL", "gpt")]).unwrap_err().variable, "FACTORY_MODEL");
-        assert_eq!(config(&[("FACTORY_CONCURRENCY", "0")]).unwrap_err().variable, "FACTORY_CONCURRENCY");
+        assert_eq!(
+            config(&[("FACTORY_MODEL", "gpt")]).unwrap_err().variable,
+            "FACTORY_MODEL"
+        );
+        assert_eq!(
+            config(&[("FACTORY_CONCURRENCY", "0")])
+                .unwrap_err()
+                .variable,
+            "FACTORY_CONCURRENCY"
+        );
     }
 }

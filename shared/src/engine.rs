@@ -47,7 +47,11 @@ pub struct EngineError {
 
 impl EngineError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), violations: Vec::new() }
+        Self {
+            code,
+            message: message.into(),
+            violations: Vec::new(),
+        }
     }
 }
 

@@ -43,7 +43,12 @@ pub fn app(factory: Factory, function: Function) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
-        .route("/", get(move || async move { format!("ai-content-factory {} function\n", function.name()) }))
+        .route(
+            "/",
+            get(
+                move || async move { format!("ai-content-factory {} function\n", function.name()) },
+            ),
+        )
         .with_state(factory)
 }
 
@@ -53,15 +58,30 @@ async fn ready(State(factory): State<Factory>) -> (StatusCode, String) {
     match (ports.store.ping().await, ports.objects.ping().await) {
         (Ok(()), Ok(())) => (StatusCode::OK, "ready\n".into()),
         (store, objects) => {
-            let why: Vec<String> = [store.err().map(|e| e.to_string()), objects.err().map(|e| e.to_string())].into_iter().flatten().collect();
-            (StatusCode::SERVICE_UNAVAILABLE, format!("not ready: {}\n", why.join("; ")))
+            let why: Vec<String> = [
+                store.err().map(|e| e.to_string()),
+                objects.err().map(|e| e.to_string()),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("not ready: {}\n", why.join("; ")),
+            )
         }
     }
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves, then finishes in-flight requests.
-pub async fn serve(listener: TcpListener, router: Router, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-    axum::serve(listener, router).with_graceful_shutdown(shutdown).await
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 /// Resolves on SIGTERM (what Cloud Run sends) or Ctrl-C.

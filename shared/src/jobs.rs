@@ -24,8 +24,11 @@ pub struct JobId(String);
 impl JobId {
     /// A new id, strictly greater than every id this process generated before.
     pub fn generate() -> Self {
-        static GENERATOR: std::sync::Mutex<ulid::Generator> = std::sync::Mutex::new(ulid::Generator::new());
-        let mut generator = GENERATOR.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        static GENERATOR: std::sync::Mutex<ulid::Generator> =
+            std::sync::Mutex::new(ulid::Generator::new());
+        let mut generator = GENERATOR
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let id = generator.generate().unwrap_or_else(|_| ulid::Ulid::new());
         Self(id.to_string().to_lowercase())
     }
@@ -69,7 +72,10 @@ pub enum JobStatus {
 
 impl JobStatus {
     pub fn is_terminal(self) -> bool {
-        matches!(self, Self::Succeeded | Self::Partial | Self::Failed | Self::Cancelled)
+        matches!(
+            self,
+            Self::Succeeded | Self::Partial | Self::Failed | Self::Cancelled
+        )
     }
 
     pub fn slug(self) -> &'static str {
@@ -175,7 +181,11 @@ pub struct StepError {
 
 impl StepError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), violations: Vec::new() }
+        Self {
+            code,
+            message: message.into(),
+            violations: Vec::new(),
+        }
     }
 }
 
@@ -365,7 +375,14 @@ pub struct LeaseLost(pub Kind);
 
 impl Job {
     /// A new job for `kinds` (the outline is always added, and runs first).
-    pub fn new(id: JobId, tenant: String, source: SourceInfo, options: Options, kinds: &[Kind], now: Timestamp) -> Self {
+    pub fn new(
+        id: JobId,
+        tenant: String,
+        source: SourceInfo,
+        options: Options,
+        kinds: &[Kind],
+        now: Timestamp,
+    ) -> Self {
         let mut wanted: Vec<Kind> = kinds.to_vec();
         wanted.push(Kind::Outline);
         wanted.sort();
@@ -400,7 +417,12 @@ impl Job {
         self.steps
             .iter()
             .filter(|s| s.status == StepStatus::Pending)
-            .filter(|s| s.kind.depends_on().iter().all(|d| self.step(*d).is_none_or(|d| d.status == StepStatus::Succeeded)))
+            .filter(|s| {
+                s.kind.depends_on().iter().all(|d| {
+                    self.step(*d)
+                        .is_none_or(|d| d.status == StepStatus::Succeeded)
+                })
+            })
             .map(|s| s.kind)
             .collect()
     }
@@ -425,21 +447,31 @@ impl Job {
 
     /// Takes the lease on a step for `owner`. Succeeds on a pending or queued step whose
     /// dependencies succeeded, or on a running step whose lease expired (a new attempt).
-    pub fn claim(&mut self, kind: Kind, owner: &str, lease: Duration, max_attempts: u32, now: Timestamp) -> Claim {
+    pub fn claim(
+        &mut self,
+        kind: Kind,
+        owner: &str,
+        lease: Duration,
+        max_attempts: u32,
+        now: Timestamp,
+    ) -> Claim {
         if self.status == JobStatus::Cancelled {
             return Claim::Finished;
         }
-        let deps_ok = kind
-            .depends_on()
-            .iter()
-            .all(|d| self.step(*d).is_none_or(|d| d.status == StepStatus::Succeeded));
-        let Some(step) = self.step_mut(kind) else { return Claim::Finished };
+        let deps_ok = kind.depends_on().iter().all(|d| {
+            self.step(*d)
+                .is_none_or(|d| d.status == StepStatus::Succeeded)
+        });
+        let Some(step) = self.step_mut(kind) else {
+            return Claim::Finished;
+        };
         match step.status {
             s if s.is_terminal() => return Claim::Finished,
             StepStatus::Running => match step.lease_until {
                 Some(until) if until > now => return Claim::Busy { until },
                 _ if step.attempts >= max_attempts => {
-                    let message = format!("the step's lease expired on each of its {max_attempts} attempts");
+                    let message =
+                        format!("the step's lease expired on each of its {max_attempts} attempts");
                     step.fail(StepError::new(ErrorCode::AttemptsExhausted, message), now);
                     self.cascade_failure(kind, now);
                     self.updated_at = now;
@@ -465,13 +497,26 @@ impl Job {
     }
 
     /// Ends a step held by `owner`. Returns the steps that became ready to dispatch.
-    pub fn finish(&mut self, kind: Kind, owner: &str, outcome: StepOutcome, now: Timestamp) -> Result<Vec<Kind>, LeaseLost> {
+    pub fn finish(
+        &mut self,
+        kind: Kind,
+        owner: &str,
+        outcome: StepOutcome,
+        now: Timestamp,
+    ) -> Result<Vec<Kind>, LeaseLost> {
         let step = self.step_mut(kind).ok_or(LeaseLost(kind))?;
         if step.status != StepStatus::Running || step.lease_owner.as_deref() != Some(owner) {
             return Err(LeaseLost(kind));
         }
         match outcome {
-            StepOutcome::Succeeded { cache_hit, engine, engine_version, usage, quality, duration_ms } => {
+            StepOutcome::Succeeded {
+                cache_hit,
+                engine,
+                engine_version,
+                usage,
+                quality,
+                duration_ms,
+            } => {
                 step.status = StepStatus::Succeeded;
                 step.cache_hit = cache_hit;
                 step.engine = Some(engine);
@@ -494,7 +539,13 @@ impl Job {
     }
 
     /// Gives a step back after a transient failure so it can be tried again.
-    pub fn release(&mut self, kind: Kind, owner: &str, error: StepError, now: Timestamp) -> Result<(), LeaseLost> {
+    pub fn release(
+        &mut self,
+        kind: Kind,
+        owner: &str,
+        error: StepError,
+        now: Timestamp,
+    ) -> Result<(), LeaseLost> {
         let step = self.step_mut(kind).ok_or(LeaseLost(kind))?;
         if step.status != StepStatus::Running || step.lease_owner.as_deref() != Some(owner) {
             return Err(LeaseLost(kind));
@@ -547,7 +598,9 @@ impl Job {
         if self.status.is_terminal() || !self.outputs_complete() || !self.manifest {
             return None;
         }
-        let outline_ok = self.step(Kind::Outline).is_some_and(|s| s.status == StepStatus::Succeeded);
+        let outline_ok = self
+            .step(Kind::Outline)
+            .is_some_and(|s| s.status == StepStatus::Succeeded);
         let all_ok = self.steps.iter().all(|s| s.status == StepStatus::Succeeded);
         self.status = if all_ok {
             JobStatus::Succeeded
@@ -556,7 +609,10 @@ impl Job {
         } else {
             JobStatus::Failed
         };
-        self.error = self.steps.iter().find_map(|s| s.error.clone().filter(|_| s.status == StepStatus::Failed));
+        self.error = self
+            .steps
+            .iter()
+            .find_map(|s| s.error.clone().filter(|_| s.status == StepStatus::Failed));
         self.finished_at = Some(now);
         self.updated_at = now;
         Some(self.status)
@@ -571,7 +627,10 @@ impl Job {
         for step in &mut self.steps {
             if !step.status.is_terminal() {
                 step.status = StepStatus::Cancelled;
-                step.error = Some(StepError::new(ErrorCode::Cancelled, "the job was cancelled"));
+                step.error = Some(StepError::new(
+                    ErrorCode::Cancelled,
+                    "the job was cancelled",
+                ));
                 step.finished_at = Some(now);
                 step.lease_owner = None;
                 step.lease_until = None;
@@ -594,7 +653,10 @@ impl Job {
 
     /// (steps ended, steps in all).
     pub fn progress(&self) -> (usize, usize) {
-        (self.steps.iter().filter(|s| s.status.is_terminal()).count(), self.steps.len())
+        (
+            self.steps.iter().filter(|s| s.status.is_terminal()).count(),
+            self.steps.len(),
+        )
     }
 }
 
@@ -605,8 +667,19 @@ mod tests {
     const LEASE: Duration = Duration::from_secs(30);
 
     fn job(kinds: &[Kind]) -> Job {
-        let source = SourceInfo { sha256: "ab".into(), chars: 10, name: None };
-        Job::new(JobId::generate(), "local".into(), source, Options::default(), kinds, Timestamp(0))
+        let source = SourceInfo {
+            sha256: "ab".into(),
+            chars: 10,
+            name: None,
+        };
+        Job::new(
+            JobId::generate(),
+            "local".into(),
+            source,
+            Options::default(),
+            kinds,
+            Timestamp(0),
+        )
     }
 
     fn success() -> StepOutcome {
@@ -615,7 +688,11 @@ mod tests {
             engine: "extractive".into(),
             engine_version: "1".into(),
             usage: Usage::default(),
-            quality: Quality { items: 1, grounded: 1.0, section_coverage: 1.0 },
+            quality: Quality {
+                items: 1,
+                grounded: 1.0,
+                section_coverage: 1.0,
+            },
             duration_ms: 1,
         }
     }
@@ -623,46 +700,80 @@ mod tests {
     #[test]
     fn the_outline_is_always_a_step_and_runs_first() {
         let job = job(&[Kind::Faq]);
-        assert_eq!(job.steps.iter().map(|s| s.kind).collect::<Vec<_>>(), [Kind::Outline, Kind::Faq]);
+        assert_eq!(
+            job.steps.iter().map(|s| s.kind).collect::<Vec<_>>(),
+            [Kind::Outline, Kind::Faq]
+        );
         assert_eq!(job.ready_steps(), [Kind::Outline]);
     }
 
     #[test]
     fn a_derivative_cannot_be_claimed_before_the_outline_succeeds() {
         let mut job = job(&[Kind::Faq]);
-        assert_eq!(job.claim(Kind::Faq, "w", LEASE, 3, Timestamp(1)), Claim::NotReady);
-        assert_eq!(job.claim(Kind::Outline, "w", LEASE, 3, Timestamp(1)), Claim::Acquired { attempt: 1 });
-        assert_eq!(job.finish(Kind::Outline, "w", success(), Timestamp(2)), Ok(vec![Kind::Faq]));
-        assert_eq!(job.claim(Kind::Faq, "w", LEASE, 3, Timestamp(3)), Claim::Acquired { attempt: 1 });
+        assert_eq!(
+            job.claim(Kind::Faq, "w", LEASE, 3, Timestamp(1)),
+            Claim::NotReady
+        );
+        assert_eq!(
+            job.claim(Kind::Outline, "w", LEASE, 3, Timestamp(1)),
+            Claim::Acquired { attempt: 1 }
+        );
+        assert_eq!(
+            job.finish(Kind::Outline, "w", success(), Timestamp(2)),
+            Ok(vec![Kind::Faq])
+        );
+        assert_eq!(
+            job.claim(Kind::Faq, "w", LEASE, 3, Timestamp(3)),
+            Claim::Acquired { attempt: 1 }
+        );
     }
 
     #[test]
     fn a_live_lease_keeps_others_out_and_an_expired_one_lets_them_in() {
         let mut job = job(&[]);
         job.claim(Kind::Outline, "a", LEASE, 3, Timestamp(0));
-        assert_eq!(job.claim(Kind::Outline, "b", LEASE, 3, Timestamp(1_000)), Claim::Busy { until: Timestamp(30_000) });
-        assert_eq!(job.claim(Kind::Outline, "b", LEASE, 3, Timestamp(30_000)), Claim::Acquired { attempt: 2 });
-        assert_eq!(job.finish(Kind::Outline, "a", success(), Timestamp(30_001)), Err(LeaseLost(Kind::Outline)));
+        assert_eq!(
+            job.claim(Kind::Outline, "b", LEASE, 3, Timestamp(1_000)),
+            Claim::Busy {
+                until: Timestamp(30_000)
+            }
+        );
+        assert_eq!(
+            job.claim(Kind::Outline, "b", LEASE, 3, Timestamp(30_000)),
+            Claim::Acquired { attempt: 2 }
+        );
+        assert_eq!(
+            job.finish(Kind::Outline, "a", success(), Timestamp(30_001)),
+            Err(LeaseLost(Kind::Outline))
+        );
     }
 
     #[test]
     fn a_step_out_of_attempts_fails_and_its_dependents_fail_with_it() {
         let mut job = job(&[Kind::Faq]);
         job.claim(Kind::Outline, "a", LEASE, 1, Timestamp(0));
-        assert_eq!(job.claim(Kind::Outline, "b", LEASE, 1, Timestamp(40_000)), Claim::Exhausted);
+        assert_eq!(
+            job.claim(Kind::Outline, "b", LEASE, 1, Timestamp(40_000)),
+            Claim::Exhausted
+        );
         let faq = job.step(Kind::Faq).unwrap();
         assert_eq!(faq.status, StepStatus::Failed);
-        assert_eq!(faq.error.as_ref().unwrap().code, ErrorCode::DependencyFailed);
+        assert_eq!(
+            faq.error.as_ref().unwrap().code,
+            ErrorCode::DependencyFailed
+        );
     }
 
     #[test]
     fn a_job_settles_only_when_rendered_and_manifested() {
         let mut job = job(&[Kind::Faq]);
         job.claim(Kind::Outline, "w", LEASE, 3, Timestamp(0));
-        job.finish(Kind::Outline, "w", success(), Timestamp(1)).unwrap();
+        job.finish(Kind::Outline, "w", success(), Timestamp(1))
+            .unwrap();
         job.claim(Kind::Faq, "w", LEASE, 3, Timestamp(2));
         let error = StepError::new(ErrorCode::SourceTooThin, "too thin");
-        job.finish(Kind::Faq, "w", StepOutcome::Failed(error), Timestamp(3)).unwrap();
+        job.finish(Kind::Faq, "w", StepOutcome::Failed(error), Timestamp(3))
+            .unwrap();
         assert_eq!(job.settle(Timestamp(4)), None, "outline not rendered yet");
         job.record_artifacts(Kind::Outline, vec![], Timestamp(4));
         assert!(job.outputs_complete());
@@ -678,8 +789,14 @@ mod tests {
         let mut job = job(&[Kind::Faq]);
         job.claim(Kind::Outline, "w", LEASE, 3, Timestamp(0));
         assert!(job.cancel(Timestamp(1)));
-        assert_eq!(job.finish(Kind::Outline, "w", success(), Timestamp(2)), Err(LeaseLost(Kind::Outline)));
-        assert_eq!(job.claim(Kind::Faq, "w", LEASE, 3, Timestamp(3)), Claim::Finished);
+        assert_eq!(
+            job.finish(Kind::Outline, "w", success(), Timestamp(2)),
+            Err(LeaseLost(Kind::Outline))
+        );
+        assert_eq!(
+            job.claim(Kind::Faq, "w", LEASE, 3, Timestamp(3)),
+            Claim::Finished
+        );
         assert!(!job.cancel(Timestamp(4)));
     }
 

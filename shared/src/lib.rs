@@ -15,18 +15,18 @@
 //! - [`http`]: the minimal HTTP surface every function serves.
 
 pub mod clock;
+pub mod config;
 pub mod content;
+pub mod dispatch;
 pub mod engine;
 pub mod extractive;
+pub mod http;
 pub mod jobs;
-pub mod source;
-pub mod dispatch;
 pub mod objects;
 pub mod pipeline;
 pub mod postprocess;
 pub mod render;
-pub mod store;
-pub mod config;
 pub mod runtime;
-pub mod http;
+pub mod source;
+pub mod store;
 pub mod telemetry;

@@ -22,33 +22,72 @@ pub fn artifact_target(path: &str) -> Option<(JobId, Kind)> {
 
 /// Handles one object event; failures are logged (a later resume re-renders).
 pub async fn handle(ports: &Ports, event: &ObjectWritten) {
-    let Some((id, kind)) = artifact_target(event.info.path.as_str()) else { return };
+    let Some((id, kind)) = artifact_target(event.info.path.as_str()) else {
+        return;
+    };
     if let Err(e) = render(ports, &id, kind, &event.info).await {
         tracing::warn!(job_id = %id, %kind, error = %e, "post-processing failed; resume will retry");
     }
 }
 
 async fn render(ports: &Ports, id: &JobId, kind: Kind, json: &ObjectInfo) -> Result<(), String> {
-    let Some(bytes) = ports.objects.get(&json.path).await.map_err(|e| e.to_string())? else { return Ok(()) };
-    let artifact: Artifact = serde_json::from_slice(&bytes).map_err(|e| format!("{}: {e}", json.path))?;
+    let Some(bytes) = ports
+        .objects
+        .get(&json.path)
+        .await
+        .map_err(|e| e.to_string())?
+    else {
+        return Ok(());
+    };
+    let artifact: Artifact =
+        serde_json::from_slice(&bytes).map_err(|e| format!("{}: {e}", json.path))?;
     let markdown = artifact.content.to_markdown();
     let html = html_page(artifact.content.title(), &markdown);
 
-    let mut records = vec![record(kind, "json", &ObjectInfo::of(json.path.clone(), &bytes))];
-    for (format, body, content_type) in [("md", markdown, "text/markdown; charset=utf-8"), ("html", html, "text/html; charset=utf-8")] {
+    let mut records = vec![record(
+        kind,
+        "json",
+        &ObjectInfo::of(json.path.clone(), &bytes),
+    )];
+    for (format, body, content_type) in [
+        ("md", markdown, "text/markdown; charset=utf-8"),
+        ("html", html, "text/html; charset=utf-8"),
+    ] {
         let path = object_path(&format!("jobs/{id}/{kind}.{format}"));
-        let info = ports.objects.put(&path, Bytes::from(body), content_type).await.map_err(|e| e.to_string())?;
+        let info = ports
+            .objects
+            .put(&path, Bytes::from(body), content_type)
+            .await
+            .map_err(|e| e.to_string())?;
         records.push(record(kind, format, &info));
     }
     let now = ports.clock.now();
-    update_job(ports.store.as_ref(), id, |job| job.record_artifacts(kind, records.clone(), now)).await.map_err(|e| e.to_string())?;
-    finish::finish_if_complete(ports, id).await.map_err(|e| e.to_string())?;
+    update_job(ports.store.as_ref(), id, |job| {
+        job.record_artifacts(kind, records.clone(), now)
+    })
+    .await
+    .map_err(|e| e.to_string())?;
+    finish::finish_if_complete(ports, id)
+        .await
+        .map_err(|e| e.to_string())?;
     Ok(())
 }
 
 fn record(kind: Kind, format: &str, info: &ObjectInfo) -> ArtifactRecord {
-    let name = info.path.as_str().rsplit('/').next().unwrap_or_default().to_owned();
-    ArtifactRecord { name, kind, format: format.into(), bytes: info.bytes, sha256: info.sha256.clone() }
+    let name = info
+        .path
+        .as_str()
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    ArtifactRecord {
+        name,
+        kind,
+        format: format.into(),
+        bytes: info.bytes,
+        sha256: info.sha256.clone(),
+    }
 }
 
 #[cfg(test)]
@@ -58,7 +97,10 @@ mod tests {
     #[test]
     fn only_kind_artifacts_are_post_processed() {
         let id = JobId::generate();
-        assert_eq!(artifact_target(&format!("jobs/{id}/faq.json")), Some((id.clone(), Kind::Faq)));
+        assert_eq!(
+            artifact_target(&format!("jobs/{id}/faq.json")),
+            Some((id.clone(), Kind::Faq))
+        );
         assert_eq!(artifact_target(&format!("jobs/{id}/faq.md")), None);
         assert_eq!(artifact_target(&format!("jobs/{id}/manifest.json")), None);
         assert_eq!(artifact_target("sources/abc.txt"), None);

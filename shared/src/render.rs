@@ -39,7 +39,9 @@ mod tests {
 
     #[test]
     fn scripts_and_handlers_are_removed() {
-        let html = markdown_to_html("# Hi\n\n<script>alert(1)</script><img src=x onerror=alert(2)> [x](javascript:alert(3))");
+        let html = markdown_to_html(
+            "# Hi\n\n<script>alert(1)</script><img src=x onerror=alert(2)> [x](javascript:alert(3))",
+        );
         assert!(!html.contains("<script"), "{html}");
         assert!(!html.contains("onerror"), "{html}");
         assert!(!html.contains("javascript:"), "{html}");
@@ -49,6 +51,9 @@ mod tests {
     #[test]
     fn titles_are_escaped_in_the_page() {
         let page = html_page("<b>x</b>", "text");
-        assert!(page.contains("<title>&lt;b&gt;x&lt;&#47;b&gt;</title>"), "{page}");
+        assert!(
+            page.contains("<title>&lt;b&gt;x&lt;&#47;b&gt;</title>"),
+            "{page}"
+        );
     }
 }

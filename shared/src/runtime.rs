@@ -40,16 +40,30 @@ impl Factory {
         let objects: Arc<dyn ObjectStore> = match &config.objects {
             ObjectsConfig::Dir(path) => Arc::new(DirObjectStore::open(path)?),
         };
-        let objects = Arc::new(Notifying { inner: objects, events: Arc::new(queue.clone()) });
+        let objects = Arc::new(Notifying {
+            inner: objects,
+            events: Arc::new(queue.clone()),
+        });
         let mut engine: Arc<dyn Engine> = match config.model {
             ModelConfig::Extractive => Arc::new(ExtractiveEngine::new()),
         };
         if !config.engine_delay.is_zero() {
-            engine = Arc::new(Delayed { inner: engine, delay: config.engine_delay });
+            engine = Arc::new(Delayed {
+                inner: engine,
+                delay: config.engine_delay,
+            });
         }
-        let settings = Settings { lease: config.lease, max_attempts: config.max_attempts, ..Settings::default() };
+        let settings = Settings {
+            lease: config.lease,
+            max_attempts: config.max_attempts,
+            ..Settings::default()
+        };
         let pipeline = Arc::new(Pipeline {
-            ports: Ports { store, objects, clock: Arc::new(SystemClock) },
+            ports: Ports {
+                store,
+                objects,
+                clock: Arc::new(SystemClock),
+            },
             engine,
             dispatcher: Arc::new(queue.clone()),
             settings,

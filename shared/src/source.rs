@@ -18,9 +18,13 @@ pub const MAX_SOURCE_CHARS: usize = 1_000_000;
 pub enum SourceError {
     #[error("the source is empty")]
     Empty,
-    #[error("the source looks binary (it contains NUL bytes or is not UTF-8 text); give a .txt or .md file")]
+    #[error(
+        "the source looks binary (it contains NUL bytes or is not UTF-8 text); give a .txt or .md file"
+    )]
     Binary,
-    #[error("the source is too short: {chars} characters, at least {min} are needed to build learning materials")]
+    #[error(
+        "the source is too short: {chars} characters, at least {min} are needed to build learning materials"
+    )]
     TooShort { chars: usize, min: usize },
     #[error("the source is too long: {chars} characters, at most {max} are accepted")]
     TooLong { chars: usize, max: usize },
@@ -126,7 +130,11 @@ impl Document {
             n += 1;
         }
         char_starts[text.len()] = n;
-        Self { text: text.to_owned(), blocks, char_starts }
+        Self {
+            text: text.to_owned(),
+            blocks,
+            char_starts,
+        }
     }
 
     pub fn text(&self) -> &str {
@@ -153,7 +161,10 @@ fn parse_blocks(text: &str) -> Vec<Block> {
 
     let flush = |blocks: &mut Vec<Block>, paragraph: &mut Option<Range<usize>>| {
         if let Some(range) = paragraph.take() {
-            blocks.push(Block { kind: BlockKind::Paragraph, range });
+            blocks.push(Block {
+                kind: BlockKind::Paragraph,
+                range,
+            });
         }
     };
 
@@ -181,7 +192,10 @@ fn parse_blocks(text: &str) -> Vec<Block> {
             && paragraph_lines == 1
             && let Some(range) = paragraph.take()
         {
-            blocks.push(Block { kind: BlockKind::Heading { level }, range });
+            blocks.push(Block {
+                kind: BlockKind::Heading { level },
+                range,
+            });
             continue;
         }
 
@@ -208,10 +222,16 @@ fn parse_blocks(text: &str) -> Vec<Block> {
         }
         if is_item {
             flush(&mut blocks, &mut paragraph);
-            blocks.push(Block { kind: BlockKind::ListItem, range: body_start..body_end });
+            blocks.push(Block {
+                kind: BlockKind::ListItem,
+                range: body_start..body_end,
+            });
             paragraph_lines = 0;
         } else if let Some(last) = blocks.last_mut().filter(|b| {
-            paragraph.is_none() && b.kind == BlockKind::ListItem && indent >= 2 && b.range.end + 1 >= start
+            paragraph.is_none()
+                && b.kind == BlockKind::ListItem
+                && indent >= 2
+                && b.range.end + 1 >= start
         }) {
             // An indented continuation line of a list item.
             last.range.end = body_end;
@@ -253,7 +273,9 @@ fn setext_level(line: &str) -> Option<u8> {
 fn is_rule(line: &str) -> bool {
     let compact: String = line.chars().filter(|c| !c.is_whitespace()).collect();
     compact.len() >= 3
-        && (compact.bytes().all(|b| b == b'-') || compact.bytes().all(|b| b == b'*') || compact.bytes().all(|b| b == b'_'))
+        && (compact.bytes().all(|b| b == b'-')
+            || compact.bytes().all(|b| b == b'*')
+            || compact.bytes().all(|b| b == b'_'))
 }
 
 fn is_table_row(line: &str) -> bool {
@@ -294,7 +316,10 @@ mod tests {
 
     fn kinds(text: &str) -> Vec<(BlockKind, String)> {
         let doc = Document::parse(text);
-        doc.blocks.iter().map(|b| (b.kind, doc.slice(&b.range).to_owned())).collect()
+        doc.blocks
+            .iter()
+            .map(|b| (b.kind, doc.slice(&b.range).to_owned()))
+            .collect()
     }
 
     #[test]
@@ -306,7 +331,10 @@ mod tests {
             blocks,
             [
                 (BlockKind::Heading { level: 1 }, "Title".into()),
-                (BlockKind::Paragraph, "Intro line one\ncontinues here.".into()),
+                (
+                    BlockKind::Paragraph,
+                    "Intro line one\ncontinues here.".into()
+                ),
                 (BlockKind::Heading { level: 2 }, "Part".into()),
                 (BlockKind::ListItem, "first item\n  wraps on.".into()),
                 (BlockKind::ListItem, "second item".into()),
@@ -318,15 +346,27 @@ mod tests {
     #[test]
     fn setext_headings_are_recognized() {
         let blocks = kinds("Big Title\n=========\n\nText here.\n");
-        assert_eq!(blocks[0], (BlockKind::Heading { level: 1 }, "Big Title".into()));
+        assert_eq!(
+            blocks[0],
+            (BlockKind::Heading { level: 1 }, "Big Title".into())
+        );
     }
 
     #[test]
     fn source_edges_are_checked() {
         assert_eq!(SourceText::parse("   \n "), Err(SourceError::Empty));
-        assert_eq!(SourceText::from_bytes(b"abc\0def"), Err(SourceError::Binary));
-        assert_eq!(SourceText::from_bytes(&[0xff, 0xfe, 0x41]), Err(SourceError::Binary));
-        assert!(matches!(SourceText::parse("short text"), Err(SourceError::TooShort { .. })));
+        assert_eq!(
+            SourceText::from_bytes(b"abc\0def"),
+            Err(SourceError::Binary)
+        );
+        assert_eq!(
+            SourceText::from_bytes(&[0xff, 0xfe, 0x41]),
+            Err(SourceError::Binary)
+        );
+        assert!(matches!(
+            SourceText::parse("short text"),
+            Err(SourceError::TooShort { .. })
+        ));
         assert!(matches!(
             SourceText::parse_within(&"word ".repeat(100), 10, 50),
             Err(SourceError::TooLong { .. })

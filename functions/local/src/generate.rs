@@ -59,15 +59,30 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let factory = Factory::start(config).context("starting the factory")?;
     let pipeline = &factory.pipeline;
-    let resumed = pipeline.resume().await.context("resuming unfinished jobs")?;
+    let resumed = pipeline
+        .resume()
+        .await
+        .context("resuming unfinished jobs")?;
     if resumed.jobs > 0 {
-        eprintln!("resuming {} unfinished job(s) from an earlier run", resumed.jobs);
+        eprintln!(
+            "resuming {} unfinished job(s) from an earlier run",
+            resumed.jobs
+        );
     }
     let job = pipeline
-        .submit(Submission { tenant: "local".into(), source, source_name: name, kinds, options, use_cache: !args.no_cache })
+        .submit(Submission {
+            tenant: "local".into(),
+            source,
+            source_name: name,
+            kinds,
+            options,
+            use_cache: !args.no_cache,
+        })
         .await?;
     eprintln!("job {} ({} steps)", job.id, job.steps.len());
-    let job = Progress::new(&job).follow(pipeline.ports.store.as_ref(), &job.id).await?;
+    let job = Progress::new(&job)
+        .follow(pipeline.ports.store.as_ref(), &job.id)
+        .await?;
     write_outputs(&factory, &job, &args.out).await?;
     println!("{}", summary_table(&job));
     println!("{} → {}", job.status, args.out.display());
@@ -97,18 +112,28 @@ fn report_failures(job: &Job) {
 fn read_source(source: &str, max_chars: usize) -> anyhow::Result<(SourceText, Option<String>)> {
     let (bytes, name) = if source == "-" {
         let mut bytes = Vec::new();
-        std::io::stdin().read_to_end(&mut bytes).context("reading standard input")?;
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .context("reading standard input")?;
         (bytes, None)
     } else {
         let path = Path::new(source);
-        let extension = path.extension().and_then(|e| e.to_str()).unwrap_or_default().to_ascii_lowercase();
+        let extension = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or_default()
+            .to_ascii_lowercase();
         if !matches!(extension.as_str(), "txt" | "md" | "markdown") {
             bail!("{source}: only .txt and .md files are accepted (or `-` for standard input)");
         }
         let bytes = std::fs::read(path).with_context(|| format!("reading {source}"))?;
-        (bytes, path.file_name().map(|n| n.to_string_lossy().into_owned()))
+        (
+            bytes,
+            path.file_name().map(|n| n.to_string_lossy().into_owned()),
+        )
     };
-    let text = SourceText::from_bytes_within(&bytes, MIN_SOURCE_CHARS, max_chars).with_context(|| format!("{source}"))?;
+    let text = SourceText::from_bytes_within(&bytes, MIN_SOURCE_CHARS, max_chars)
+        .with_context(|| format!("{source}"))?;
     Ok((text, name))
 }
 
@@ -116,18 +141,28 @@ fn parse_kinds(list: &str) -> anyhow::Result<Vec<Kind>> {
     if list.trim() == "all" {
         return Ok(Kind::ALL.to_vec());
     }
-    list.split(',').map(|k| k.trim().parse::<Kind>().map_err(anyhow::Error::from)).collect()
+    list.split(',')
+        .map(|k| k.trim().parse::<Kind>().map_err(anyhow::Error::from))
+        .collect()
 }
 
 /// Copies every artifact of the job, and its manifest, into `out`.
 async fn write_outputs(factory: &Factory, job: &Job, out: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let objects = &factory.pipeline.ports.objects;
-    let names = job.artifacts.iter().map(|a| a.name.as_str()).chain(job.manifest.then_some("manifest.json"));
+    let names = job
+        .artifacts
+        .iter()
+        .map(|a| a.name.as_str())
+        .chain(job.manifest.then_some("manifest.json"));
     for name in names {
         let path = ObjectPath::new(format!("jobs/{}/{name}", job.id))?;
-        let bytes = objects.get(&path).await?.with_context(|| format!("{path} is missing from the object store"))?;
-        std::fs::write(out.join(name), &bytes).with_context(|| format!("writing {}", out.join(name).display()))?;
+        let bytes = objects
+            .get(&path)
+            .await?
+            .with_context(|| format!("{path} is missing from the object store"))?;
+        std::fs::write(out.join(name), &bytes)
+            .with_context(|| format!("writing {}", out.join(name).display()))?;
     }
     Ok(())
 }

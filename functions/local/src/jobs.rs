@@ -26,22 +26,43 @@ pub enum Command {
 }
 
 pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
-    let factory = Factory::start(Config::from_env().context("configuration")?).context("starting the factory")?;
+    let factory = Factory::start(Config::from_env().context("configuration")?)
+        .context("starting the factory")?;
     let store = factory.pipeline.ports.store.as_ref();
     match command {
         Command::List { status, limit } => {
             let status = status.map(|s| parse_status(&s)).transpose()?;
-            let jobs = store.list_jobs(&JobQuery { tenant: None, status, before: None, limit }).await?;
-            println!("{:<26} {:<10} {:>5}  {:<24} source", "id", "status", "steps", "created");
+            let jobs = store
+                .list_jobs(&JobQuery {
+                    tenant: None,
+                    status,
+                    before: None,
+                    limit,
+                })
+                .await?;
+            println!(
+                "{:<26} {:<10} {:>5}  {:<24} source",
+                "id", "status", "steps", "created"
+            );
             for job in jobs {
                 let (done, total) = job.progress();
-                let name = job.source.name.clone().unwrap_or_else(|| format!("sha256:{}", &job.source.sha256[..12]));
-                println!("{:<26} {:<10} {:>2}/{:<2}  {:<24} {name}", job.id, job.status, done, total, job.created_at);
+                let name = job
+                    .source
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| format!("sha256:{}", &job.source.sha256[..12]));
+                println!(
+                    "{:<26} {:<10} {:>2}/{:<2}  {:<24} {name}",
+                    job.id, job.status, done, total, job.created_at
+                );
             }
         }
         Command::Show { id } => {
             let id: JobId = id.parse()?;
-            let job = store.get_job(&id).await?.with_context(|| format!("no job {id}"))?;
+            let job = store
+                .get_job(&id)
+                .await?
+                .with_context(|| format!("no job {id}"))?;
             println!("{}", serde_json::to_string_pretty(&job.value)?);
         }
         Command::Resume => {
@@ -51,7 +72,10 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 if report.jobs == 0 {
                     break;
                 }
-                eprintln!("{} unfinished job(s): dispatched {}, re-rendered {}, finished {}", report.jobs, report.dispatched, report.rerendered, report.settled);
+                eprintln!(
+                    "{} unfinished job(s): dispatched {}, re-rendered {}, finished {}",
+                    report.jobs, report.dispatched, report.rerendered, report.settled
+                );
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
             println!("no unfinished jobs");
@@ -61,5 +85,6 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
 }
 
 fn parse_status(s: &str) -> anyhow::Result<JobStatus> {
-    serde_json::from_value(serde_json::Value::String(s.to_owned())).with_context(|| format!("unknown status `{s}`"))
+    serde_json::from_value(serde_json::Value::String(s.to_owned()))
+        .with_context(|| format!("unknown status `{s}`"))
 }

@@ -13,7 +13,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "factory", version, about = "Turn a source text into a bundle of learning materials.")]
+#[command(
+    name = "factory",
+    version,
+    about = "Turn a source text into a bundle of learning materials."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

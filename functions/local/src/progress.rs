@@ -21,19 +21,33 @@ pub struct Progress {
 impl Progress {
     pub fn new(job: &Job) -> Self {
         let live = std::io::stderr().is_terminal();
-        let multi = MultiProgress::with_draw_target(if live { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() });
-        let style = ProgressStyle::with_template("{spinner} {prefix:>18} {msg}").expect("a valid template");
+        let multi = MultiProgress::with_draw_target(if live {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        });
+        let style =
+            ProgressStyle::with_template("{spinner} {prefix:>18} {msg}").expect("a valid template");
         let bars = job
             .steps
             .iter()
             .map(|s| {
-                let bar = multi.add(ProgressBar::new_spinner().with_style(style.clone()).with_prefix(s.kind.slug()));
+                let bar = multi.add(
+                    ProgressBar::new_spinner()
+                        .with_style(style.clone())
+                        .with_prefix(s.kind.slug()),
+                );
                 bar.set_message(s.status.slug());
                 bar.enable_steady_tick(Duration::from_millis(120));
                 (s.kind, bar)
             })
             .collect();
-        Self { bars, shown: HashMap::new(), live, _multi: multi }
+        Self {
+            bars,
+            shown: HashMap::new(),
+            live,
+            _multi: multi,
+        }
     }
 
     /// Polls the store until the job ends, updating the display; returns the final job.
@@ -89,10 +103,22 @@ fn describe(step: &Step) -> String {
 
 /// The end-of-run table: one row per step.
 pub fn summary_table(job: &Job) -> String {
-    let mut out = format!("{:<18} {:<10} {:>8} {:<6} {:>6} {:>9}  {}\n", "kind", "status", "time", "cache", "items", "grounded", "files");
+    let mut out = format!(
+        "{:<18} {:<10} {:>8} {:<6} {:>6} {:>9}  {}\n",
+        "kind", "status", "time", "cache", "items", "grounded", "files"
+    );
     for step in &job.steps {
-        let files: Vec<&str> = job.artifacts.iter().filter(|a| a.kind == step.kind).map(|a| a.format.as_str()).collect();
-        let (items, grounded) = step.quality.map_or((String::from("-"), String::from("-")), |q| (q.items.to_string(), format!("{:.0}%", q.grounded * 100.0)));
+        let files: Vec<&str> = job
+            .artifacts
+            .iter()
+            .filter(|a| a.kind == step.kind)
+            .map(|a| a.format.as_str())
+            .collect();
+        let (items, grounded) = step
+            .quality
+            .map_or((String::from("-"), String::from("-")), |q| {
+                (q.items.to_string(), format!("{:.0}%", q.grounded * 100.0))
+            });
         out.push_str(&format!(
             "{:<18} {:<10} {:>8} {:<6} {:>6} {:>9}  {}\n",
             step.kind.slug(),

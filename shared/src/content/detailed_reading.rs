@@ -52,40 +52,97 @@ impl KindSpec for DetailedReading {
         c.length("/introduction", &self.introduction, 50, 3_000);
         if let Some(outline) = ctx.outline {
             if self.sections.len() != outline.sections.len() {
-                c.fail("/sections", Rule::Count, format!("must mirror the outline's {} sections, found {}", outline.sections.len(), self.sections.len()));
+                c.fail(
+                    "/sections",
+                    Rule::Count,
+                    format!(
+                        "must mirror the outline's {} sections, found {}",
+                        outline.sections.len(),
+                        self.sections.len()
+                    ),
+                );
             }
-            for (i, (section, outlined)) in self.sections.iter().zip(&outline.sections).enumerate() {
+            for (i, (section, outlined)) in self.sections.iter().zip(&outline.sections).enumerate()
+            {
                 if section.section != outlined.number {
-                    c.fail(format!("/sections/{i}/section"), Rule::Order, format!("expected section {}, found {}", outlined.number, section.section));
+                    c.fail(
+                        format!("/sections/{i}/section"),
+                        Rule::Order,
+                        format!(
+                            "expected section {}, found {}",
+                            outlined.number, section.section
+                        ),
+                    );
                 }
                 if section.title != outlined.title {
-                    c.fail(format!("/sections/{i}/title"), Rule::Title, format!("must equal the outline's section title \"{}\"", outlined.title));
+                    c.fail(
+                        format!("/sections/{i}/title"),
+                        Rule::Title,
+                        format!(
+                            "must equal the outline's section title \"{}\"",
+                            outlined.title
+                        ),
+                    );
                 }
             }
         }
         for (i, section) in self.sections.iter().enumerate() {
-            let chars: usize = section.paragraphs.iter().map(|p| p.text.trim().chars().count()).sum();
+            let chars: usize = section
+                .paragraphs
+                .iter()
+                .map(|p| p.text.trim().chars().count())
+                .sum();
             if chars < MIN_SECTION_CHARS {
-                c.fail(format!("/sections/{i}/paragraphs"), Rule::Length, format!("a section needs at least {MIN_SECTION_CHARS} characters, found {chars}"));
+                c.fail(
+                    format!("/sections/{i}/paragraphs"),
+                    Rule::Length,
+                    format!(
+                        "a section needs at least {MIN_SECTION_CHARS} characters, found {chars}"
+                    ),
+                );
             }
             for (j, paragraph) in section.paragraphs.iter().enumerate() {
-                c.length(&format!("/sections/{i}/paragraphs/{j}/text"), &paragraph.text, 1, 10_000);
-                c.source(ctx, &format!("/sections/{i}/paragraphs/{j}/source"), &paragraph.source);
+                c.length(
+                    &format!("/sections/{i}/paragraphs/{j}/text"),
+                    &paragraph.text,
+                    1,
+                    10_000,
+                );
+                c.source(
+                    ctx,
+                    &format!("/sections/{i}/paragraphs/{j}/source"),
+                    &paragraph.source,
+                );
                 if paragraph.source.section != section.section {
-                    c.fail(format!("/sections/{i}/paragraphs/{j}/source/section"), Rule::Reference, format!("a paragraph of section {} cites section {}", section.section, paragraph.source.section));
+                    c.fail(
+                        format!("/sections/{i}/paragraphs/{j}/source/section"),
+                        Rule::Reference,
+                        format!(
+                            "a paragraph of section {} cites section {}",
+                            section.section, paragraph.source.section
+                        ),
+                    );
                 }
             }
         }
         c.length("/conclusion", &self.conclusion, 50, 3_000);
         if self.references.is_empty() {
-            c.fail("/references", Rule::Required, "needs at least one reference");
+            c.fail(
+                "/references",
+                Rule::Required,
+                "needs at least one reference",
+            );
         }
         for (i, reference) in self.references.iter().enumerate() {
             c.length(&format!("/references/{i}/text"), &reference.text, 3, 500);
             if let Some(url) = &reference.url
                 && !(url.starts_with("https://") || url.starts_with("http://"))
             {
-                c.fail(format!("/references/{i}/url"), Rule::Reference, "must be an http(s) URL");
+                c.fail(
+                    format!("/references/{i}/url"),
+                    Rule::Reference,
+                    "must be an http(s) URL",
+                );
             }
         }
         c.into_violations()
@@ -99,7 +156,10 @@ impl KindSpec for DetailedReading {
                 md.push_str(&format!("\n{}\n", paragraph.text));
             }
         }
-        md.push_str(&format!("\n## Conclusion\n\n{}\n\n## References\n\n", self.conclusion));
+        md.push_str(&format!(
+            "\n## Conclusion\n\n{}\n\n## References\n\n",
+            self.conclusion
+        ));
         for reference in &self.references {
             match &reference.url {
                 Some(url) => md.push_str(&format!("- {} <{url}>\n", reference.text)),
@@ -130,30 +190,65 @@ impl KindSpec for DetailedReading {
                     outlined.number, outlined.title
                 )));
             }
-            sections.push(ReadingSection { section: outlined.number, title: outlined.title.clone(), paragraphs });
+            sections.push(ReadingSection {
+                section: outlined.number,
+                title: outlined.title.clone(),
+                paragraphs,
+            });
         }
 
-        let prelude: Vec<&str> = a.prelude.clone().map(|i| a.sentences[i].text.as_str()).collect();
+        let prelude: Vec<&str> = a
+            .prelude
+            .clone()
+            .map(|i| a.sentences[i].text.as_str())
+            .collect();
         let prelude = prelude.join(" ");
-        let introduction = if (50..=3_000).contains(&prelude.chars().count()) { prelude } else { outline.overview.clone() };
+        let introduction = if (50..=3_000).contains(&prelude.chars().count()) {
+            prelude
+        } else {
+            outline.overview.clone()
+        };
         let conclusion = conclusion_of(input);
         if conclusion.chars().count() < 50 {
-            return Err(ThinSource("the source's last paragraph is too short to conclude with".into()));
+            return Err(ThinSource(
+                "the source's last paragraph is too short to conclude with".into(),
+            ));
         }
-        Ok(Self { title: outline.title.clone(), introduction, sections, conclusion, references: references(input) })
+        Ok(Self {
+            title: outline.title.clone(),
+            introduction,
+            sections,
+            conclusion,
+            references: references(input),
+        })
     }
 
     fn source_refs(&self) -> Vec<SourceRef> {
-        self.sections.iter().flat_map(|s| s.paragraphs.iter().map(|p| p.source)).collect()
+        self.sections
+            .iter()
+            .flat_map(|s| s.paragraphs.iter().map(|p| p.source))
+            .collect()
     }
 }
 
 /// A block of sentences as one passage whose span runs from its first to its last sentence.
 fn block_passage(input: &ExtractInput<'_>, section: u32, block: std::ops::Range<usize>) -> Passage {
     let a = input.analysis;
-    let text: Vec<&str> = block.clone().map(|i| a.sentences[i].text.as_str()).collect();
-    let span = Span { start: a.span(block.start).start, end: a.span(block.end - 1).end };
-    Passage { text: text.join(" "), source: SourceRef { section, span: Some(span) } }
+    let text: Vec<&str> = block
+        .clone()
+        .map(|i| a.sentences[i].text.as_str())
+        .collect();
+    let span = Span {
+        start: a.span(block.start).start,
+        end: a.span(block.end - 1).end,
+    };
+    Passage {
+        text: text.join(" "),
+        source: SourceRef {
+            section,
+            span: Some(span),
+        },
+    }
 }
 
 /// The last paragraph of the source if it is substantial, else its best closing sentences.
@@ -167,7 +262,11 @@ fn conclusion_of(input: &ExtractInput<'_>) -> String {
         }
     }
     let last_section = a.sections.len().saturating_sub(1);
-    let closing: Vec<&str> = a.best(a.section_sentences(last_section), 2).into_iter().map(|i| a.sentences[i].text.as_str()).collect();
+    let closing: Vec<&str> = a
+        .best(a.section_sentences(last_section), 2)
+        .into_iter()
+        .map(|i| a.sentences[i].text.as_str())
+        .collect();
     closing.join(" ")
 }
 
@@ -175,16 +274,32 @@ fn conclusion_of(input: &ExtractInput<'_>) -> String {
 fn references(input: &ExtractInput<'_>) -> Vec<Reference> {
     let a = input.analysis;
     let mut references = vec![Reference {
-        text: format!("{} (the source text, {} characters; SHA-256 {})", a.title, a.document.text().chars().count(), &a.sha256[..a.sha256.len().min(12)]),
+        text: format!(
+            "{} (the source text, {} characters; SHA-256 {})",
+            a.title,
+            a.document.text().chars().count(),
+            &a.sha256[..a.sha256.len().min(12)]
+        ),
         url: None,
     }];
     for word in a.text().split_whitespace() {
         if references.len() > 10 {
             break;
         }
-        let url = word.trim_matches(|c: char| matches!(c, '<' | '>' | '(' | ')' | '[' | ']' | ',' | '.' | ';' | '"' | '\''));
-        if (url.starts_with("https://") || url.starts_with("http://")) && url.len() > 10 && !references.iter().any(|r| r.url.as_deref() == Some(url)) {
-            references.push(Reference { text: "Cited in the source".into(), url: Some(url.to_owned()) });
+        let url = word.trim_matches(|c: char| {
+            matches!(
+                c,
+                '<' | '>' | '(' | ')' | '[' | ']' | ',' | '.' | ';' | '"' | '\''
+            )
+        });
+        if (url.starts_with("https://") || url.starts_with("http://"))
+            && url.len() > 10
+            && !references.iter().any(|r| r.url.as_deref() == Some(url))
+        {
+            references.push(Reference {
+                text: "Cited in the source".into(),
+                url: Some(url.to_owned()),
+            });
         }
     }
     references

@@ -36,7 +36,10 @@ impl KindSpec for Faq {
     fn validate(&self, ctx: &ValidationContext<'_>) -> Vec<Violation> {
         let mut c = Checks::new();
         c.title_matches(ctx, &self.title);
-        let range = ctx.options.allowed_count(Kind::Faq).expect("FAQs have a count");
+        let range = ctx
+            .options
+            .allowed_count(Kind::Faq)
+            .expect("FAQs have a count");
         c.count("/items", "question/answer pairs", self.items.len(), range);
         for (i, item) in self.items.iter().enumerate() {
             c.question(&format!("/items/{i}/question"), &item.question, 10);
@@ -46,7 +49,13 @@ impl KindSpec for Faq {
             }
             c.source(ctx, &format!("/items/{i}/source"), &item.source);
         }
-        c.unique("question", self.items.iter().enumerate().map(|(i, q)| (format!("/items/{i}/question"), q.question.as_str())));
+        c.unique(
+            "question",
+            self.items
+                .iter()
+                .enumerate()
+                .map(|(i, q)| (format!("/items/{i}/question"), q.question.as_str())),
+        );
         c.into_violations()
     }
 
@@ -56,7 +65,10 @@ impl KindSpec for Faq {
         for item in &self.items {
             if item.category.is_some() && item.category != category {
                 category.clone_from(&item.category);
-                md.push_str(&format!("\n## {}\n", item.category.as_deref().unwrap_or_default()));
+                md.push_str(&format!(
+                    "\n## {}\n",
+                    item.category.as_deref().unwrap_or_default()
+                ));
             }
             md.push_str(&format!("\n### {}\n\n{}\n", item.question, item.answer));
         }
@@ -67,39 +79,78 @@ impl KindSpec for Faq {
         let outline = input.outline()?;
         let a = input.analysis;
         let wanted = input.options.target_count(Kind::Faq);
-        let category = |number: u32| outline.sections.iter().find(|s| s.number == number).map(|s| s.title.clone());
+        let category = |number: u32| {
+            outline
+                .sections
+                .iter()
+                .find(|s| s.number == number)
+                .map(|s| s.title.clone())
+        };
 
         // One question per section about its best sentence, then questions about defined
         // terms, best first, until there are enough.
         let mut picked: Vec<(usize, String)> = Vec::new();
         for section in outline.sections.iter().take(wanted) {
-            let ids = a.section_sentences(input.section_index(section.number)).filter(|&i| a.sentences[i].score > 0.0 && a.definition_at(i).is_none());
+            let ids = a
+                .section_sentences(input.section_index(section.number))
+                .filter(|&i| a.sentences[i].score > 0.0 && a.definition_at(i).is_none());
             if let Some(&sentence) = a.best(ids, 1).first() {
-                picked.push((sentence, format!("What should a learner know about {}?", section.title)));
+                picked.push((
+                    sentence,
+                    format!("What should a learner know about {}?", section.title),
+                ));
             }
         }
-        let mut definitions: Vec<_> = a.definitions.iter().filter(|d| a.sentences[d.sentence].section.is_some()).collect();
-        definitions.sort_by(|x, y| a.sentences[y.sentence].score.total_cmp(&a.sentences[x.sentence].score).then(x.sentence.cmp(&y.sentence)));
+        let mut definitions: Vec<_> = a
+            .definitions
+            .iter()
+            .filter(|d| a.sentences[d.sentence].section.is_some())
+            .collect();
+        definitions.sort_by(|x, y| {
+            a.sentences[y.sentence]
+                .score
+                .total_cmp(&a.sentences[x.sentence].score)
+                .then(x.sentence.cmp(&y.sentence))
+        });
         for definition in definitions {
             if picked.len() >= wanted {
                 break;
             }
             let verb = if definition.plural { "are" } else { "is" };
-            picked.push((definition.sentence, format!("What {verb} {}?", input.term_phrase(definition))));
+            picked.push((
+                definition.sentence,
+                format!("What {verb} {}?", input.term_phrase(definition)),
+            ));
         }
-        let range = input.options.allowed_count(Kind::Faq).expect("FAQs have a count");
+        let range = input
+            .options
+            .allowed_count(Kind::Faq)
+            .expect("FAQs have a count");
         if !range.contains(picked.len()) {
-            return Err(ThinSource(format!("the source supports {} questions, the FAQ needs {} to {}", picked.len(), range.min, range.max)));
+            return Err(ThinSource(format!(
+                "the source supports {} questions, the FAQ needs {} to {}",
+                picked.len(),
+                range.min,
+                range.max
+            )));
         }
         picked.sort_by_key(|(sentence, _)| *sentence);
         let items = picked
             .into_iter()
             .map(|(sentence, question)| {
                 let passage = input.passage(section_number(input, sentence), sentence);
-                FaqItem { question, answer: passage.text, category: category(passage.source.section), source: passage.source }
+                FaqItem {
+                    question,
+                    answer: passage.text,
+                    category: category(passage.source.section),
+                    source: passage.source,
+                }
             })
             .collect();
-        Ok(Self { title: outline.title.clone(), items })
+        Ok(Self {
+            title: outline.title.clone(),
+            items,
+        })
     }
 
     fn source_refs(&self) -> Vec<SourceRef> {

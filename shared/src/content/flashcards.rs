@@ -44,25 +44,47 @@ impl KindSpec for Flashcards {
     fn validate(&self, ctx: &ValidationContext<'_>) -> Vec<Violation> {
         let mut c = Checks::new();
         c.title_matches(ctx, &self.title);
-        let range = ctx.options.allowed_count(Kind::Flashcards).expect("flashcards have a count");
+        let range = ctx
+            .options
+            .allowed_count(Kind::Flashcards)
+            .expect("flashcards have a count");
         c.count("/cards", "cards", self.cards.len(), range);
         for (i, card) in self.cards.iter().enumerate() {
             c.length(&format!("/cards/{i}/term"), &card.term, 1, 100);
-            c.length(&format!("/cards/{i}/definition"), &card.definition, 10, 1_000);
+            c.length(
+                &format!("/cards/{i}/definition"),
+                &card.definition,
+                10,
+                1_000,
+            );
             if let Some(category) = &card.category {
                 c.length(&format!("/cards/{i}/category"), category, 1, 100);
             }
             c.source(ctx, &format!("/cards/{i}/source"), &card.source);
         }
-        c.unique("term", self.cards.iter().enumerate().map(|(i, k)| (format!("/cards/{i}/term"), k.term.as_str())));
+        c.unique(
+            "term",
+            self.cards
+                .iter()
+                .enumerate()
+                .map(|(i, k)| (format!("/cards/{i}/term"), k.term.as_str())),
+        );
         c.into_violations()
     }
 
     fn to_markdown(&self) -> String {
-        let mut md = format!("# {}: flashcards\n\n| Term | Definition | Difficulty |\n|---|---|---|\n", self.title);
+        let mut md = format!(
+            "# {}: flashcards\n\n| Term | Definition | Difficulty |\n|---|---|---|\n",
+            self.title
+        );
         for card in &self.cards {
             let cell = |s: &str| s.replace('|', "\\|");
-            md.push_str(&format!("| {} | {} | {} |\n", cell(&card.term), cell(&card.definition), card.difficulty.slug()));
+            md.push_str(&format!(
+                "| {} | {} | {} |\n",
+                cell(&card.term),
+                cell(&card.definition),
+                card.difficulty.slug()
+            ));
         }
         md
     }
@@ -71,11 +93,25 @@ impl KindSpec for Flashcards {
         let outline = input.outline()?;
         let wanted = input.options.target_count(Kind::Flashcards);
         let found = concepts(input, wanted);
-        let range = input.options.allowed_count(Kind::Flashcards).expect("flashcards have a count");
+        let range = input
+            .options
+            .allowed_count(Kind::Flashcards)
+            .expect("flashcards have a count");
         if !range.contains(found.len()) {
-            return Err(ThinSource(format!("found {} distinct terms in the source, flashcards need {} to {}", found.len(), range.min, range.max)));
+            return Err(ThinSource(format!(
+                "found {} distinct terms in the source, flashcards need {} to {}",
+                found.len(),
+                range.min,
+                range.max
+            )));
         }
-        let category = |number: u32| outline.sections.iter().find(|s| s.number == number).map(|s| s.title.clone());
+        let category = |number: u32| {
+            outline
+                .sections
+                .iter()
+                .find(|s| s.number == number)
+                .map(|s| s.title.clone())
+        };
         let cards = found
             .into_iter()
             .map(|concept| {
@@ -89,7 +125,10 @@ impl KindSpec for Flashcards {
                 }
             })
             .collect();
-        Ok(Self { title: outline.title.clone(), cards })
+        Ok(Self {
+            title: outline.title.clone(),
+            cards,
+        })
     }
 
     fn source_refs(&self) -> Vec<SourceRef> {

@@ -102,7 +102,9 @@ impl fmt::Display for Kind {
 
 /// A slug that names no kind.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("unknown kind `{0}`; expected one of: outline, podcast-script, study-guide, one-pager, detailed-reading, faq, flashcards, reading-questions")]
+#[error(
+    "unknown kind `{0}`; expected one of: outline, podcast-script, study-guide, one-pager, detailed-reading, faq, flashcards, reading-questions"
+)]
 pub struct UnknownKind(pub String);
 
 impl FromStr for Kind {
@@ -120,14 +122,38 @@ impl FromStr for Kind {
 macro_rules! with_kind {
     ($kind:expr, $t:ident => $body:expr) => {
         match $kind {
-            $crate::content::Kind::Outline => { type $t = $crate::content::Outline; $body }
-            $crate::content::Kind::PodcastScript => { type $t = $crate::content::PodcastScript; $body }
-            $crate::content::Kind::StudyGuide => { type $t = $crate::content::StudyGuide; $body }
-            $crate::content::Kind::OnePager => { type $t = $crate::content::OnePager; $body }
-            $crate::content::Kind::DetailedReading => { type $t = $crate::content::DetailedReading; $body }
-            $crate::content::Kind::Faq => { type $t = $crate::content::Faq; $body }
-            $crate::content::Kind::Flashcards => { type $t = $crate::content::Flashcards; $body }
-            $crate::content::Kind::ReadingQuestions => { type $t = $crate::content::ReadingQuestions; $body }
+            $crate::content::Kind::Outline => {
+                type $t = $crate::content::Outline;
+                $body
+            }
+            $crate::content::Kind::PodcastScript => {
+                type $t = $crate::content::PodcastScript;
+                $body
+            }
+            $crate::content::Kind::StudyGuide => {
+                type $t = $crate::content::StudyGuide;
+                $body
+            }
+            $crate::content::Kind::OnePager => {
+                type $t = $crate::content::OnePager;
+                $body
+            }
+            $crate::content::Kind::DetailedReading => {
+                type $t = $crate::content::DetailedReading;
+                $body
+            }
+            $crate::content::Kind::Faq => {
+                type $t = $crate::content::Faq;
+                $body
+            }
+            $crate::content::Kind::Flashcards => {
+                type $t = $crate::content::Flashcards;
+                $body
+            }
+            $crate::content::Kind::ReadingQuestions => {
+                type $t = $crate::content::ReadingQuestions;
+                $body
+            }
         }
     };
 }
@@ -248,7 +274,9 @@ impl ExtractInput<'_> {
             term.to_owned()
         } else {
             let mut cs = term.chars();
-            cs.next().map(|f| f.to_lowercase().chain(cs).collect()).unwrap_or_default()
+            cs.next()
+                .map(|f| f.to_lowercase().chain(cs).collect())
+                .unwrap_or_default()
         }
     }
 }

@@ -26,7 +26,11 @@ impl OnePager {
     fn total_chars(&self) -> usize {
         self.executive_summary.chars().count()
             + self.main_content.chars().count()
-            + self.key_takeaways.iter().map(|t| t.text.chars().count()).sum::<usize>()
+            + self
+                .key_takeaways
+                .iter()
+                .map(|t| t.text.chars().count())
+                .sum::<usize>()
     }
 }
 
@@ -41,23 +45,46 @@ impl KindSpec for OnePager {
         let mut c = Checks::new();
         c.title_matches(ctx, &self.title);
         c.length("/executive_summary", &self.executive_summary, 100, 500);
-        let range = ctx.options.allowed_count(Kind::OnePager).expect("one-pagers have a count");
-        c.count("/key_takeaways", "key takeaways", self.key_takeaways.len(), range);
+        let range = ctx
+            .options
+            .allowed_count(Kind::OnePager)
+            .expect("one-pagers have a count");
+        c.count(
+            "/key_takeaways",
+            "key takeaways",
+            self.key_takeaways.len(),
+            range,
+        );
         for (i, takeaway) in self.key_takeaways.iter().enumerate() {
             c.length(&format!("/key_takeaways/{i}/text"), &takeaway.text, 20, 400);
             c.source(ctx, &format!("/key_takeaways/{i}/source"), &takeaway.source);
         }
-        c.unique("takeaway", self.key_takeaways.iter().enumerate().map(|(i, t)| (format!("/key_takeaways/{i}/text"), t.text.as_str())));
+        c.unique(
+            "takeaway",
+            self.key_takeaways
+                .iter()
+                .enumerate()
+                .map(|(i, t)| (format!("/key_takeaways/{i}/text"), t.text.as_str())),
+        );
         c.length("/main_content", &self.main_content, 200, 1_500);
         let total = self.total_chars();
         if total > PAGE_CHARS {
-            c.fail("", Rule::Length, format!("must fit one printed page ({PAGE_CHARS} characters of text), found {total}"));
+            c.fail(
+                "",
+                Rule::Length,
+                format!(
+                    "must fit one printed page ({PAGE_CHARS} characters of text), found {total}"
+                ),
+            );
         }
         c.into_violations()
     }
 
     fn to_markdown(&self) -> String {
-        let mut md = format!("# {}\n\n{}\n\n## Key takeaways\n\n", self.title, self.executive_summary);
+        let mut md = format!(
+            "# {}\n\n{}\n\n## Key takeaways\n\n",
+            self.title, self.executive_summary
+        );
         for takeaway in &self.key_takeaways {
             md.push_str(&format!("- {}\n", takeaway.text));
         }
@@ -68,9 +95,16 @@ impl KindSpec for OnePager {
     fn extract(input: &ExtractInput<'_>) -> Result<Self, ThinSource> {
         let outline = input.outline()?;
         let a = input.analysis;
-        let executive_summary = fill(a.best(0..a.sentences.len(), 8).iter().map(|&i| a.sentences[i].text.as_str()), 500);
+        let executive_summary = fill(
+            a.best(0..a.sentences.len(), 8)
+                .iter()
+                .map(|&i| a.sentences[i].text.as_str()),
+            500,
+        );
         if executive_summary.chars().count() < 100 {
-            return Err(ThinSource("the source has no sentences for a 100-character executive summary".into()));
+            return Err(ThinSource(
+                "the source has no sentences for a 100-character executive summary".into(),
+            ));
         }
 
         // The best sentence of each section, then the best of those, in section order.
@@ -79,28 +113,62 @@ impl KindSpec for OnePager {
             .sections
             .iter()
             .filter_map(|s| {
-                let ids = a.section_sentences(input.section_index(s.number)).filter(|&i| (20..=400).contains(&a.sentences[i].text.chars().count()));
+                let ids = a
+                    .section_sentences(input.section_index(s.number))
+                    .filter(|&i| (20..=400).contains(&a.sentences[i].text.chars().count()));
                 a.best(ids, 1).first().map(|&i| (s.number, i))
             })
             .filter(|(_, i)| !executive_summary.contains(&a.sentences[*i].text))
             .collect();
-        leads.sort_by(|x, y| a.sentences[y.1].score.total_cmp(&a.sentences[x.1].score).then(x.1.cmp(&y.1)));
+        leads.sort_by(|x, y| {
+            a.sentences[y.1]
+                .score
+                .total_cmp(&a.sentences[x.1].score)
+                .then(x.1.cmp(&y.1))
+        });
         leads.truncate(wanted);
         leads.sort_by_key(|&(_, i)| i);
-        let range = input.options.allowed_count(Kind::OnePager).expect("one-pagers have a count");
+        let range = input
+            .options
+            .allowed_count(Kind::OnePager)
+            .expect("one-pagers have a count");
         if !range.contains(leads.len()) {
-            return Err(ThinSource(format!("found {} sections with a usable takeaway, the one-pager needs {} to {}", leads.len(), range.min, range.max)));
+            return Err(ThinSource(format!(
+                "found {} sections with a usable takeaway, the one-pager needs {} to {}",
+                leads.len(),
+                range.min,
+                range.max
+            )));
         }
-        let key_takeaways: Vec<Passage> = leads.into_iter().map(|(section, i)| input.passage(section, i)).collect();
-        let used = executive_summary.chars().count() + key_takeaways.iter().map(|t| t.text.chars().count()).sum::<usize>();
+        let key_takeaways: Vec<Passage> = leads
+            .into_iter()
+            .map(|(section, i)| input.passage(section, i))
+            .collect();
+        let used = executive_summary.chars().count()
+            + key_takeaways
+                .iter()
+                .map(|t| t.text.chars().count())
+                .sum::<usize>();
 
         // The opening sentence of each section: the source's own short tour of itself.
-        let openings = outline.sections.iter().filter_map(|s| a.section_sentences(input.section_index(s.number)).next()).map(|i| a.sentences[i].text.as_str());
+        let openings = outline
+            .sections
+            .iter()
+            .filter_map(|s| a.section_sentences(input.section_index(s.number)).next())
+            .map(|i| a.sentences[i].text.as_str());
         let main_content = fill(openings, 1_500.min(PAGE_CHARS.saturating_sub(used)));
         if main_content.chars().count() < 200 {
-            return Err(ThinSource("the sections' opening sentences give fewer than 200 characters of main content".into()));
+            return Err(ThinSource(
+                "the sections' opening sentences give fewer than 200 characters of main content"
+                    .into(),
+            ));
         }
-        Ok(Self { title: outline.title.clone(), executive_summary, key_takeaways, main_content })
+        Ok(Self {
+            title: outline.title.clone(),
+            executive_summary,
+            key_takeaways,
+            main_content,
+        })
     }
 
     fn source_refs(&self) -> Vec<SourceRef> {

@@ -11,9 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::Kind;
 
 /// How deep the material goes.
-#[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
     Beginner,
@@ -23,9 +21,7 @@ pub enum Level {
 }
 
 /// How much material: scales every count.
-#[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Length {
     Short,
@@ -63,8 +59,20 @@ macro_rules! slug_enum {
         }
     };
 }
-slug_enum!(Level, "level", Beginner = "beginner", Intermediate = "intermediate", Advanced = "advanced");
-slug_enum!(Length, "length", Short = "short", Standard = "standard", Long = "long");
+slug_enum!(
+    Level,
+    "level",
+    Beginner = "beginner",
+    Intermediate = "intermediate",
+    Advanced = "advanced"
+);
+slug_enum!(
+    Length,
+    "length",
+    Short = "short",
+    Standard = "standard",
+    Long = "long"
+);
 
 /// A requested number of items per kind (FAQ pairs, cards, questions, …).
 pub type Counts = BTreeMap<Kind, u32>;
@@ -136,7 +144,10 @@ impl Options {
         if !is_language_tag(&self.language) {
             errors.push(OptionError {
                 path: "/options/language".into(),
-                message: format!("`{}` is not a BCP 47 language tag such as `en` or `pt-BR`", self.language),
+                message: format!(
+                    "`{}` is not a BCP 47 language tag such as `en` or `pt-BR`",
+                    self.language
+                ),
             });
         }
         if let Some(audience) = &self.audience
@@ -244,13 +255,22 @@ mod tests {
 
     #[test]
     fn out_of_range_options_are_reported_with_paths() {
-        let mut options = Options { speakers: 5, language: "english!".into(), ..Options::default() };
+        let mut options = Options {
+            speakers: 5,
+            language: "english!".into(),
+            ..Options::default()
+        };
         options.counts.insert(Kind::Faq, 40);
         options.counts.insert(Kind::PodcastScript, 3);
         let paths: Vec<_> = options.check().into_iter().map(|e| e.path).collect();
         assert_eq!(
             paths,
-            ["/options/speakers", "/options/language", "/options/counts/podcast-script", "/options/counts/faq"]
+            [
+                "/options/speakers",
+                "/options/language",
+                "/options/counts/podcast-script",
+                "/options/counts/faq"
+            ]
         );
     }
 
@@ -261,8 +281,14 @@ mod tests {
 
     #[test]
     fn length_scales_counts() {
-        let short = Options { length: Length::Short, ..Options::default() };
-        let long = Options { length: Length::Long, ..Options::default() };
+        let short = Options {
+            length: Length::Short,
+            ..Options::default()
+        };
+        let long = Options {
+            length: Length::Long,
+            ..Options::default()
+        };
         assert_eq!(short.target_count(Kind::Faq), 5);
         assert_eq!(long.target_count(Kind::Faq), 15);
     }

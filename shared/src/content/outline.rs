@@ -50,27 +50,60 @@ impl KindSpec for Outline {
         c.length("/title", &self.title, 1, 200);
         c.length("/overview", &self.overview, 50, 1_500);
         c.length("/audience", &self.audience, 1, 200);
-        c.count("/learning_objectives", "learning objectives", self.learning_objectives.len(), OBJECTIVES);
+        c.count(
+            "/learning_objectives",
+            "learning objectives",
+            self.learning_objectives.len(),
+            OBJECTIVES,
+        );
         for (i, objective) in self.learning_objectives.iter().enumerate() {
             c.length(&format!("/learning_objectives/{i}"), objective, 10, 300);
         }
         c.unique(
             "learning objective",
-            self.learning_objectives.iter().enumerate().map(|(i, o)| (format!("/learning_objectives/{i}"), o.as_str())),
+            self.learning_objectives
+                .iter()
+                .enumerate()
+                .map(|(i, o)| (format!("/learning_objectives/{i}"), o.as_str())),
         );
-        let range = ctx.options.allowed_count(Kind::Outline).unwrap_or(CountRange::new(3, 15));
+        let range = ctx
+            .options
+            .allowed_count(Kind::Outline)
+            .unwrap_or(CountRange::new(3, 15));
         c.count("/sections", "sections", self.sections.len(), range);
         for (i, section) in self.sections.iter().enumerate() {
             let path = format!("/sections/{i}");
             if section.number as usize != i + 1 {
-                c.fail(format!("{path}/number"), Rule::Order, format!("sections are numbered 1, 2, …; expected {}, found {}", i + 1, section.number));
+                c.fail(
+                    format!("{path}/number"),
+                    Rule::Order,
+                    format!(
+                        "sections are numbered 1, 2, …; expected {}, found {}",
+                        i + 1,
+                        section.number
+                    ),
+                );
             }
             c.length(&format!("{path}/title"), &section.title, 1, 200);
-            c.length(&format!("{path}/description"), &section.description, 20, 1_000);
+            c.length(
+                &format!("{path}/description"),
+                &section.description,
+                20,
+                1_000,
+            );
             if !(1..=240).contains(&section.minutes) {
-                c.fail(format!("{path}/minutes"), Rule::Length, format!("must be 1 to 240 minutes, found {}", section.minutes));
+                c.fail(
+                    format!("{path}/minutes"),
+                    Rule::Length,
+                    format!("must be 1 to 240 minutes, found {}", section.minutes),
+                );
             }
-            c.count(&format!("{path}/key_points"), "key points", section.key_points.len(), CountRange::new(0, MAX_KEY_POINTS));
+            c.count(
+                &format!("{path}/key_points"),
+                "key points",
+                section.key_points.len(),
+                CountRange::new(0, MAX_KEY_POINTS),
+            );
             for (j, point) in section.key_points.iter().enumerate() {
                 let point_path = format!("{path}/key_points/{j}");
                 c.length(&format!("{point_path}/text"), &point.text, 10, 1_000);
@@ -78,25 +111,40 @@ impl KindSpec for Outline {
                     c.fail(
                         format!("{point_path}/source/section"),
                         Rule::Reference,
-                        format!("a key point of section {} must cite section {}, found {}", section.number, section.number, point.source.section),
+                        format!(
+                            "a key point of section {} must cite section {}, found {}",
+                            section.number, section.number, point.source.section
+                        ),
                     );
                 }
                 c.span(ctx, &format!("{point_path}/source"), &point.source);
             }
         }
-        c.unique("section title", self.sections.iter().enumerate().map(|(i, s)| (format!("/sections/{i}/title"), s.title.as_str())));
+        c.unique(
+            "section title",
+            self.sections
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (format!("/sections/{i}/title"), s.title.as_str())),
+        );
         c.into_violations()
     }
 
     fn to_markdown(&self) -> String {
         let mut md = format!("# {}\n\n{}\n\n", self.title, self.overview);
-        md.push_str(&format!("**Audience:** {}  \n**Level:** {}\n\n", self.audience, self.level));
+        md.push_str(&format!(
+            "**Audience:** {}  \n**Level:** {}\n\n",
+            self.audience, self.level
+        ));
         md.push_str("## Learning objectives\n\n");
         for objective in &self.learning_objectives {
             md.push_str(&format!("- {objective}\n"));
         }
         for section in &self.sections {
-            md.push_str(&format!("\n## {}. {} ({} min)\n\n{}\n\n", section.number, section.title, section.minutes, section.description));
+            md.push_str(&format!(
+                "\n## {}. {} ({} min)\n\n{}\n\n",
+                section.number, section.title, section.minutes, section.description
+            ));
             for point in &section.key_points {
                 md.push_str(&format!("- {}\n", point.text));
             }
@@ -106,7 +154,11 @@ impl KindSpec for Outline {
 
     fn extract(input: &ExtractInput<'_>) -> Result<Self, ThinSource> {
         let a = input.analysis;
-        let wanted = input.options.allowed_count(Kind::Outline).or(item_range(Kind::Outline)).unwrap_or(CountRange::new(3, 15));
+        let wanted = input
+            .options
+            .allowed_count(Kind::Outline)
+            .or(item_range(Kind::Outline))
+            .unwrap_or(CountRange::new(3, 15));
         if !wanted.contains(a.sections.len()) {
             return Err(ThinSource(format!(
                 "found {} sections in the source but the outline needs {} to {}; add headings or paragraphs",
@@ -120,12 +172,21 @@ impl KindSpec for Outline {
         for (index, section) in a.sections.iter().enumerate() {
             let number = index as u32 + 1;
             let (described, description) = description_of(input, index).ok_or_else(|| {
-                ThinSource(format!("section {number} \"{}\" has no sentence long enough to describe it", section.title))
+                ThinSource(format!(
+                    "section {number} \"{}\" has no sentence long enough to describe it",
+                    section.title
+                ))
             })?;
-            let ids = a
-                .section_sentences(index)
-                .filter(|&i| i != described && a.sentences[i].score > 0.0 && a.sentences[i].text.chars().count() >= 10);
-            let key_points: Vec<Passage> = a.best(ids, per_section).into_iter().map(|i| input.passage(number, i)).collect();
+            let ids = a.section_sentences(index).filter(|&i| {
+                i != described
+                    && a.sentences[i].score > 0.0
+                    && a.sentences[i].text.chars().count() >= 10
+            });
+            let key_points: Vec<Passage> = a
+                .best(ids, per_section)
+                .into_iter()
+                .map(|i| input.passage(number, i))
+                .collect();
             sections.push(OutlineSection {
                 number,
                 title: section.title.clone(),
@@ -147,7 +208,10 @@ impl KindSpec for Outline {
     }
 
     fn source_refs(&self) -> Vec<SourceRef> {
-        self.sections.iter().flat_map(|s| s.key_points.iter().map(|p| p.source)).collect()
+        self.sections
+            .iter()
+            .flat_map(|s| s.key_points.iter().map(|p| p.source))
+            .collect()
     }
 }
 
@@ -159,7 +223,11 @@ fn description_of(input: &ExtractInput<'_>, index: usize) -> Option<(usize, Stri
     a.section_sentences(index)
         .next()
         .filter(fits)
-        .or_else(|| a.best(a.section_sentences(index).filter(fits), 1).first().copied())
+        .or_else(|| {
+            a.best(a.section_sentences(index).filter(fits), 1)
+                .first()
+                .copied()
+        })
         .map(|i| (i, a.sentences[i].text.clone()))
 }
 
@@ -167,7 +235,11 @@ fn description_of(input: &ExtractInput<'_>, index: usize) -> Option<(usize, Stri
 fn overview_of(input: &ExtractInput<'_>) -> Result<String, ThinSource> {
     let a = input.analysis;
     let prelude_chars: usize = a.prelude.clone().map(|i| a.sentences[i].text.len()).sum();
-    let pool: Vec<usize> = if prelude_chars >= 50 { a.prelude.clone().collect() } else { (0..a.sentences.len()).collect() };
+    let pool: Vec<usize> = if prelude_chars >= 50 {
+        a.prelude.clone().collect()
+    } else {
+        (0..a.sentences.len()).collect()
+    };
     let mut overview = String::new();
     for i in a.best(pool, 3) {
         let text = &a.sentences[i].text;
@@ -180,7 +252,9 @@ fn overview_of(input: &ExtractInput<'_>) -> Result<String, ThinSource> {
         overview.push_str(text);
     }
     if overview.chars().count() < 50 {
-        return Err(ThinSource("the source has no sentences that could form a 50-character overview".into()));
+        return Err(ThinSource(
+            "the source has no sentences that could form a 50-character overview".into(),
+        ));
     }
     Ok(overview)
 }
@@ -191,7 +265,11 @@ fn objectives(input: &ExtractInput<'_>, sections: &[OutlineSection]) -> Vec<Stri
     let verbs: [&str; 3] = match input.options.level {
         Level::Beginner => ["Define", "Describe", "Identify"],
         Level::Intermediate => ["Explain", "Describe", "Illustrate"],
-        Level::Advanced => ["Analyze the role of", "Evaluate", "Explain the significance of"],
+        Level::Advanced => [
+            "Analyze the role of",
+            "Evaluate",
+            "Explain the significance of",
+        ],
     };
     let a = input.analysis;
     let mut seen = Vec::new();
@@ -209,7 +287,10 @@ fn objectives(input: &ExtractInput<'_>, sections: &[OutlineSection]) -> Vec<Stri
             }
             None => format!("the main ideas of \"{}\"", section.title),
         };
-        objectives.push(capitalize(&format!("{} {focus}", verbs[index % verbs.len()])));
+        objectives.push(capitalize(&format!(
+            "{} {focus}",
+            verbs[index % verbs.len()]
+        )));
     }
     objectives
 }

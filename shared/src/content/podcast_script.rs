@@ -62,13 +62,22 @@ const WORDS_PER_MINUTE: usize = 150;
 
 impl PodcastScript {
     fn all_turns(&self) -> impl Iterator<Item = (String, &Turn)> {
-        let intro = self.intro.iter().enumerate().map(|(i, t)| (format!("/intro/{i}"), t));
-        let segments = self
-            .segments
+        let intro = self
+            .intro
             .iter()
             .enumerate()
-            .flat_map(|(s, seg)| seg.turns.iter().enumerate().map(move |(i, t)| (format!("/segments/{s}/turns/{i}"), t)));
-        let outro = self.outro.iter().enumerate().map(|(i, t)| (format!("/outro/{i}"), t));
+            .map(|(i, t)| (format!("/intro/{i}"), t));
+        let segments = self.segments.iter().enumerate().flat_map(|(s, seg)| {
+            seg.turns
+                .iter()
+                .enumerate()
+                .map(move |(i, t)| (format!("/segments/{s}/turns/{i}"), t))
+        });
+        let outro = self
+            .outro
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (format!("/outro/{i}"), t));
         intro.chain(segments).chain(outro)
     }
 
@@ -78,7 +87,9 @@ impl PodcastScript {
     }
 
     fn spoken_words(&self) -> usize {
-        self.all_turns().map(|(_, t)| t.text.split_whitespace().count()).sum()
+        self.all_turns()
+            .map(|(_, t)| t.text.split_whitespace().count())
+            .sum()
     }
 }
 
@@ -93,8 +104,19 @@ impl KindSpec for PodcastScript {
         let mut c = Checks::new();
         c.title_matches(ctx, &self.title);
         let wanted = ctx.options.speakers as usize;
-        c.count("/speakers", "speakers (as the speakers option asks)", self.speakers.len(), super::options::CountRange::new(wanted, wanted));
-        c.unique("speaker id", self.speakers.iter().enumerate().map(|(i, s)| (format!("/speakers/{i}/id"), s.id.as_str())));
+        c.count(
+            "/speakers",
+            "speakers (as the speakers option asks)",
+            self.speakers.len(),
+            super::options::CountRange::new(wanted, wanted),
+        );
+        c.unique(
+            "speaker id",
+            self.speakers
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (format!("/speakers/{i}/id"), s.id.as_str())),
+        );
         for (i, speaker) in self.speakers.iter().enumerate() {
             c.length(&format!("/speakers/{i}/id"), &speaker.id, 1, 40);
             c.length(&format!("/speakers/{i}/name"), &speaker.name, 1, 80);
@@ -107,7 +129,11 @@ impl KindSpec for PodcastScript {
         }
         for (path, turn) in self.all_turns() {
             if !self.speakers.iter().any(|s| s.id == turn.speaker) {
-                c.fail(format!("{path}/speaker"), Rule::Reference, format!("no speaker has the id \"{}\"", turn.speaker));
+                c.fail(
+                    format!("{path}/speaker"),
+                    Rule::Reference,
+                    format!("no speaker has the id \"{}\"", turn.speaker),
+                );
             }
             c.length(&format!("{path}/text"), &turn.text, 1, 2_000);
             if let Some(source) = &turn.source {
@@ -116,7 +142,11 @@ impl KindSpec for PodcastScript {
         }
         for (i, speaker) in self.speakers.iter().enumerate() {
             if !self.all_turns().any(|(_, t)| t.speaker == speaker.id) {
-                c.fail(format!("/speakers/{i}"), Rule::Required, format!("{} never speaks", speaker.name));
+                c.fail(
+                    format!("/speakers/{i}"),
+                    Rule::Required,
+                    format!("{} never speaks", speaker.name),
+                );
             }
         }
         if let Some(outline) = ctx.outline {
@@ -124,15 +154,26 @@ impl KindSpec for PodcastScript {
         }
         for (s, segment) in self.segments.iter().enumerate() {
             if segment.turns.is_empty() {
-                c.fail(format!("/segments/{s}/turns"), Rule::Required, "a segment needs at least one turn");
+                c.fail(
+                    format!("/segments/{s}/turns"),
+                    Rule::Required,
+                    "a segment needs at least one turn",
+                );
             }
             for (i, turn) in segment.turns.iter().enumerate() {
                 match turn.source {
-                    None => c.fail(format!("/segments/{s}/turns/{i}/source"), Rule::Required, "a segment turn must cite its source section"),
+                    None => c.fail(
+                        format!("/segments/{s}/turns/{i}/source"),
+                        Rule::Required,
+                        "a segment turn must cite its source section",
+                    ),
                     Some(source) if source.section != segment.section => c.fail(
                         format!("/segments/{s}/turns/{i}/source/section"),
                         Rule::Reference,
-                        format!("a turn in the segment on section {} cites section {}", segment.section, source.section),
+                        format!(
+                            "a turn in the segment on section {} cites section {}",
+                            segment.section, source.section
+                        ),
                     ),
                     Some(_) => {}
                 }
@@ -141,21 +182,54 @@ impl KindSpec for PodcastScript {
         let spoken = ctx.options.spoken_chars();
         let chars = self.spoken_chars();
         if !spoken.contains(chars) {
-            c.fail("/segments", Rule::Length, format!("spoken text must total {} to {} characters at this length, found {chars}", spoken.min, spoken.max));
+            c.fail(
+                "/segments",
+                Rule::Length,
+                format!(
+                    "spoken text must total {} to {} characters at this length, found {chars}",
+                    spoken.min, spoken.max
+                ),
+            );
         }
         let expected = self.spoken_words().div_ceil(WORDS_PER_MINUTE).max(1) as u32;
-        if self.estimated_minutes == 0 || self.estimated_minutes > expected * 2 || self.estimated_minutes * 2 < expected {
-            c.fail("/estimated_minutes", Rule::Length, format!("{} minutes does not fit {} spoken words (about {expected} minutes)", self.estimated_minutes, self.spoken_words()));
+        if self.estimated_minutes == 0
+            || self.estimated_minutes > expected * 2
+            || self.estimated_minutes * 2 < expected
+        {
+            c.fail(
+                "/estimated_minutes",
+                Rule::Length,
+                format!(
+                    "{} minutes does not fit {} spoken words (about {expected} minutes)",
+                    self.estimated_minutes,
+                    self.spoken_words()
+                ),
+            );
         }
         c.into_violations()
     }
 
     fn to_markdown(&self) -> String {
-        let name = |id: &str| self.speakers.iter().find(|s| s.id == id).map_or(id.to_owned(), |s| s.name.clone());
+        let name = |id: &str| {
+            self.speakers
+                .iter()
+                .find(|s| s.id == id)
+                .map_or(id.to_owned(), |s| s.name.clone())
+        };
         let line = |t: &Turn| format!("**{}:** {}\n\n", name(&t.speaker), t.text);
-        let mut md = format!("# {}\n\n*Podcast script, about {} minutes.*\n\n", self.title, self.estimated_minutes);
+        let mut md = format!(
+            "# {}\n\n*Podcast script, about {} minutes.*\n\n",
+            self.title, self.estimated_minutes
+        );
         md.push_str("**Speakers:** ");
-        md.push_str(&self.speakers.iter().map(|s| format!("{} ({})", s.name, s.role.slug())).collect::<Vec<_>>().join(", "));
+        md.push_str(
+            &self
+                .speakers
+                .iter()
+                .map(|s| format!("{} ({})", s.name, s.role.slug()))
+                .collect::<Vec<_>>()
+                .join(", "),
+        );
         md.push_str("\n\n## Intro\n\n");
         self.intro.iter().for_each(|t| md.push_str(&line(t)));
         for segment in &self.segments {
@@ -171,7 +245,11 @@ impl KindSpec for PodcastScript {
         let outline = input.outline()?;
         let speakers = cast(input.options.speakers);
         let host = speakers[0].id.clone();
-        let voices: Vec<String> = if speakers.len() == 1 { vec![host.clone()] } else { speakers[1..].iter().map(|s| s.id.clone()).collect() };
+        let voices: Vec<String> = if speakers.len() == 1 {
+            vec![host.clone()]
+        } else {
+            speakers[1..].iter().map(|s| s.id.clone()).collect()
+        };
         let bounds = input.options.spoken_chars();
 
         // Pick sentences per section, then grow or shrink the count until the talk fits.
@@ -181,7 +259,17 @@ impl KindSpec for PodcastScript {
             per_section -= 1;
             script = build(input, outline, &speakers, &host, &voices, per_section);
         }
-        let most = outline.sections.iter().map(|s| input.analysis.section_sentences(input.section_index(s.number)).len()).max().unwrap_or(0);
+        let most = outline
+            .sections
+            .iter()
+            .map(|s| {
+                input
+                    .analysis
+                    .section_sentences(input.section_index(s.number))
+                    .len()
+            })
+            .max()
+            .unwrap_or(0);
         while script.spoken_chars() < bounds.min && per_section < most {
             per_section += 1;
             script = build(input, outline, &speakers, &host, &voices, per_section);
@@ -214,22 +302,44 @@ impl SpeakerRole {
 
 fn check_segments_follow(c: &mut Checks, segments: &[Segment], outline: &Outline) {
     if segments.len() != outline.sections.len() {
-        c.fail("/segments", Rule::Count, format!("needs one segment per outline section ({}), found {}", outline.sections.len(), segments.len()));
+        c.fail(
+            "/segments",
+            Rule::Count,
+            format!(
+                "needs one segment per outline section ({}), found {}",
+                outline.sections.len(),
+                segments.len()
+            ),
+        );
     }
     for (i, (segment, section)) in segments.iter().zip(&outline.sections).enumerate() {
         if segment.section != section.number {
-            c.fail(format!("/segments/{i}/section"), Rule::Order, format!("segments follow the outline: expected section {}, found {}", section.number, segment.section));
+            c.fail(
+                format!("/segments/{i}/section"),
+                Rule::Order,
+                format!(
+                    "segments follow the outline: expected section {}, found {}",
+                    section.number, segment.section
+                ),
+            );
         }
     }
 }
 
 /// The voices for `n` speakers: a host first, then an expert and guests (or one narrator).
 fn cast(n: u8) -> Vec<Speaker> {
-    let speaker = |id: &str, name: &str, role| Speaker { id: id.into(), name: name.into(), role };
+    let speaker = |id: &str, name: &str, role| Speaker {
+        id: id.into(),
+        name: name.into(),
+        role,
+    };
     if n <= 1 {
         return vec![speaker("narrator", "Alex", SpeakerRole::Narrator)];
     }
-    let mut cast = vec![speaker("host", "Alex", SpeakerRole::Host), speaker("expert", "Sam", SpeakerRole::Expert)];
+    let mut cast = vec![
+        speaker("host", "Alex", SpeakerRole::Host),
+        speaker("expert", "Sam", SpeakerRole::Expert),
+    ];
     if n >= 3 {
         cast.push(speaker("guest1", "Jordan", SpeakerRole::Guest));
     }
@@ -239,45 +349,110 @@ fn cast(n: u8) -> Vec<Speaker> {
     cast
 }
 
-fn build(input: &ExtractInput<'_>, outline: &Outline, speakers: &[Speaker], host: &str, voices: &[String], per_section: usize) -> PodcastScript {
+fn build(
+    input: &ExtractInput<'_>,
+    outline: &Outline,
+    speakers: &[Speaker],
+    host: &str,
+    voices: &[String],
+    per_section: usize,
+) -> PodcastScript {
     let a = input.analysis;
-    let turn = |speaker: &str, text: String, source: Option<SourceRef>| Turn { speaker: speaker.to_owned(), text, source };
-    let mut intro = vec![turn(host, format!("Welcome. In this episode we work through {}.", outline.title), None)];
+    let turn = |speaker: &str, text: String, source: Option<SourceRef>| Turn {
+        speaker: speaker.to_owned(),
+        text,
+        source,
+    };
+    let mut intro = vec![turn(
+        host,
+        format!(
+            "Welcome. In this episode we work through {}.",
+            outline.title
+        ),
+        None,
+    )];
     if speakers.len() > 1 {
         let guests: Vec<&str> = speakers[1..].iter().map(|s| s.name.as_str()).collect();
-        intro.push(turn(host, format!("With me today: {}.", guests.join(" and ")), None));
-        intro.push(turn(&voices[0], format!("Thanks, {}. We will take it in {} parts.", speakers[0].name, outline.sections.len()), None));
+        intro.push(turn(
+            host,
+            format!("With me today: {}.", guests.join(" and ")),
+            None,
+        ));
+        intro.push(turn(
+            &voices[0],
+            format!(
+                "Thanks, {}. We will take it in {} parts.",
+                speakers[0].name,
+                outline.sections.len()
+            ),
+            None,
+        ));
     }
 
     let mut next_voice = 0;
     let mut segments = Vec::new();
     for section in &outline.sections {
         let index = input.section_index(section.number);
-        let mut turns = vec![turn(host, format!("Let's turn to {}.", section.title), Some(SourceRef { section: section.number, span: None }))];
-        let ids = a.section_sentences(index).filter(|&i| a.sentences[i].score > 0.0);
+        let mut turns = vec![turn(
+            host,
+            format!("Let's turn to {}.", section.title),
+            Some(SourceRef {
+                section: section.number,
+                span: None,
+            }),
+        )];
+        let ids = a
+            .section_sentences(index)
+            .filter(|&i| a.sentences[i].score > 0.0);
         for sentence in a.best(ids, per_section) {
             if speakers.len() > 1
                 && let Some(definition) = a.definition_at(sentence)
             {
                 let verb = if definition.plural { "are" } else { "is" };
                 let question = format!("So what {verb} {}?", input.term_phrase(definition));
-                turns.push(turn(host, question, Some(SourceRef { section: section.number, span: None })));
+                turns.push(turn(
+                    host,
+                    question,
+                    Some(SourceRef {
+                        section: section.number,
+                        span: None,
+                    }),
+                ));
             }
             let voice = &voices[next_voice % voices.len()];
             next_voice += 1;
             let passage = input.passage(section.number, sentence);
             turns.push(turn(voice, passage.text, Some(passage.source)));
         }
-        segments.push(Segment { section: section.number, title: section.title.clone(), turns });
+        segments.push(Segment {
+            section: section.number,
+            title: section.title.clone(),
+            turns,
+        });
     }
 
-    let mut outro = vec![turn(host, format!("That brings us to the end of {}.", outline.title), None)];
+    let mut outro = vec![turn(
+        host,
+        format!("That brings us to the end of {}.", outline.title),
+        None,
+    )];
     if speakers.len() > 1 {
-        outro.push(turn(&voices[voices.len() - 1], "Thanks for listening.".to_owned(), None));
+        outro.push(turn(
+            &voices[voices.len() - 1],
+            "Thanks for listening.".to_owned(),
+            None,
+        ));
     } else {
         outro.push(turn(host, "Thanks for listening.".to_owned(), None));
     }
-    let mut script = PodcastScript { title: outline.title.clone(), speakers: speakers.to_vec(), intro, segments, outro, estimated_minutes: 0 };
+    let mut script = PodcastScript {
+        title: outline.title.clone(),
+        speakers: speakers.to_vec(),
+        intro,
+        segments,
+        outro,
+        estimated_minutes: 0,
+    };
     script.estimated_minutes = script.spoken_words().div_ceil(WORDS_PER_MINUTE).max(1) as u32;
     script
 }

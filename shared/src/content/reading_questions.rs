@@ -36,7 +36,10 @@ impl KindSpec for ReadingQuestions {
     fn validate(&self, ctx: &ValidationContext<'_>) -> Vec<Violation> {
         let mut c = Checks::new();
         c.title_matches(ctx, &self.title);
-        let range = ctx.options.allowed_count(Kind::ReadingQuestions).expect("reading questions have a count");
+        let range = ctx
+            .options
+            .allowed_count(Kind::ReadingQuestions)
+            .expect("reading questions have a count");
         c.count("/questions", "questions", self.questions.len(), range);
         for (i, q) in self.questions.iter().enumerate() {
             c.question(&format!("/questions/{i}/question"), &q.question, 15);
@@ -45,14 +48,25 @@ impl KindSpec for ReadingQuestions {
                 c.source(ctx, &format!("/questions/{i}/source"), source);
             }
         }
-        c.unique("question", self.questions.iter().enumerate().map(|(i, q)| (format!("/questions/{i}/question"), q.question.as_str())));
+        c.unique(
+            "question",
+            self.questions
+                .iter()
+                .enumerate()
+                .map(|(i, q)| (format!("/questions/{i}/question"), q.question.as_str())),
+        );
         c.into_violations()
     }
 
     fn to_markdown(&self) -> String {
         let mut md = format!("# {}: reading guide\n\n", self.title);
         for (i, q) in self.questions.iter().enumerate() {
-            md.push_str(&format!("{}. {} *(section {})*\n", i + 1, q.question, q.section));
+            md.push_str(&format!(
+                "{}. {} *(section {})*\n",
+                i + 1,
+                q.question,
+                q.section
+            ));
         }
         md
     }
@@ -69,17 +83,27 @@ impl KindSpec for ReadingQuestions {
             .iter()
             .map(|section| {
                 let index = input.section_index(section.number);
-                let best = a.best(a.section_sentences(index).filter(|&i| a.sentences[i].score > 0.0), 3);
+                let best = a.best(
+                    a.section_sentences(index)
+                        .filter(|&i| a.sentences[i].score > 0.0),
+                    3,
+                );
                 let cite = |i: usize| Some(a.source_ref(section.number, i));
                 let mut candidates = vec![ReadingQuestion {
-                    question: format!("What is the main point the text makes in \"{}\"?", section.title),
+                    question: format!(
+                        "What is the main point the text makes in \"{}\"?",
+                        section.title
+                    ),
                     section: section.number,
                     source: best.first().and_then(|&i| cite(i)),
                 }];
                 for sentence in a.section_sentences(index) {
                     if let Some(d) = a.definition_at(sentence) {
                         candidates.push(ReadingQuestion {
-                            question: format!("How does the text define {}, and why does it matter here?", input.term_phrase(d)),
+                            question: format!(
+                                "How does the text define {}, and why does it matter here?",
+                                input.term_phrase(d)
+                            ),
                             section: section.number,
                             source: cite(sentence),
                         });
@@ -87,9 +111,16 @@ impl KindSpec for ReadingQuestions {
                 }
                 for &phrase in a.sections[index].phrases.iter().take(2) {
                     let phrase = &a.phrases[phrase];
-                    let sentence = phrase.sentences.iter().copied().find(|&i| a.sentences[i].section == Some(index));
+                    let sentence = phrase
+                        .sentences
+                        .iter()
+                        .copied()
+                        .find(|&i| a.sentences[i].section == Some(index));
                     candidates.push(ReadingQuestion {
-                        question: format!("What does the text say about {} in \"{}\"?", phrase.text, section.title),
+                        question: format!(
+                            "What does the text say about {} in \"{}\"?",
+                            phrase.text, section.title
+                        ),
                         section: section.number,
                         source: sentence.and_then(cite),
                     });
@@ -115,12 +146,23 @@ impl KindSpec for ReadingQuestions {
                 }
             }
         }
-        let range = input.options.allowed_count(Kind::ReadingQuestions).expect("reading questions have a count");
+        let range = input
+            .options
+            .allowed_count(Kind::ReadingQuestions)
+            .expect("reading questions have a count");
         if !range.contains(questions.len()) {
-            return Err(ThinSource(format!("the source supports {} reading questions, {} to {} are needed", questions.len(), range.min, range.max)));
+            return Err(ThinSource(format!(
+                "the source supports {} reading questions, {} to {} are needed",
+                questions.len(),
+                range.min,
+                range.max
+            )));
         }
         questions.sort_by_key(|q| q.section);
-        Ok(Self { title: outline.title.clone(), questions })
+        Ok(Self {
+            title: outline.title.clone(),
+            questions,
+        })
     }
 
     fn source_refs(&self) -> Vec<SourceRef> {

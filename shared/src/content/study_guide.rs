@@ -41,7 +41,11 @@ const DETAIL_CHARS: CountRange = CountRange::new(500, 8_000);
 
 impl StudyGuide {
     fn detail_chars(&self) -> usize {
-        self.sections.iter().flat_map(|s| &s.content).map(|p| p.text.chars().count()).sum()
+        self.sections
+            .iter()
+            .flat_map(|s| &s.content)
+            .map(|p| p.text.chars().count())
+            .sum()
     }
 }
 
@@ -56,28 +60,67 @@ impl KindSpec for StudyGuide {
         let mut c = Checks::new();
         c.title_matches(ctx, &self.title);
         c.length("/overview", &self.overview, 50, 1_500);
-        let range = ctx.options.allowed_count(Kind::StudyGuide).expect("study guides have a count");
-        c.count("/key_concepts", "key concepts", self.key_concepts.len(), range);
+        let range = ctx
+            .options
+            .allowed_count(Kind::StudyGuide)
+            .expect("study guides have a count");
+        c.count(
+            "/key_concepts",
+            "key concepts",
+            self.key_concepts.len(),
+            range,
+        );
         for (i, concept) in self.key_concepts.iter().enumerate() {
             c.length(&format!("/key_concepts/{i}/term"), &concept.term, 1, 100);
-            c.length(&format!("/key_concepts/{i}/explanation"), &concept.explanation, 10, 1_000);
+            c.length(
+                &format!("/key_concepts/{i}/explanation"),
+                &concept.explanation,
+                10,
+                1_000,
+            );
             c.source(ctx, &format!("/key_concepts/{i}/source"), &concept.source);
         }
-        c.unique("term", self.key_concepts.iter().enumerate().map(|(i, k)| (format!("/key_concepts/{i}/term"), k.term.as_str())));
+        c.unique(
+            "term",
+            self.key_concepts
+                .iter()
+                .enumerate()
+                .map(|(i, k)| (format!("/key_concepts/{i}/term"), k.term.as_str())),
+        );
         if self.sections.is_empty() {
-            c.fail("/sections", Rule::Required, "needs detailed content for the outline's sections");
+            c.fail(
+                "/sections",
+                Rule::Required,
+                "needs detailed content for the outline's sections",
+            );
         }
         for (i, section) in self.sections.iter().enumerate() {
             c.section_exists(ctx, &format!("/sections/{i}/section"), section.section);
             c.length(&format!("/sections/{i}/title"), &section.title, 1, 200);
             for (j, passage) in section.content.iter().enumerate() {
-                c.length(&format!("/sections/{i}/content/{j}/text"), &passage.text, 1, 2_000);
-                c.source(ctx, &format!("/sections/{i}/content/{j}/source"), &passage.source);
+                c.length(
+                    &format!("/sections/{i}/content/{j}/text"),
+                    &passage.text,
+                    1,
+                    2_000,
+                );
+                c.source(
+                    ctx,
+                    &format!("/sections/{i}/content/{j}/source"),
+                    &passage.source,
+                );
             }
         }
         let detail = self.detail_chars();
         if !DETAIL_CHARS.contains(detail) {
-            c.fail("/sections", Rule::Length, format!("detailed content must total {} to {} characters, found {detail}", DETAIL_CHARS.min, DETAIL_CHARS.max));
+            c.fail(
+                "/sections",
+                Rule::Length,
+                format!(
+                    "detailed content must total {} to {} characters, found {detail}",
+                    DETAIL_CHARS.min, DETAIL_CHARS.max
+                ),
+            );
         }
         c.length("/summary", &self.summary, 50, 2_000);
         for (i, item) in self.recommended_reading.iter().enumerate() {
@@ -87,9 +130,15 @@ impl KindSpec for StudyGuide {
     }
 
     fn to_markdown(&self) -> String {
-        let mut md = format!("# {}: study guide\n\n## Overview\n\n{}\n\n## Key concepts\n\n", self.title, self.overview);
+        let mut md = format!(
+            "# {}: study guide\n\n## Overview\n\n{}\n\n## Key concepts\n\n",
+            self.title, self.overview
+        );
         for concept in &self.key_concepts {
-            md.push_str(&format!("- **{}**: {}\n", concept.term, concept.explanation));
+            md.push_str(&format!(
+                "- **{}**: {}\n",
+                concept.term, concept.explanation
+            ));
         }
         for section in &self.sections {
             md.push_str(&format!("\n## {}. {}\n\n", section.section, section.title));
@@ -97,7 +146,10 @@ impl KindSpec for StudyGuide {
             md.push_str(&text.join(" "));
             md.push('\n');
         }
-        md.push_str(&format!("\n## Summary\n\n{}\n\n## Recommended reading\n\n", self.summary));
+        md.push_str(&format!(
+            "\n## Summary\n\n{}\n\n## Recommended reading\n\n",
+            self.summary
+        ));
         for item in &self.recommended_reading {
             md.push_str(&format!("- {item}\n"));
         }
@@ -109,7 +161,10 @@ impl KindSpec for StudyGuide {
         let a = input.analysis;
         let wanted = input.options.target_count(Kind::StudyGuide);
         let key_concepts = concepts(input, wanted);
-        let range = input.options.allowed_count(Kind::StudyGuide).expect("study guides have a count");
+        let range = input
+            .options
+            .allowed_count(Kind::StudyGuide)
+            .expect("study guides have a count");
         if !range.contains(key_concepts.len()) {
             return Err(ThinSource(format!(
                 "found {} distinct concepts in the source, the study guide needs {} to {}",
@@ -124,29 +179,58 @@ impl KindSpec for StudyGuide {
             .sections
             .iter()
             .map(|s| {
-                let ids = a.section_sentences(input.section_index(s.number)).filter(|&i| a.sentences[i].score > 0.0);
-                let content = a.best(ids, per_section).into_iter().map(|i| input.passage(s.number, i)).collect();
-                GuideSection { section: s.number, title: s.title.clone(), content }
+                let ids = a
+                    .section_sentences(input.section_index(s.number))
+                    .filter(|&i| a.sentences[i].score > 0.0);
+                let content = a
+                    .best(ids, per_section)
+                    .into_iter()
+                    .map(|i| input.passage(s.number, i))
+                    .collect();
+                GuideSection {
+                    section: s.number,
+                    title: s.title.clone(),
+                    content,
+                }
             })
             .collect();
         // Trim the longest sections' last passages until the whole fits.
-        let mut guide_chars: usize = sections.iter().flat_map(|s| &s.content).map(|p| p.text.chars().count()).sum();
+        let mut guide_chars: usize = sections
+            .iter()
+            .flat_map(|s| &s.content)
+            .map(|p| p.text.chars().count())
+            .sum();
         while guide_chars > DETAIL_CHARS.max {
-            let longest = sections.iter_mut().max_by_key(|s| s.content.len()).expect("sections exist");
+            let longest = sections
+                .iter_mut()
+                .max_by_key(|s| s.content.len())
+                .expect("sections exist");
             let removed = longest.content.pop().expect("a section with content");
             guide_chars -= removed.text.chars().count();
         }
         if guide_chars < DETAIL_CHARS.min {
-            return Err(ThinSource(format!("the source yields {guide_chars} characters of detailed content, the study guide needs at least {}", DETAIL_CHARS.min)));
+            return Err(ThinSource(format!(
+                "the source yields {guide_chars} characters of detailed content, the study guide needs at least {}",
+                DETAIL_CHARS.min
+            )));
         }
 
-        let summary: Vec<String> = a.best(0..a.sentences.len(), 3).into_iter().map(|i| a.sentences[i].text.clone()).collect();
+        let summary: Vec<String> = a
+            .best(0..a.sentences.len(), 3)
+            .into_iter()
+            .map(|i| a.sentences[i].text.clone())
+            .collect();
         let mut reading: Vec<&_> = outline.sections.iter().collect();
         reading.sort_by_key(|s| std::cmp::Reverse(s.minutes));
         let recommended_reading = reading
             .into_iter()
             .take(3)
-            .map(|s| format!("Re-read section {} of the source, \"{}\" (about {} min)", s.number, s.title, s.minutes))
+            .map(|s| {
+                format!(
+                    "Re-read section {} of the source, \"{}\" (about {} min)",
+                    s.number, s.title, s.minutes
+                )
+            })
             .collect();
         let guide = Self {
             title: outline.title.clone(),
@@ -157,14 +241,22 @@ impl KindSpec for StudyGuide {
             recommended_reading,
         };
         if guide.summary.chars().count() < 50 {
-            return Err(ThinSource("the source has too little text for a 50-character summary".into()));
+            return Err(ThinSource(
+                "the source has too little text for a 50-character summary".into(),
+            ));
         }
         Ok(guide)
     }
 
     fn source_refs(&self) -> Vec<SourceRef> {
         let concepts = self.key_concepts.iter().map(|c| c.source);
-        concepts.chain(self.sections.iter().flat_map(|s| s.content.iter().map(|p| p.source))).collect()
+        concepts
+            .chain(
+                self.sections
+                    .iter()
+                    .flat_map(|s| s.content.iter().map(|p| p.source)),
+            )
+            .collect()
     }
 }
 
@@ -175,7 +267,10 @@ pub(super) fn concepts(input: &ExtractInput<'_>, wanted: usize) -> Vec<Concept> 
     let mut terms: Vec<(String, usize)> = Vec::new();
     let mut definitions: Vec<usize> = (0..a.definitions.len()).collect();
     definitions.sort_by(|&x, &y| {
-        let (sx, sy) = (a.sentences[a.definitions[x].sentence].score, a.sentences[a.definitions[y].sentence].score);
+        let (sx, sy) = (
+            a.sentences[a.definitions[x].sentence].score,
+            a.sentences[a.definitions[y].sentence].score,
+        );
         sy.total_cmp(&sx).then(x.cmp(&y))
     });
     for d in definitions {
@@ -192,25 +287,45 @@ pub(super) fn concepts(input: &ExtractInput<'_>, wanted: usize) -> Vec<Concept> 
         .into_iter()
         .map(|(term, sentence)| {
             let passage = input.passage(section_number(input, sentence), sentence);
-            Concept { term, explanation: passage.text, source: passage.source }
+            Concept {
+                term,
+                explanation: passage.text,
+                source: passage.source,
+            }
         })
         .collect()
 }
 
 /// Key phrases not yet used as terms, each with the best sentence that mentions it and is
 /// not already used, until `wanted` terms exist.
-pub(super) fn phrase_terms(input: &ExtractInput<'_>, taken: &[(String, usize)], wanted: usize) -> Vec<(String, usize)> {
+pub(super) fn phrase_terms(
+    input: &ExtractInput<'_>,
+    taken: &[(String, usize)],
+    wanted: usize,
+) -> Vec<(String, usize)> {
     let a = input.analysis;
     let mut used_keys: Vec<String> = taken.iter().map(|(t, _)| t.to_lowercase()).collect();
     let mut used_sentences: Vec<usize> = taken.iter().map(|&(_, s)| s).collect();
     let mut found = Vec::new();
-    let mut candidates: Vec<&crate::extractive::Phrase> = a.phrases.iter().filter(|p| p.count >= 2 && p.text.len() >= 4).take(200).collect();
-    candidates.sort_by(|x, y| (y.key.contains(' ')).cmp(&x.key.contains(' ')).then(y.score.total_cmp(&x.score)));
+    let mut candidates: Vec<&crate::extractive::Phrase> = a
+        .phrases
+        .iter()
+        .filter(|p| p.count >= 2 && p.text.len() >= 4)
+        .take(200)
+        .collect();
+    candidates.sort_by(|x, y| {
+        (y.key.contains(' '))
+            .cmp(&x.key.contains(' '))
+            .then(y.score.total_cmp(&x.score))
+    });
     for phrase in candidates {
         if taken.len() + found.len() >= wanted {
             break;
         }
-        if used_keys.iter().any(|k| k.contains(&phrase.key) || phrase.key.contains(k.as_str())) {
+        if used_keys
+            .iter()
+            .any(|k| k.contains(&phrase.key) || phrase.key.contains(k.as_str()))
+        {
             continue;
         }
         let mentions = phrase.sentences.iter().copied().filter(|i| {
@@ -229,7 +344,10 @@ pub(super) fn phrase_terms(input: &ExtractInput<'_>, taken: &[(String, usize)], 
 /// The outline section number of an analysed sentence (sections map one to one).
 pub(super) fn section_number(input: &ExtractInput<'_>, sentence: usize) -> u32 {
     let index = input.analysis.sentences[sentence].section.unwrap_or(0);
-    let sections = input.outline.map_or(input.analysis.sections.len(), |o| o.sections.len()).max(1);
+    let sections = input
+        .outline
+        .map_or(input.analysis.sections.len(), |o| o.sections.len())
+        .max(1);
     let analysed = input.analysis.sections.len().max(1);
     ((index * sections / analysed) as u32 + 1).min(sections as u32)
 }

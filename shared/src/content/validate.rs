@@ -7,7 +7,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::options::CountRange;
-use super::{Outline, Options, SourceRef};
+use super::{Options, Outline, SourceRef};
 
 /// One broken rule: where (a JSON Pointer into the artifact), which rule, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -19,7 +19,16 @@ pub struct Violation {
 
 impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", if self.path.is_empty() { "/" } else { &self.path }, self.message)
+        write!(
+            f,
+            "{}: {}",
+            if self.path.is_empty() {
+                "/"
+            } else {
+                &self.path
+            },
+            self.message
+        )
     }
 }
 
@@ -63,7 +72,11 @@ impl Checks {
     }
 
     pub fn fail(&mut self, path: impl Into<String>, rule: Rule, message: impl Into<String>) {
-        self.violations.push(Violation { path: path.into(), rule, message: message.into() });
+        self.violations.push(Violation {
+            path: path.into(),
+            rule,
+            message: message.into(),
+        });
     }
 
     /// The number of items lies in `range`.
@@ -74,7 +87,11 @@ impl Checks {
             } else {
                 format!("{} to {}", range.min, range.max)
             };
-            self.fail(path, Rule::Count, format!("needs {wanted} {what}, found {n}"));
+            self.fail(
+                path,
+                Rule::Count,
+                format!("needs {wanted} {what}, found {n}"),
+            );
         }
     }
 
@@ -84,9 +101,17 @@ impl Checks {
         if n == 0 && min > 0 {
             self.fail(path, Rule::Required, "must not be empty");
         } else if n < min {
-            self.fail(path, Rule::Length, format!("must hold at least {min} characters, found {n}"));
+            self.fail(
+                path,
+                Rule::Length,
+                format!("must hold at least {min} characters, found {n}"),
+            );
         } else if n > max {
-            self.fail(path, Rule::Length, format!("must hold at most {max} characters, found {n}"));
+            self.fail(
+                path,
+                Rule::Length,
+                format!("must hold at most {max} characters, found {n}"),
+            );
         }
     }
 
@@ -104,7 +129,11 @@ impl Checks {
         for (path, text) in items {
             let key = normalize(text);
             if let Some(first) = seen.get(&key) {
-                self.fail(&path, Rule::Duplicate, format!("duplicate {what}: same as {first}"));
+                self.fail(
+                    &path,
+                    Rule::Duplicate,
+                    format!("duplicate {what}: same as {first}"),
+                );
             } else {
                 seen.insert(key, path);
             }
@@ -121,7 +150,11 @@ impl Checks {
                 format!("must equal the outline title \"{}\"", outline.title),
             ),
             Some(_) => {}
-            None => self.fail("/title", Rule::Reference, "no outline to compare the title with"),
+            None => self.fail(
+                "/title",
+                Rule::Reference,
+                "no outline to compare the title with",
+            ),
         }
     }
 
@@ -133,7 +166,10 @@ impl Checks {
             self.fail(
                 path,
                 Rule::Reference,
-                format!("section {section} does not exist in the outline (1 to {})", outline.sections.len()),
+                format!(
+                    "section {section} does not exist in the outline (1 to {})",
+                    outline.sections.len()
+                ),
             );
         }
     }
@@ -150,13 +186,28 @@ impl Checks {
         let Some(span) = source.span else { return };
         let path = format!("{path}/span");
         if span.start >= span.end {
-            self.fail(path, Rule::Reference, format!("empty or reversed span {}..{}", span.start, span.end));
+            self.fail(
+                path,
+                Rule::Reference,
+                format!("empty or reversed span {}..{}", span.start, span.end),
+            );
         } else if let Some(n) = ctx.source_chars
             && span.end > n
         {
-            self.fail(path, Rule::Reference, format!("span ends at {} but the source holds {n} characters", span.end));
+            self.fail(
+                path,
+                Rule::Reference,
+                format!(
+                    "span ends at {} but the source holds {n} characters",
+                    span.end
+                ),
+            );
         } else if ctx.source_chars.is_none() {
-            self.fail(path, Rule::Reference, "a topic source has no text to point a span into");
+            self.fail(
+                path,
+                Rule::Reference,
+                "a topic source has no text to point a span into",
+            );
         }
     }
 }
@@ -164,7 +215,10 @@ impl Checks {
 /// Lower-case, alphanumerics only, single spaces: "What is  TCP?" == "what is tcp".
 pub fn normalize(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for word in text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
+    for word in text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
         if !out.is_empty() {
             out.push(' ');
         }

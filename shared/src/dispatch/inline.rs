@@ -53,12 +53,20 @@ impl InlineQueue {
     /// Runs the worker loop for the life of the process: each piece of work in its own task,
     /// at most `concurrency` at a time. (The loop keeps a sender for retries, so it does not
     /// end on its own; it stops with its runtime.)
-    pub async fn run(self, receiver: InlineReceiver, handler: Arc<dyn WorkHandler>, concurrency: usize) {
+    pub async fn run(
+        self,
+        receiver: InlineReceiver,
+        handler: Arc<dyn WorkHandler>,
+        concurrency: usize,
+    ) {
         let permits = Arc::new(Semaphore::new(concurrency.max(1)));
         let mut receiver = receiver.0;
         let queue = self;
         while let Some(work) = receiver.recv().await {
-            let permit = Arc::clone(&permits).acquire_owned().await.expect("the semaphore is never closed");
+            let permit = Arc::clone(&permits)
+                .acquire_owned()
+                .await
+                .expect("the semaphore is never closed");
             let handler = Arc::clone(&handler);
             let queue = queue.clone();
             tokio::spawn(async move {
@@ -84,7 +92,9 @@ impl InlineQueue {
 #[async_trait]
 impl Dispatcher for InlineQueue {
     async fn dispatch(&self, task: StepTask) -> Result<(), DispatchError> {
-        self.sender.send(Work::Step(task)).map_err(|_| DispatchError("the in-process worker has stopped".into()))
+        self.sender
+            .send(Work::Step(task))
+            .map_err(|_| DispatchError("the in-process worker has stopped".into()))
     }
 }
 

@@ -8,7 +8,9 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
-use super::text::{self, clean_inline, is_dangling_opener, is_stop_word, split_sentences, title_case};
+use super::text::{
+    self, clean_inline, is_dangling_opener, is_stop_word, split_sentences, title_case,
+};
 use crate::content::{SourceRef, Span};
 use crate::source::{BlockKind, Document};
 
@@ -137,14 +139,21 @@ impl Analysis {
             definition_of: HashMap::new(),
             blocks,
         };
-        analysis.sections = analysis.build_sections(&structure, max_sections.clamp(MIN_SECTIONS, MAX_SECTIONS));
-        analysis.prelude = 0..analysis.sentences.iter().take_while(|s| s.section.is_none()).count();
+        analysis.sections =
+            analysis.build_sections(&structure, max_sections.clamp(MIN_SECTIONS, MAX_SECTIONS));
+        analysis.prelude = 0..analysis
+            .sentences
+            .iter()
+            .take_while(|s| s.section.is_none())
+            .count();
         analysis.find_definitions();
         let weights = analysis.word_weights();
         analysis.score_sentences(&weights);
         analysis.rank_phrases(&weights);
         analysis.title_untitled_sections();
-        analysis.title = structure.title.unwrap_or_else(|| analysis.title_from_phrases());
+        analysis.title = structure
+            .title
+            .unwrap_or_else(|| analysis.title_from_phrases());
         analysis
     }
 
@@ -155,23 +164,36 @@ impl Analysis {
     /// The character span of a sentence in the source.
     pub fn span(&self, sentence: usize) -> Span {
         let range = &self.sentences[sentence].range;
-        Span { start: self.document.char_offset(range.start), end: self.document.char_offset(range.end) }
+        Span {
+            start: self.document.char_offset(range.start),
+            end: self.document.char_offset(range.end),
+        }
     }
 
     /// The reference a fact taken from `sentence` carries, within outline section `section`.
     pub fn source_ref(&self, section: u32, sentence: usize) -> SourceRef {
-        SourceRef { section, span: Some(self.span(sentence)) }
+        SourceRef {
+            section,
+            span: Some(self.span(sentence)),
+        }
     }
 
     pub fn definition_at(&self, sentence: usize) -> Option<&Definition> {
-        self.definition_of.get(&sentence).map(|&i| &self.definitions[i])
+        self.definition_of
+            .get(&sentence)
+            .map(|&i| &self.definitions[i])
     }
 
     /// Up to `n` of the best sentences among `ids`, returned in document order. Sentences
     /// that depend on context (opening with "It", "This", …) are kept last.
     pub fn best(&self, ids: impl IntoIterator<Item = usize>, n: usize) -> Vec<usize> {
         let mut ids: Vec<usize> = ids.into_iter().collect();
-        ids.sort_by(|&a, &b| self.sentences[b].score.total_cmp(&self.sentences[a].score).then(a.cmp(&b)));
+        ids.sort_by(|&a, &b| {
+            self.sentences[b]
+                .score
+                .total_cmp(&self.sentences[a].score)
+                .then(a.cmp(&b))
+        });
         ids.truncate(n);
         ids.sort_unstable();
         ids
@@ -208,16 +230,23 @@ impl Analysis {
     }
 
     fn score_sentences(&mut self, weights: &HashMap<String, f32>) {
-        let defined: Vec<bool> = (0..self.sentences.len()).map(|i| self.definition_of.contains_key(&i)).collect();
+        let defined: Vec<bool> = (0..self.sentences.len())
+            .map(|i| self.definition_of.contains_key(&i))
+            .collect();
         for (i, sentence) in self.sentences.iter_mut().enumerate() {
-            let mut seen: Vec<String> = text::words(&sentence.text).filter(|w| is_content_word(w)).collect();
+            let mut seen: Vec<String> = text::words(&sentence.text)
+                .filter(|w| is_content_word(w))
+                .collect();
             seen.sort_unstable();
             seen.dedup();
             if seen.is_empty() {
                 sentence.score = 0.0;
                 continue;
             }
-            let sum: f32 = seen.iter().map(|w| weights.get(w).copied().unwrap_or(0.0)).sum();
+            let sum: f32 = seen
+                .iter()
+                .map(|w| weights.get(w).copied().unwrap_or(0.0))
+                .sum();
             let mut score = sum / (seen.len() as f32).sqrt();
             if sentence.first_in_block {
                 score *= 1.3;
@@ -251,7 +280,12 @@ impl Analysis {
         let mut found: HashMap<String, Found> = HashMap::new();
         for (i, sentence) in self.sentences.iter().enumerate() {
             for (display, key) in candidate_phrases(&sentence.text) {
-                let entry = found.entry(key).or_insert_with(|| Found { text: display, count: 0, sections: Vec::new(), sentences: Vec::new() });
+                let entry = found.entry(key).or_insert_with(|| Found {
+                    text: display,
+                    count: 0,
+                    sections: Vec::new(),
+                    sentences: Vec::new(),
+                });
                 entry.count += 1;
                 if let Some(section) = sentence.section
                     && entry.sections.last() != Some(&section)
@@ -267,13 +301,29 @@ impl Analysis {
             .into_iter()
             .map(|(key, found)| {
                 let words = key.split(' ').count();
-                let weight: f32 = key.split(' ').map(|w| weights.get(w).copied().unwrap_or(0.0)).sum();
-                let score = (1.0 + found.count as f32).ln() * weight * if words > 1 { 1.2 } else { 1.0 };
-                let phrase = Phrase { text: found.text, key, count: found.count, score, first_sentence: found.sentences[0], sentences: found.sentences };
+                let weight: f32 = key
+                    .split(' ')
+                    .map(|w| weights.get(w).copied().unwrap_or(0.0))
+                    .sum();
+                let score =
+                    (1.0 + found.count as f32).ln() * weight * if words > 1 { 1.2 } else { 1.0 };
+                let phrase = Phrase {
+                    text: found.text,
+                    key,
+                    count: found.count,
+                    score,
+                    first_sentence: found.sentences[0],
+                    sentences: found.sentences,
+                };
                 (phrase, found.sections)
             })
             .collect();
-        phrases.sort_by(|a, b| b.0.score.total_cmp(&a.0.score).then(a.0.first_sentence.cmp(&b.0.first_sentence)).then(a.0.key.cmp(&b.0.key)));
+        phrases.sort_by(|a, b| {
+            b.0.score
+                .total_cmp(&a.0.score)
+                .then(a.0.first_sentence.cmp(&b.0.first_sentence))
+                .then(a.0.key.cmp(&b.0.key))
+        });
         for (rank, (_, sections)) in phrases.iter().enumerate() {
             for &section in sections {
                 let list = &mut self.sections[section].phrases;
@@ -292,7 +342,12 @@ impl Analysis {
                 let key = crate::content::validate::normalize(&term);
                 if terms.insert(key, ()).is_none() {
                     self.definition_of.insert(i, self.definitions.len());
-                    self.definitions.push(Definition { term, article, sentence: i, plural });
+                    self.definitions.push(Definition {
+                        term,
+                        article,
+                        sentence: i,
+                        plural,
+                    });
                 }
             }
         }
@@ -333,7 +388,10 @@ impl Analysis {
             for sentence in &mut self.sentences {
                 sentence.section = sentence.section.and_then(|s| renumber[s]);
             }
-            let sections: Vec<Section> = sections.into_iter().filter(|s| !s.sentences.is_empty()).collect();
+            let sections: Vec<Section> = sections
+                .into_iter()
+                .filter(|s| !s.sentences.is_empty())
+                .collect();
             if sections.len() >= MIN_SECTIONS {
                 return self.merge_to(sections, max_sections);
             }
@@ -349,13 +407,20 @@ impl Analysis {
         }
         let n = self.sentences.len();
         let blocks = self.blocks.len();
-        let groups = if blocks >= MIN_SECTIONS { blocks.min(max) } else { MIN_SECTIONS.min(n) };
+        let groups = if blocks >= MIN_SECTIONS {
+            blocks.min(max)
+        } else {
+            MIN_SECTIONS.min(n)
+        };
         if groups == 0 {
             return Vec::new();
         }
         // Split points fall on block boundaries when there are enough blocks, else on sentences.
-        let units: Vec<Range<usize>> =
-            if blocks >= MIN_SECTIONS { self.blocks.clone() } else { (0..n).map(|i| i..i + 1).collect() };
+        let units: Vec<Range<usize>> = if blocks >= MIN_SECTIONS {
+            self.blocks.clone()
+        } else {
+            (0..n).map(|i| i..i + 1).collect()
+        };
         let total_words: usize = self.sentences.iter().map(|s| s.words).sum();
         let mut sections = Vec::new();
         let mut unit = 0;
@@ -365,10 +430,19 @@ impl Analysis {
             let remaining_groups = groups - group;
             let target = (total_words * (group + 1)) / groups;
             let mut end = units[unit].end;
-            words_so_far += self.sentences[units[unit].clone()].iter().map(|s| s.words).sum::<usize>();
+            words_so_far += self.sentences[units[unit].clone()]
+                .iter()
+                .map(|s| s.words)
+                .sum::<usize>();
             unit += 1;
-            while unit < units.len() && units.len() - unit >= remaining_groups && words_so_far < target {
-                words_so_far += self.sentences[units[unit].clone()].iter().map(|s| s.words).sum::<usize>();
+            while unit < units.len()
+                && units.len() - unit >= remaining_groups
+                && words_so_far < target
+            {
+                words_so_far += self.sentences[units[unit].clone()]
+                    .iter()
+                    .map(|s| s.words)
+                    .sum::<usize>();
                 end = units[unit].end;
                 unit += 1;
             }
@@ -416,16 +490,30 @@ impl Analysis {
     }
 
     fn title_untitled_sections(&mut self) {
-        let mut used: Vec<String> = self.sections.iter().filter(|s| s.from_heading).map(|s| s.title.to_lowercase()).collect();
+        let mut used: Vec<String> = self
+            .sections
+            .iter()
+            .filter(|s| s.from_heading)
+            .map(|s| s.title.to_lowercase())
+            .collect();
         for index in 0..self.sections.len() {
             if self.sections[index].from_heading {
                 continue;
             }
             let range = self.sections[index].sentences.clone();
-            let defined = range.clone().filter_map(|i| self.definition_at(i)).map(|d| title_case(&d.term));
+            let defined = range
+                .clone()
+                .filter_map(|i| self.definition_at(i))
+                .map(|d| title_case(&d.term));
             let mut frequent: Vec<usize> = self.sections[index].phrases.clone();
             let in_section = |p: &Phrase| p.sentences.iter().filter(|s| range.contains(s)).count();
-            frequent.sort_by_key(|&p| (std::cmp::Reverse(in_section(&self.phrases[p])), std::cmp::Reverse(self.phrases[p].key.contains(' ')), p));
+            frequent.sort_by_key(|&p| {
+                (
+                    std::cmp::Reverse(in_section(&self.phrases[p])),
+                    std::cmp::Reverse(self.phrases[p].key.contains(' ')),
+                    p,
+                )
+            });
             let title = defined
                 .chain(frequent.iter().map(|&p| title_case(&self.phrases[p].text)))
                 .find(|t| !used.contains(&t.to_lowercase()))
@@ -439,7 +527,11 @@ impl Analysis {
     /// key phrase of its opening sentence.
     fn title_from_phrases(&self) -> String {
         let opening = self.blocks.first().cloned().unwrap_or(0..0);
-        if let Some(definition) = self.definitions.first().filter(|d| opening.contains(&d.sentence)) {
+        if let Some(definition) = self
+            .definitions
+            .first()
+            .filter(|d| opening.contains(&d.sentence))
+        {
             return title_case(&definition.term);
         }
         self.phrases
@@ -488,8 +580,11 @@ impl Structure {
         let mut headings = Vec::new();
         let mut block_section = vec![None; document.blocks.len()];
         let mut current = None;
-        let section_starts: Vec<usize> =
-            rest.iter().filter(|(_, l)| Some(*l) == section_level).map(|(i, _)| *i).collect();
+        let section_starts: Vec<usize> = rest
+            .iter()
+            .filter(|(_, l)| Some(*l) == section_level)
+            .map(|(i, _)| *i)
+            .collect();
         let mut next_start = section_starts.iter().peekable();
         for (i, slot) in block_section.iter_mut().enumerate() {
             if next_start.peek() == Some(&&i) {
@@ -499,7 +594,11 @@ impl Structure {
             }
             *slot = current;
         }
-        Self { title, headings, block_section }
+        Self {
+            title,
+            headings,
+            block_section,
+        }
     }
 
     fn section_of(&self, block: usize) -> Option<usize> {
@@ -526,9 +625,16 @@ fn is_content_word(word: &str) -> bool {
 /// Runs of 1–4 content words between stop words and punctuation, as (display, key).
 fn candidate_phrases(sentence: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    for clause in sentence.split(|c: char| matches!(c, ',' | ';' | ':' | '(' | ')' | '"' | '.' | '!' | '?' | '[' | ']')) {
+    for clause in sentence.split(|c: char| {
+        matches!(
+            c,
+            ',' | ';' | ':' | '(' | ')' | '"' | '.' | '!' | '?' | '[' | ']'
+        )
+    }) {
         let mut run: Vec<&str> = Vec::new();
-        let tokens = clause.split_whitespace().map(|t| t.trim_matches(|c: char| !c.is_alphanumeric() && c != '-'));
+        let tokens = clause
+            .split_whitespace()
+            .map(|t| t.trim_matches(|c: char| !c.is_alphanumeric() && c != '-'));
         for token in tokens.chain(std::iter::once("")) {
             let lower = token.to_lowercase();
             if !token.is_empty() && is_content_word(&lower) {
@@ -567,21 +673,42 @@ fn definition_term(sentence: &str) -> Option<(String, Option<String>, bool)> {
     let rest = &sentence[at + copula.len()..];
     let (article, subject) = ["The ", "A ", "An "]
         .iter()
-        .find_map(|d| subject.strip_prefix(d).map(|rest| (Some(d.trim().to_lowercase()), rest)))
+        .find_map(|d| {
+            subject
+                .strip_prefix(d)
+                .map(|rest| (Some(d.trim().to_lowercase()), rest))
+        })
         .unwrap_or((None, subject));
     let words: Vec<&str> = subject.split_whitespace().collect();
-    if words.is_empty() || words.len() > 5 || subject.chars().count() > 60 || rest.split_whitespace().count() < 4 {
+    if words.is_empty()
+        || words.len() > 5
+        || subject.chars().count() > 60
+        || rest.split_whitespace().count() < 4
+    {
         return None;
     }
     if subject.contains([',', ';', ':', '"']) {
         return None;
     }
     let first = words[0].to_lowercase();
-    if is_stop_word(&first) || is_dangling_opener(&first) || !words[0].chars().next()?.is_alphanumeric() {
+    if is_stop_word(&first)
+        || is_dangling_opener(&first)
+        || !words[0].chars().next()?.is_alphanumeric()
+    {
         return None;
     }
-    let content = words.iter().filter(|w| is_content_word(&w.to_lowercase())).count();
-    if content == 0 || words.iter().any(|w| matches!(w.to_lowercase().as_str(), "is" | "are" | "was" | "were" | "has" | "have" | "can" | "will")) {
+    let content = words
+        .iter()
+        .filter(|w| is_content_word(&w.to_lowercase()))
+        .count();
+    if content == 0
+        || words.iter().any(|w| {
+            matches!(
+                w.to_lowercase().as_str(),
+                "is" | "are" | "was" | "were" | "has" | "have" | "can" | "will"
+            )
+        })
+    {
         return None;
     }
     Some((subject.to_owned(), article, plural))
@@ -597,7 +724,9 @@ mod tests {
 
     #[test]
     fn headings_make_the_title_and_sections() {
-        let a = analyse("# Plants\n\nPlants are green living things that grow.\n\n## Roots\nRoots take up water from soil.\n\n## Leaves\nLeaves catch the light of the sun.\n\n## Flowers\nFlowers make the seeds of the plant.\n");
+        let a = analyse(
+            "# Plants\n\nPlants are green living things that grow.\n\n## Roots\nRoots take up water from soil.\n\n## Leaves\nLeaves catch the light of the sun.\n\n## Flowers\nFlowers make the seeds of the plant.\n",
+        );
         assert_eq!(a.title, "Plants");
         let titles: Vec<_> = a.sections.iter().map(|s| s.title.as_str()).collect();
         assert_eq!(titles, ["Roots", "Leaves", "Flowers"]);
@@ -607,8 +736,15 @@ mod tests {
 
     #[test]
     fn prose_without_headings_is_grouped_into_sections() {
-        let paragraph = |topic: &str| format!("The {topic} system carries signals across the body. Doctors study the {topic} system closely.\n\n");
-        let text: String = ["nervous", "immune", "digestive", "skeletal"].iter().map(|t| paragraph(t)).collect();
+        let paragraph = |topic: &str| {
+            format!(
+                "The {topic} system carries signals across the body. Doctors study the {topic} system closely.\n\n"
+            )
+        };
+        let text: String = ["nervous", "immune", "digestive", "skeletal"]
+            .iter()
+            .map(|t| paragraph(t))
+            .collect();
         let a = analyse(&text);
         assert_eq!(a.sections.len(), 4);
         assert!(a.sections.iter().all(|s| !s.title.is_empty()));
@@ -618,18 +754,38 @@ mod tests {
 
     #[test]
     fn definitions_are_found_with_their_terms() {
-        assert_eq!(definition_term("The Senate was the governing council of elders in Rome."), Some(("Senate".into(), Some("the".into()), false)));
-        assert_eq!(definition_term("Chloroplasts are organelles that capture light energy."), Some(("Chloroplasts".into(), None, true)));
-        assert_eq!(definition_term("It is a very important idea for everyone."), None);
-        assert_eq!(definition_term("In 133 BC, the tribune was killed by a mob of senators."), None);
+        assert_eq!(
+            definition_term("The Senate was the governing council of elders in Rome."),
+            Some(("Senate".into(), Some("the".into()), false))
+        );
+        assert_eq!(
+            definition_term("Chloroplasts are organelles that capture light energy."),
+            Some(("Chloroplasts".into(), None, true))
+        );
+        assert_eq!(
+            definition_term("It is a very important idea for everyone."),
+            None
+        );
+        assert_eq!(
+            definition_term("In 133 BC, the tribune was killed by a mob of senators."),
+            None
+        );
     }
 
     #[test]
     fn spans_point_at_the_sentence_in_the_source() {
-        let text = "Ünïcode café opens here. Photosynthesis is the process that turns light into sugar.";
+        let text =
+            "Ünïcode café opens here. Photosynthesis is the process that turns light into sugar.";
         let a = analyse(text);
         let span = a.span(1);
-        let chars: String = text.chars().skip(span.start).take(span.end - span.start).collect();
-        assert_eq!(chars, "Photosynthesis is the process that turns light into sugar.");
+        let chars: String = text
+            .chars()
+            .skip(span.start)
+            .take(span.end - span.start)
+            .collect();
+        assert_eq!(
+            chars,
+            "Photosynthesis is the process that turns light into sugar."
+        );
     }
 }

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 
-pub use analysis::{Analysis, Definition, Phrase, Section, Sentence, MAX_SECTIONS};
+pub use analysis::{Analysis, Definition, MAX_SECTIONS, Phrase, Section, Sentence};
 
 use crate::content::{Content, ExtractInput, Length};
 use crate::engine::{Engine, EngineError, EngineInfo, Generation, GenerationRequest};
@@ -43,7 +43,11 @@ impl ExtractiveEngine {
         {
             return Arc::clone(analysis);
         }
-        let analysis = Arc::new(analyse(&request.source, request.source_sha256.clone(), length));
+        let analysis = Arc::new(analyse(
+            &request.source,
+            request.source_sha256.clone(),
+            length,
+        ));
         *last = Some((request.source_sha256.clone(), length, Arc::clone(&analysis)));
         analysis
     }
@@ -51,7 +55,9 @@ impl ExtractiveEngine {
     /// Builds a kind synchronously (the engine's whole work; `generate` runs it off the
     /// async threads).
     pub fn build(&self, request: &GenerationRequest) -> Result<Content, EngineError> {
-        if !request.options.language.eq_ignore_ascii_case("en") && !request.options.language.starts_with("en-") {
+        if !request.options.language.eq_ignore_ascii_case("en")
+            && !request.options.language.starts_with("en-")
+        {
             return Err(EngineError::new(
                 ErrorCode::UnsupportedLanguage,
                 format!(
@@ -66,7 +72,8 @@ impl ExtractiveEngine {
             outline: request.outline.as_deref(),
             options: &request.options,
         };
-        Content::extract(request.kind, &input).map_err(|thin| EngineError::new(ErrorCode::SourceTooThin, thin.0))
+        Content::extract(request.kind, &input)
+            .map_err(|thin| EngineError::new(ErrorCode::SourceTooThin, thin.0))
     }
 }
 
@@ -83,14 +90,25 @@ pub fn analyse(text: &str, sha256: String, length: Length) -> Analysis {
 #[async_trait]
 impl Engine for ExtractiveEngine {
     fn info(&self) -> EngineInfo {
-        EngineInfo { name: "extractive".into(), version: VERSION.into() }
+        EngineInfo {
+            name: "extractive".into(),
+            version: VERSION.into(),
+        }
     }
 
     async fn generate(&self, request: GenerationRequest) -> Result<Generation, EngineError> {
         let engine = self.clone();
         let content = tokio::task::spawn_blocking(move || engine.build(&request))
             .await
-            .map_err(|e| EngineError::new(ErrorCode::Internal, format!("extractive engine panicked: {e}")))??;
-        Ok(Generation { content, usage: Usage::default() })
+            .map_err(|e| {
+                EngineError::new(
+                    ErrorCode::Internal,
+                    format!("extractive engine panicked: {e}"),
+                )
+            })??;
+        Ok(Generation {
+            content,
+            usage: Usage::default(),
+        })
     }
 }

@@ -16,13 +16,22 @@ pub fn split_sentences(text: &str) -> Vec<Range<usize>> {
         let b = bytes[i];
         if matches!(b, b'.' | b'!' | b'?') {
             let mut end = i + 1;
-            while end < bytes.len() && matches!(bytes[end], b'"' | b'\'' | b')' | b']' | b'.' | b'!' | b'?') {
+            while end < bytes.len()
+                && matches!(bytes[end], b'"' | b'\'' | b')' | b']' | b'.' | b'!' | b'?')
+            {
                 end += 1;
             }
-            let ws = bytes[end..].iter().take_while(|b| b.is_ascii_whitespace()).count();
+            let ws = bytes[end..]
+                .iter()
+                .take_while(|b| b.is_ascii_whitespace())
+                .count();
             let next = text[end + ws..].chars().next();
             let boundary = ws > 0
-                && next.is_some_and(|c| c.is_uppercase() || c.is_ascii_digit() || matches!(c, '"' | '\'' | '(' | '*' | '_' | '['))
+                && next.is_some_and(|c| {
+                    c.is_uppercase()
+                        || c.is_ascii_digit()
+                        || matches!(c, '"' | '\'' | '(' | '*' | '_' | '[')
+                })
                 && !(b == b'.' && ends_with_abbreviation(&text[start..i]));
             if boundary || end == bytes.len() {
                 push_trimmed(text, start..end, &mut sentences);
@@ -49,13 +58,17 @@ fn push_trimmed(text: &str, range: Range<usize>, out: &mut Vec<Range<usize>>) {
 
 fn ends_with_abbreviation(before: &str) -> bool {
     const ABBREVIATIONS: &[&str] = &[
-        "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "vs", "etc", "e.g", "i.e", "cf", "al", "fig", "no",
-        "vol", "approx", "ca", "inc", "ltd", "co", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept",
-        "oct", "nov", "dec", "u.s", "u.k", "ph.d",
+        "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "vs", "etc", "e.g", "i.e", "cf", "al",
+        "fig", "no", "vol", "approx", "ca", "inc", "ltd", "co", "jan", "feb", "mar", "apr", "jun",
+        "jul", "aug", "sep", "sept", "oct", "nov", "dec", "u.s", "u.k", "ph.d",
     ];
-    let word = before.rsplit(|c: char| c.is_whitespace() || c == '(').next().unwrap_or_default();
+    let word = before
+        .rsplit(|c: char| c.is_whitespace() || c == '(')
+        .next()
+        .unwrap_or_default();
     let lower = word.to_ascii_lowercase();
-    (word.chars().count() == 1 && word.chars().all(char::is_alphabetic)) || ABBREVIATIONS.contains(&lower.as_str())
+    (word.chars().count() == 1 && word.chars().all(char::is_alphabetic))
+        || ABBREVIATIONS.contains(&lower.as_str())
 }
 
 /// Lower-cased word tokens (letters and digits; inner hyphens and apostrophes kept).
@@ -73,32 +86,240 @@ pub fn is_stop_word(word: &str) -> bool {
 
 // Sorted, so lookups can binary-search.
 const STOP_WORDS: &[&str] = &[
-    "a", "about", "above", "after", "again", "against", "all", "almost", "already", "also", "although",
-    "always", "am", "among", "an", "and", "another", "any", "are", "around", "as", "at", "based", "be",
-    "became", "because", "become", "becomes", "been", "before", "being", "below", "between", "both", "but",
-    "by", "called", "can", "cannot", "consider", "considered", "could", "did", "different", "do", "does",
-    "doing", "done", "down", "during", "each", "either", "enough", "especially", "even", "eventually", "ever",
-    "every", "few", "first", "for", "from", "further", "generally", "given", "had", "has", "have", "having",
-    "he", "her", "here", "hers", "him", "his", "how", "however", "i", "if", "immediately", "in", "include",
-    "included", "includes", "including", "instead", "into", "is", "it", "its", "itself", "just", "known",
-    "later", "least", "less", "let", "lets", "like", "made", "mainly", "make", "makes", "many", "may",
-    "might", "more", "most", "mostly", "much", "must", "my", "neither", "never", "no", "nor", "normally",
-    "not", "now", "of", "off", "often", "on", "once", "one", "only", "or", "other", "others", "our", "out",
-    "over", "own", "per", "perhaps", "quite", "rather", "really", "same", "second", "set", "several", "she",
-    "should", "simply", "since", "so", "some", "still", "such", "take", "takes", "than", "that", "the",
-    "their", "them", "themselves", "then", "there", "therefore", "these", "they", "this", "those", "though",
-    "through", "thus", "to", "too", "took", "two", "typically", "under", "until", "up", "upon", "us", "use",
-    "used", "uses", "using", "usually", "very", "was", "we", "well", "were", "what", "when", "where",
-    "whether", "which", "while", "who", "whom", "whose", "why", "will", "with", "within", "without", "would",
-    "yet", "you", "your",
+    "a",
+    "about",
+    "above",
+    "after",
+    "again",
+    "against",
+    "all",
+    "almost",
+    "already",
+    "also",
+    "although",
+    "always",
+    "am",
+    "among",
+    "an",
+    "and",
+    "another",
+    "any",
+    "are",
+    "around",
+    "as",
+    "at",
+    "based",
+    "be",
+    "became",
+    "because",
+    "become",
+    "becomes",
+    "been",
+    "before",
+    "being",
+    "below",
+    "between",
+    "both",
+    "but",
+    "by",
+    "called",
+    "can",
+    "cannot",
+    "consider",
+    "considered",
+    "could",
+    "did",
+    "different",
+    "do",
+    "does",
+    "doing",
+    "done",
+    "down",
+    "during",
+    "each",
+    "either",
+    "enough",
+    "especially",
+    "even",
+    "eventually",
+    "ever",
+    "every",
+    "few",
+    "first",
+    "for",
+    "from",
+    "further",
+    "generally",
+    "given",
+    "had",
+    "has",
+    "have",
+    "having",
+    "he",
+    "her",
+    "here",
+    "hers",
+    "him",
+    "his",
+    "how",
+    "however",
+    "i",
+    "if",
+    "immediately",
+    "in",
+    "include",
+    "included",
+    "includes",
+    "including",
+    "instead",
+    "into",
+    "is",
+    "it",
+    "its",
+    "itself",
+    "just",
+    "known",
+    "later",
+    "least",
+    "less",
+    "let",
+    "lets",
+    "like",
+    "made",
+    "mainly",
+    "make",
+    "makes",
+    "many",
+    "may",
+    "might",
+    "more",
+    "most",
+    "mostly",
+    "much",
+    "must",
+    "my",
+    "neither",
+    "never",
+    "no",
+    "nor",
+    "normally",
+    "not",
+    "now",
+    "of",
+    "off",
+    "often",
+    "on",
+    "once",
+    "one",
+    "only",
+    "or",
+    "other",
+    "others",
+    "our",
+    "out",
+    "over",
+    "own",
+    "per",
+    "perhaps",
+    "quite",
+    "rather",
+    "really",
+    "same",
+    "second",
+    "set",
+    "several",
+    "she",
+    "should",
+    "simply",
+    "since",
+    "so",
+    "some",
+    "still",
+    "such",
+    "take",
+    "takes",
+    "than",
+    "that",
+    "the",
+    "their",
+    "them",
+    "themselves",
+    "then",
+    "there",
+    "therefore",
+    "these",
+    "they",
+    "this",
+    "those",
+    "though",
+    "through",
+    "thus",
+    "to",
+    "too",
+    "took",
+    "two",
+    "typically",
+    "under",
+    "until",
+    "up",
+    "upon",
+    "us",
+    "use",
+    "used",
+    "uses",
+    "using",
+    "usually",
+    "very",
+    "was",
+    "we",
+    "well",
+    "were",
+    "what",
+    "when",
+    "where",
+    "whether",
+    "which",
+    "while",
+    "who",
+    "whom",
+    "whose",
+    "why",
+    "will",
+    "with",
+    "within",
+    "without",
+    "would",
+    "yet",
+    "you",
+    "your",
 ];
 
 /// Words that make a sentence depend on the one before it when they open it.
 pub fn is_dangling_opener(word: &str) -> bool {
     matches!(
         word,
-        "it" | "this" | "these" | "those" | "they" | "he" | "she" | "its" | "their" | "his" | "her" | "such"
-            | "however" | "also" | "then" | "that" | "there" | "here" | "both" | "so" | "but" | "and" | "or"
+        "it" | "this"
+            | "these"
+            | "those"
+            | "they"
+            | "he"
+            | "she"
+            | "its"
+            | "their"
+            | "his"
+            | "her"
+            | "such"
+            | "however"
+            | "also"
+            | "then"
+            | "that"
+            | "there"
+            | "here"
+            | "both"
+            | "so"
+            | "but"
+            | "and"
+            | "or"
     )
 }
 
@@ -110,7 +331,9 @@ pub fn clean_inline(text: &str) -> String {
     while let Some(c) = chars.next() {
         match c {
             '*' | '`' => {}
-            '_' if out.ends_with(|p: char| !p.is_alphanumeric()) || out.is_empty() || chars.peek().is_none_or(|n| !n.is_alphanumeric()) => {}
+            '_' if out.ends_with(|p: char| !p.is_alphanumeric())
+                || out.is_empty()
+                || chars.peek().is_none_or(|n| !n.is_alphanumeric()) => {}
             ']' if chars.peek() == Some(&'(') => {
                 for skipped in chars.by_ref() {
                     if skipped == ')' {
@@ -141,11 +364,29 @@ pub fn title_case(phrase: &str) -> String {
         .split(' ')
         .enumerate()
         .map(|(i, w)| {
-            if i > 0 && matches!(w, "a" | "an" | "and" | "as" | "at" | "by" | "for" | "in" | "of" | "on" | "or" | "the" | "to") {
+            if i > 0
+                && matches!(
+                    w,
+                    "a" | "an"
+                        | "and"
+                        | "as"
+                        | "at"
+                        | "by"
+                        | "for"
+                        | "in"
+                        | "of"
+                        | "on"
+                        | "or"
+                        | "the"
+                        | "to"
+                )
+            {
                 w.to_owned()
             } else {
                 let mut cs = w.chars();
-                cs.next().map(|f| f.to_uppercase().chain(cs).collect()).unwrap_or_default()
+                cs.next()
+                    .map(|f| f.to_uppercase().chain(cs).collect())
+                    .unwrap_or_default()
             }
         })
         .collect::<Vec<_>>()
@@ -155,7 +396,9 @@ pub fn title_case(phrase: &str) -> String {
 /// Upper-cases the first character.
 pub fn capitalize(text: &str) -> String {
     let mut cs = text.chars();
-    cs.next().map(|f| f.to_uppercase().chain(cs).collect()).unwrap_or_default()
+    cs.next()
+        .map(|f| f.to_uppercase().chain(cs).collect())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -163,14 +406,25 @@ mod tests {
     use super::*;
 
     fn sentences(text: &str) -> Vec<&str> {
-        split_sentences(text).into_iter().map(|r| &text[r]).collect()
+        split_sentences(text)
+            .into_iter()
+            .map(|r| &text[r])
+            .collect()
     }
 
     #[test]
     fn sentences_split_on_terminal_punctuation_but_not_abbreviations() {
         assert_eq!(
-            sentences("Dr. Smith met Mr. Jones. They talked, e.g. about rain! Did it stop? Yes. 3.5 is a number."),
-            ["Dr. Smith met Mr. Jones.", "They talked, e.g. about rain!", "Did it stop?", "Yes.", "3.5 is a number."]
+            sentences(
+                "Dr. Smith met Mr. Jones. They talked, e.g. about rain! Did it stop? Yes. 3.5 is a number."
+            ),
+            [
+                "Dr. Smith met Mr. Jones.",
+                "They talked, e.g. about rain!",
+                "Did it stop?",
+                "Yes.",
+                "3.5 is a number."
+            ]
         );
     }
 
@@ -182,7 +436,10 @@ mod tests {
 
     #[test]
     fn inline_markdown_is_cleaned() {
-        assert_eq!(clean_inline("A **bold** `code`\nand [link](http://x.y) here"), "A bold code and link here");
+        assert_eq!(
+            clean_inline("A **bold** `code`\nand [link](http://x.y) here"),
+            "A bold code and link here"
+        );
         assert_eq!(clean_inline("snake_case stays"), "snake_case stays");
     }
 

@@ -33,13 +33,25 @@ fn unavailable(path: &Path, e: &std::io::Error) -> ObjectError {
 
 #[async_trait]
 impl ObjectStore for DirObjectStore {
-    async fn put(&self, path: &ObjectPath, data: Bytes, _content_type: &str) -> Result<ObjectInfo, ObjectError> {
+    async fn put(
+        &self,
+        path: &ObjectPath,
+        data: Bytes,
+        _content_type: &str,
+    ) -> Result<ObjectInfo, ObjectError> {
         let file = self.file(path);
         let info = ObjectInfo::of(path.clone(), &data);
-        let parent = file.parent().expect("object files live under the root").to_owned();
+        let parent = file
+            .parent()
+            .expect("object files live under the root")
+            .to_owned();
         tokio::task::spawn_blocking(move || {
             std::fs::create_dir_all(&parent).map_err(|e| unavailable(&parent, &e))?;
-            let temp = parent.join(format!(".{}.{}.tmp", file.file_name().unwrap_or_default().to_string_lossy(), ulid::Ulid::new()));
+            let temp = parent.join(format!(
+                ".{}.{}.tmp",
+                file.file_name().unwrap_or_default().to_string_lossy(),
+                ulid::Ulid::new()
+            ));
             std::fs::write(&temp, &data).map_err(|e| unavailable(&temp, &e))?;
             std::fs::rename(&temp, &file).map_err(|e| {
                 let _ = std::fs::remove_file(&temp);
@@ -55,13 +67,18 @@ impl ObjectStore for DirObjectStore {
         let file = self.file(path);
         match tokio::fs::read(&file).await {
             Ok(data) => Ok(Some(Bytes::from(data))),
-            Err(e) if e.kind() == ErrorKind::NotFound || e.kind() == ErrorKind::IsADirectory => Ok(None),
+            Err(e) if e.kind() == ErrorKind::NotFound || e.kind() == ErrorKind::IsADirectory => {
+                Ok(None)
+            }
             Err(e) => Err(unavailable(&file, &e)),
         }
     }
 
     async fn head(&self, path: &ObjectPath) -> Result<Option<ObjectInfo>, ObjectError> {
-        Ok(self.get(path).await?.map(|data| ObjectInfo::of(path.clone(), &data)))
+        Ok(self
+            .get(path)
+            .await?
+            .map(|data| ObjectInfo::of(path.clone(), &data)))
     }
 
     async fn list(&self, prefix: &str) -> Result<Vec<ObjectPath>, ObjectError> {
@@ -80,9 +97,16 @@ impl ObjectStore for DirObjectStore {
                     let entry = entry.map_err(|e| unavailable(&dir, &e))?;
                     let path = entry.path();
                     let kind = entry.file_type().map_err(|e| unavailable(&path, &e))?;
-                    let relative = path.strip_prefix(&root).unwrap_or(&path).to_string_lossy().replace('\\', "/");
+                    let relative = path
+                        .strip_prefix(&root)
+                        .unwrap_or(&path)
+                        .to_string_lossy()
+                        .replace('\\', "/");
                     if kind.is_dir() {
-                        if prefix.starts_with(&format!("{relative}/")) || relative.starts_with(&prefix) || prefix.is_empty() {
+                        if prefix.starts_with(&format!("{relative}/"))
+                            || relative.starts_with(&prefix)
+                            || prefix.is_empty()
+                        {
                             pending.push(path);
                         }
                     } else if relative.starts_with(&prefix)
@@ -109,6 +133,9 @@ impl ObjectStore for DirObjectStore {
     }
 
     async fn ping(&self) -> Result<(), ObjectError> {
-        tokio::fs::metadata(&self.root).await.map(|_| ()).map_err(|e| unavailable(&self.root, &e))
+        tokio::fs::metadata(&self.root)
+            .await
+            .map(|_| ())
+            .map_err(|e| unavailable(&self.root, &e))
     }
 }

@@ -32,9 +32,15 @@ impl ObjectPath {
             && path.split('/').all(|segment| {
                 !segment.is_empty()
                     && !segment.starts_with('.')
-                    && segment.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+                    && segment
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
             });
-        if valid { Ok(Self(path)) } else { Err(InvalidObjectPath(path)) }
+        if valid {
+            Ok(Self(path))
+        } else {
+            Err(InvalidObjectPath(path))
+        }
     }
 
     pub fn as_str(&self) -> &str {
@@ -58,7 +64,11 @@ pub struct ObjectInfo {
 
 impl ObjectInfo {
     pub fn of(path: ObjectPath, data: &[u8]) -> Self {
-        Self { path, bytes: data.len() as u64, sha256: hex::encode(Sha256::digest(data)) }
+        Self {
+            path,
+            bytes: data.len() as u64,
+            sha256: hex::encode(Sha256::digest(data)),
+        }
     }
 }
 
@@ -74,7 +84,12 @@ pub enum ObjectError {
 pub trait ObjectStore: Send + Sync + fmt::Debug {
     /// Writes `data` at `path`, replacing any previous object. Atomic: readers see the old or
     /// the new bytes, never a mix. Returns the stored size and SHA-256.
-    async fn put(&self, path: &ObjectPath, data: Bytes, content_type: &str) -> Result<ObjectInfo, ObjectError>;
+    async fn put(
+        &self,
+        path: &ObjectPath,
+        data: Bytes,
+        content_type: &str,
+    ) -> Result<ObjectInfo, ObjectError>;
 
     /// The object's bytes; `None` if there is none.
     async fn get(&self, path: &ObjectPath) -> Result<Option<Bytes>, ObjectError>;
@@ -112,9 +127,15 @@ pub struct Notifying {
 
 #[async_trait]
 impl ObjectStore for Notifying {
-    async fn put(&self, path: &ObjectPath, data: Bytes, content_type: &str) -> Result<ObjectInfo, ObjectError> {
+    async fn put(
+        &self,
+        path: &ObjectPath,
+        data: Bytes,
+        content_type: &str,
+    ) -> Result<ObjectInfo, ObjectError> {
         let info = self.inner.put(path, data, content_type).await?;
-        self.events.object_written(ObjectWritten { info: info.clone() });
+        self.events
+            .object_written(ObjectWritten { info: info.clone() });
         Ok(info)
     }
 
@@ -146,7 +167,17 @@ mod tests {
     #[test]
     fn object_paths_refuse_escapes_and_odd_characters() {
         assert!(ObjectPath::new("jobs/01abc/faq.json").is_ok());
-        for bad in ["", "/abs", "a//b", "../up", "a/./b", "sp ace", "a/b/", "ünï", "a/.hidden"] {
+        for bad in [
+            "",
+            "/abs",
+            "a//b",
+            "../up",
+            "a/./b",
+            "sp ace",
+            "a/b/",
+            "ünï",
+            "a/.hidden",
+        ] {
             assert!(ObjectPath::new(bad).is_err(), "{bad}");
         }
     }

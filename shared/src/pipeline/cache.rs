@@ -21,7 +21,13 @@ struct Relevant<'a> {
 
 /// The cache key of `kind` for a source, options, engine and (for derivatives) the exact
 /// outline artifact it is derived from.
-pub fn cache_key(engine: &EngineInfo, kind: Kind, source_sha256: &str, options: &Options, outline_sha256: Option<&str>) -> String {
+pub fn cache_key(
+    engine: &EngineInfo,
+    kind: Kind,
+    source_sha256: &str,
+    options: &Options,
+    outline_sha256: Option<&str>,
+) -> String {
     let relevant = Relevant {
         audience: &options.audience,
         level: options.level,
@@ -37,7 +43,10 @@ pub fn cache_key(engine: &EngineInfo, kind: Kind, source_sha256: &str, options: 
         format!("engine={}@{}", engine.name, engine.version),
         format!("kind={kind}"),
         format!("source={source_sha256}"),
-        format!("options={}", serde_json::to_string(&relevant).expect("options serialize")),
+        format!(
+            "options={}",
+            serde_json::to_string(&relevant).expect("options serialize")
+        ),
         format!("outline={}", outline_sha256.unwrap_or("-")),
     ] {
         hasher.update(part.as_bytes());
@@ -51,24 +60,40 @@ mod tests {
     use super::*;
 
     fn engine() -> EngineInfo {
-        EngineInfo { name: "extractive".into(), version: "1".into() }
+        EngineInfo {
+            name: "extractive".into(),
+            version: "1".into(),
+        }
     }
 
     #[test]
     fn keys_change_with_what_matters_and_only_that() {
         let base = Options::default();
-        let key = |kind, options: &Options, outline| cache_key(&engine(), kind, "abc", options, outline);
+        let key =
+            |kind, options: &Options, outline| cache_key(&engine(), kind, "abc", options, outline);
         let faq = key(Kind::Faq, &base, Some("o1"));
         assert_eq!(faq, key(Kind::Faq, &base, Some("o1")));
         assert_ne!(faq, key(Kind::Faq, &base, Some("o2")));
         assert_ne!(faq, key(Kind::Flashcards, &base, Some("o1")));
-        let long = Options { length: Length::Long, ..base.clone() };
+        let long = Options {
+            length: Length::Long,
+            ..base.clone()
+        };
         assert_ne!(faq, key(Kind::Faq, &long, Some("o1")));
         // Speakers only matter to the podcast.
-        let three = Options { speakers: 3, ..base.clone() };
+        let three = Options {
+            speakers: 3,
+            ..base.clone()
+        };
         assert_eq!(faq, key(Kind::Faq, &three, Some("o1")));
-        assert_ne!(key(Kind::PodcastScript, &base, Some("o1")), key(Kind::PodcastScript, &three, Some("o1")));
-        let newer = EngineInfo { version: "2".into(), ..engine() };
+        assert_ne!(
+            key(Kind::PodcastScript, &base, Some("o1")),
+            key(Kind::PodcastScript, &three, Some("o1"))
+        );
+        let newer = EngineInfo {
+            version: "2".into(),
+            ..engine()
+        };
         assert_ne!(faq, cache_key(&newer, Kind::Faq, "abc", &base, Some("o1")));
     }
 }

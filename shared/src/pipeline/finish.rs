@@ -34,8 +34,13 @@ pub struct ManifestStep<'a> {
 
 /// Writes the manifest and settles the job if its outputs are complete. Returns the final
 /// status if this call ended the job.
-pub async fn finish_if_complete(ports: &Ports, id: &JobId) -> Result<Option<JobStatus>, StoreError> {
-    let Some(versioned) = ports.store.get_job(id).await? else { return Ok(None) };
+pub async fn finish_if_complete(
+    ports: &Ports,
+    id: &JobId,
+) -> Result<Option<JobStatus>, StoreError> {
+    let Some(versioned) = ports.store.get_job(id).await? else {
+        return Ok(None);
+    };
     let job = versioned.value;
     if job.status.is_terminal() || !job.outputs_complete() {
         return Ok(None);
@@ -52,14 +57,24 @@ pub async fn finish_if_complete(ports: &Ports, id: &JobId) -> Result<Option<JobS
             steps: job
                 .steps
                 .iter()
-                .map(|s| ManifestStep { kind: s.kind, status: s.status, cache_hit: s.cache_hit, engine: s.engine.as_deref(), error: s.error.as_ref() })
+                .map(|s| ManifestStep {
+                    kind: s.kind,
+                    status: s.status,
+                    cache_hit: s.cache_hit,
+                    engine: s.engine.as_deref(),
+                    error: s.error.as_ref(),
+                })
                 .collect(),
             artifacts: &job.artifacts,
         };
         let mut bytes = serde_json::to_vec_pretty(&manifest).expect("manifests serialize");
         bytes.push(b'\n');
         let path = object_path(&format!("jobs/{id}/manifest.json"));
-        ports.objects.put(&path, Bytes::from(bytes), "application/json").await.map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        ports
+            .objects
+            .put(&path, Bytes::from(bytes), "application/json")
+            .await
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
     }
     let now = ports.clock.now();
     let (job, settled) = update_job(ports.store.as_ref(), id, |job| {

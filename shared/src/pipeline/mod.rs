@@ -118,15 +118,30 @@ impl Pipeline {
         let path = object_path(&source.object_path());
         if self.ports.objects.head(&path).await?.is_none() {
             let text = Bytes::from(submission.source.into_string());
-            self.ports.objects.put(&path, text, "text/plain; charset=utf-8").await?;
+            self.ports
+                .objects
+                .put(&path, text, "text/plain; charset=utf-8")
+                .await?;
         }
         let now = self.ports.clock.now();
-        let mut job = Job::new(JobId::generate(), submission.tenant, source, submission.options, &submission.kinds, now);
+        let mut job = Job::new(
+            JobId::generate(),
+            submission.tenant,
+            source,
+            submission.options,
+            &submission.kinds,
+            now,
+        );
         job.use_cache = submission.use_cache;
         self.ports.store.create_job(&job).await?;
         tracing::info!(job_id = %job.id, steps = job.steps.len(), "job accepted");
         self.dispatch_ready(&job.id).await?;
-        Ok(self.ports.store.get_job(&job.id).await?.map_or(job, |v| v.value))
+        Ok(self
+            .ports
+            .store
+            .get_job(&job.id)
+            .await?
+            .map_or(job, |v| v.value))
     }
 
     /// Marks the job's ready steps queued and dispatches them. A dispatch that fails leaves
@@ -145,7 +160,14 @@ impl Pipeline {
     }
 
     async fn send(&self, id: &JobId, kind: Kind) {
-        if let Err(e) = self.dispatcher.dispatch(StepTask { job_id: id.clone(), kind }).await {
+        if let Err(e) = self
+            .dispatcher
+            .dispatch(StepTask {
+                job_id: id.clone(),
+                kind,
+            })
+            .await
+        {
             tracing::warn!(job_id = %id, %kind, error = %e, "dispatch failed; the step stays queued for resume");
         }
     }
@@ -158,10 +180,13 @@ impl Pipeline {
         for id in self.ports.store.unfinished_jobs(10_000).await? {
             report.jobs += 1;
             self.dispatch_ready(&id).await?;
-            let Some(job) = self.ports.store.get_job(&id).await? else { continue };
+            let Some(job) = self.ports.store.get_job(&id).await? else {
+                continue;
+            };
             let now = self.ports.clock.now();
             for step in &job.value.steps {
-                let stale = step.status == StepStatus::Running && step.lease_until.is_none_or(|until| until <= now);
+                let stale = step.status == StepStatus::Running
+                    && step.lease_until.is_none_or(|until| until <= now);
                 if step.status == StepStatus::Queued || stale {
                     self.send(&id, step.kind).await;
                     report.dispatched += 1;
@@ -174,7 +199,10 @@ impl Pipeline {
                     }
                 }
             }
-            if finish::finish_if_complete(&self.ports, &id).await?.is_some() {
+            if finish::finish_if_complete(&self.ports, &id)
+                .await?
+                .is_some()
+            {
                 report.settled += 1;
             }
         }
@@ -184,7 +212,8 @@ impl Pipeline {
     /// Cancels a job; returns whether it was still running.
     pub async fn cancel(&self, id: &JobId) -> Result<bool, StoreError> {
         let now = self.ports.clock.now();
-        let (_, cancelled) = update_job(self.ports.store.as_ref(), id, |job| job.cancel(now)).await?;
+        let (_, cancelled) =
+            update_job(self.ports.store.as_ref(), id, |job| job.cancel(now)).await?;
         Ok(cancelled)
     }
 }

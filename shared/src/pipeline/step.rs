@@ -28,9 +28,16 @@ impl Pipeline {
     #[tracing::instrument(skip_all, fields(job_id = %task.job_id, kind = %task.kind))]
     pub(super) async fn run(&self, task: &StepTask) -> Delivery {
         let store = self.ports.store.as_ref();
-        let (lease, max_attempts, worker) = (self.settings.lease, self.settings.max_attempts, self.settings.worker.as_str());
+        let (lease, max_attempts, worker) = (
+            self.settings.lease,
+            self.settings.max_attempts,
+            self.settings.worker.as_str(),
+        );
         let now = self.ports.clock.now();
-        let claimed = update_job(store, &task.job_id, |job| job.claim(task.kind, worker, lease, max_attempts, now)).await;
+        let claimed = update_job(store, &task.job_id, |job| {
+            job.claim(task.kind, worker, lease, max_attempts, now)
+        })
+        .await;
         let (job, attempt) = match claimed {
             Ok((job, Claim::Acquired { attempt })) => (job, attempt),
             Ok((_, Claim::Exhausted)) => {
@@ -49,8 +56,19 @@ impl Pipeline {
         let outcome = match self.produce(&job, task.kind).await {
             Ok(produced) => {
                 let path = object_path(&format!("jobs/{}/{}.json", job.id, task.kind));
-                if let Err(e) = self.ports.objects.put(&path, Bytes::from(produced.bytes), "application/json").await {
-                    return self.give_back(task, attempt, StepError::new(ErrorCode::StoreUnavailable, e.to_string())).await;
+                if let Err(e) = self
+                    .ports
+                    .objects
+                    .put(&path, Bytes::from(produced.bytes), "application/json")
+                    .await
+                {
+                    return self
+                        .give_back(
+                            task,
+                            attempt,
+                            StepError::new(ErrorCode::StoreUnavailable, e.to_string()),
+                        )
+                        .await;
                 }
                 let info = self.engine.info();
                 StepOutcome::Succeeded {
@@ -70,9 +88,17 @@ impl Pipeline {
 
         let succeeded = matches!(outcome, StepOutcome::Succeeded { .. });
         let now = self.ports.clock.now();
-        match update_job(store, &task.job_id, |job| job.finish(task.kind, worker, outcome.clone(), now)).await {
+        match update_job(store, &task.job_id, |job| {
+            job.finish(task.kind, worker, outcome.clone(), now)
+        })
+        .await
+        {
             Ok((_, Ok(_ready))) => {
-                tracing::info!(succeeded, elapsed_ms = started.elapsed().as_millis() as u64, "step ended");
+                tracing::info!(
+                    succeeded,
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "step ended"
+                );
             }
             Ok((_, Err(lost))) => {
                 tracing::warn!(error = %lost, "result dropped: the lease was lost");
@@ -99,14 +125,19 @@ impl Pipeline {
         let now = self.ports.clock.now();
         let worker = self.settings.worker.as_str();
         let message = error.message.clone();
-        if let Err(e) = update_job(self.ports.store.as_ref(), &task.job_id, |job| job.release(task.kind, worker, error.clone(), now)).await {
+        if let Err(e) = update_job(self.ports.store.as_ref(), &task.job_id, |job| {
+            job.release(task.kind, worker, error.clone(), now)
+        })
+        .await
+        {
             tracing::warn!(error = %e, "could not release the step; its lease will expire");
         }
         self.retry_later(task, attempt, &message)
     }
 
     fn retry_later(&self, task: &StepTask, attempt: u32, why: &str) -> Delivery {
-        let delay = (self.settings.retry_base * 2u32.saturating_pow(attempt.saturating_sub(1))).min(Duration::from_secs(60));
+        let delay = (self.settings.retry_base * 2u32.saturating_pow(attempt.saturating_sub(1)))
+            .min(Duration::from_secs(60));
         tracing::warn!(kind = %task.kind, attempt, delay_ms = delay.as_millis() as u64, reason = why, "step will be retried");
         Delivery::RetryAfter(delay)
     }
@@ -116,9 +147,16 @@ impl Pipeline {
     async fn produce(&self, job: &Job, kind: Kind) -> Result<Produced, StepError> {
         let objects = self.ports.objects.as_ref();
         let source_path = object_path(&job.source.object_path());
-        let source = objects.get(&source_path).await.map_err(unavailable)?.ok_or_else(|| {
-            StepError::new(ErrorCode::Internal, format!("the source object {source_path} is missing"))
-        })?;
+        let source = objects
+            .get(&source_path)
+            .await
+            .map_err(unavailable)?
+            .ok_or_else(|| {
+                StepError::new(
+                    ErrorCode::Internal,
+                    format!("the source object {source_path} is missing"),
+                )
+            })?;
         let source: Arc<str> = Arc::from(String::from_utf8_lossy(&source).into_owned());
 
         let (outline, outline_sha) = if kind == Kind::Outline {
@@ -128,19 +166,42 @@ impl Pipeline {
             (Some(Arc::new(outline)), Some(sha))
         };
         let engine = self.engine.info();
-        let key = cache_key(&engine, kind, &job.source.sha256, &job.options, outline_sha.as_deref());
+        let key = cache_key(
+            &engine,
+            kind,
+            &job.source.sha256,
+            &job.options,
+            outline_sha.as_deref(),
+        );
         let cached_path = object_path(&format!("cache/{key}.json"));
-        let ctx = ValidationContext { outline: outline.as_deref(), source_chars: Some(job.source.chars), options: &job.options };
+        let ctx = ValidationContext {
+            outline: outline.as_deref(),
+            source_chars: Some(job.source.chars),
+            options: &job.options,
+        };
 
         if job.use_cache
-            && let Some(entry) = self.ports.store.cache_get(&key).await.map_err(unavailable)?
-            && let Some(bytes) = objects.get(&object_path(&entry.object)).await.map_err(unavailable)?
+            && let Some(entry) = self
+                .ports
+                .store
+                .cache_get(&key)
+                .await
+                .map_err(unavailable)?
+            && let Some(bytes) = objects
+                .get(&object_path(&entry.object))
+                .await
+                .map_err(unavailable)?
             && let Ok(artifact) = serde_json::from_slice::<Artifact>(&bytes)
             && artifact.content.kind() == kind
             && artifact.content.validate(&ctx).is_empty()
         {
             let quality = quality(&artifact.content, outline.as_deref());
-            return Ok(Produced { bytes: bytes.to_vec(), cache_hit: true, usage: Usage::default(), quality });
+            return Ok(Produced {
+                bytes: bytes.to_vec(),
+                cache_hit: true,
+                usage: Usage::default(),
+                quality,
+            });
         }
 
         let request = GenerationRequest {
@@ -150,16 +211,23 @@ impl Pipeline {
             outline: outline.clone(),
             options: Arc::new(job.options.clone()),
         };
-        let generation = self.engine.generate(request).await.map_err(|e: EngineError| StepError {
-            code: e.code,
-            message: e.message,
-            violations: e.violations,
-        })?;
+        let generation = self
+            .engine
+            .generate(request)
+            .await
+            .map_err(|e: EngineError| StepError {
+                code: e.code,
+                message: e.message,
+                violations: e.violations,
+            })?;
         let violations = generation.content.validate(&ctx);
         if !violations.is_empty() {
             return Err(StepError {
                 code: ErrorCode::InvalidOutput,
-                message: format!("the {kind} broke {} rule(s); it was not stored", violations.len()),
+                message: format!(
+                    "the {kind} broke {} rule(s); it was not stored",
+                    violations.len()
+                ),
                 violations,
             });
         }
@@ -174,22 +242,54 @@ impl Pipeline {
             },
         };
         let bytes = artifact.to_json_bytes();
-        objects.put(&cached_path, Bytes::from(bytes.clone()), "application/json").await.map_err(unavailable)?;
-        let entry = CacheEntry { key, kind, object: cached_path.to_string(), created_at: self.ports.clock.now() };
-        self.ports.store.cache_put(&entry).await.map_err(unavailable)?;
-        Ok(Produced { bytes, cache_hit: false, usage: generation.usage, quality })
+        objects
+            .put(&cached_path, Bytes::from(bytes.clone()), "application/json")
+            .await
+            .map_err(unavailable)?;
+        let entry = CacheEntry {
+            key,
+            kind,
+            object: cached_path.to_string(),
+            created_at: self.ports.clock.now(),
+        };
+        self.ports
+            .store
+            .cache_put(&entry)
+            .await
+            .map_err(unavailable)?;
+        Ok(Produced {
+            bytes,
+            cache_hit: false,
+            usage: generation.usage,
+            quality,
+        })
     }
 
     /// The job's stored outline and the SHA-256 of its bytes.
     async fn load_outline(&self, job: &Job) -> Result<(Outline, String), StepError> {
         let path = object_path(&format!("jobs/{}/outline.json", job.id));
-        let bytes = self.ports.objects.get(&path).await.map_err(unavailable)?.ok_or_else(|| {
-            StepError::new(ErrorCode::Internal, "the outline succeeded but its artifact is missing")
-        })?;
+        let bytes = self
+            .ports
+            .objects
+            .get(&path)
+            .await
+            .map_err(unavailable)?
+            .ok_or_else(|| {
+                StepError::new(
+                    ErrorCode::Internal,
+                    "the outline succeeded but its artifact is missing",
+                )
+            })?;
         let sha = hex::encode(Sha256::digest(&bytes));
         match serde_json::from_slice::<Artifact>(&bytes) {
-            Ok(Artifact { content: Content::Outline(outline), .. }) => Ok((outline, sha)),
-            _ => Err(StepError::new(ErrorCode::Internal, "the stored outline cannot be read")),
+            Ok(Artifact {
+                content: Content::Outline(outline),
+                ..
+            }) => Ok((outline, sha)),
+            _ => Err(StepError::new(
+                ErrorCode::Internal,
+                "the stored outline cannot be read",
+            )),
         }
     }
 }
@@ -210,6 +310,16 @@ fn quality(content: &Content, outline: Option<&Outline>) -> Quality {
         (None, Content::Outline(outline)) => outline.sections.len(),
         (None, _) => sections.len(),
     };
-    let ratio = |part: usize, whole: usize| if whole == 0 { 0.0 } else { (part as f32 / whole as f32 * 1000.0).round() / 1000.0 };
-    Quality { items: refs.len() as u32, grounded: ratio(grounded, refs.len()), section_coverage: ratio(sections.len(), total_sections) }
+    let ratio = |part: usize, whole: usize| {
+        if whole == 0 {
+            0.0
+        } else {
+            (part as f32 / whole as f32 * 1000.0).round() / 1000.0
+        }
+    };
+    Quality {
+        items: refs.len() as u32,
+        grounded: ratio(grounded, refs.len()),
+        section_coverage: ratio(sections.len(), total_sections),
+    }
 }

@@ -102,7 +102,10 @@ pub async fn update_job<R>(
     mut change: impl FnMut(&mut Job) -> R,
 ) -> Result<(Job, R), StoreError> {
     for attempt in 0..UPDATE_ATTEMPTS {
-        let Versioned { value: mut job, version } = store.get_job(id).await?.ok_or(StoreError::NotFound)?;
+        let Versioned {
+            value: mut job,
+            version,
+        } = store.get_job(id).await?.ok_or(StoreError::NotFound)?;
         let before = job.clone();
         let result = change(&mut job);
         if job == before {
@@ -112,10 +115,13 @@ pub async fn update_job<R>(
             Ok(_) => return Ok((job, result)),
             Err(StoreError::Conflict) => {
                 // Spread retries out a little so racing writers do not collide again.
-                tokio::time::sleep(std::time::Duration::from_millis(1 + (attempt as u64 % 7))).await;
+                tokio::time::sleep(std::time::Duration::from_millis(1 + (attempt as u64 % 7)))
+                    .await;
             }
             Err(other) => return Err(other),
         }
     }
-    Err(StoreError::Unavailable(format!("job {id} kept changing under {UPDATE_ATTEMPTS} attempts to update it")))
+    Err(StoreError::Unavailable(format!(
+        "job {id} kept changing under {UPDATE_ATTEMPTS} attempts to update it"
+    )))
 }

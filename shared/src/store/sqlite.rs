@@ -14,8 +14,7 @@ use crate::clock::Timestamp;
 use crate::jobs::{Job, JobId};
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
-const MIGRATIONS: &[&str] = &[
-    "CREATE TABLE jobs (
+const MIGRATIONS: &[&str] = &["CREATE TABLE jobs (
         id TEXT PRIMARY KEY,
         tenant TEXT NOT NULL,
         status TEXT NOT NULL,
@@ -32,8 +31,7 @@ const MIGRATIONS: &[&str] = &[
         kind TEXT NOT NULL,
         object TEXT NOT NULL,
         created_at INTEGER NOT NULL
-    );",
-];
+    );"];
 
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
@@ -44,9 +42,11 @@ impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|e| unavailable(format!("cannot create {}: {e}", parent.display())))?;
+            std::fs::create_dir_all(parent)
+                .map_err(|e| unavailable(format!("cannot create {}: {e}", parent.display())))?;
         }
-        let conn = Connection::open(path).map_err(|e| unavailable(format!("cannot open {}: {e}", path.display())))?;
+        let conn = Connection::open(path)
+            .map_err(|e| unavailable(format!("cannot open {}: {e}", path.display())))?;
         Self::init(conn)
     }
 
@@ -56,11 +56,16 @@ impl SqliteStore {
     }
 
     fn init(mut conn: Connection) -> Result<Self, StoreError> {
-        conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(unavailable)?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(unavailable)?;
-        conn.pragma_update(None, "synchronous", "NORMAL").map_err(unavailable)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(unavailable)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(unavailable)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(unavailable)?;
         migrate(&mut conn)?;
-        Ok(Self { conn: Arc::new(Mutex::new(conn)) })
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+        })
     }
 
     /// Runs `f` on the connection off the async threads.
@@ -70,7 +75,9 @@ impl SqliteStore {
     ) -> Result<T, StoreError> {
         let conn = Arc::clone(&self.conn);
         tokio::task::spawn_blocking(move || {
-            let mut conn = conn.lock().map_err(|_| unavailable("the connection lock is poisoned"))?;
+            let mut conn = conn
+                .lock()
+                .map_err(|_| unavailable("the connection lock is poisoned"))?;
             f(&mut conn)
         })
         .await
@@ -79,8 +86,12 @@ impl SqliteStore {
 }
 
 fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(unavailable)?;
-    let applied: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(unavailable)?;
+    let tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(unavailable)?;
+    let applied: i64 = tx
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(unavailable)?;
     let applied = applied as usize;
     if applied > MIGRATIONS.len() {
         return Err(StoreError::Corrupt(format!(
@@ -89,8 +100,10 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
         )));
     }
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
-        tx.execute_batch(sql).map_err(|e| StoreError::Corrupt(format!("migration {} failed: {e}", index + 1)))?;
-        tx.pragma_update(None, "user_version", (index + 1) as i64).map_err(unavailable)?;
+        tx.execute_batch(sql)
+            .map_err(|e| StoreError::Corrupt(format!("migration {} failed: {e}", index + 1)))?;
+        tx.pragma_update(None, "user_version", (index + 1) as i64)
+            .map_err(unavailable)?;
     }
     tx.commit().map_err(unavailable)
 }
@@ -137,10 +150,20 @@ impl JobStore for SqliteStore {
         let id = id.clone();
         self.with(move |conn| {
             let row: Option<(String, i64)> = conn
-                .query_row("SELECT body, version FROM jobs WHERE id = ?1", [id.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
+                .query_row(
+                    "SELECT body, version FROM jobs WHERE id = ?1",
+                    [id.as_str()],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
                 .optional()
                 .map_err(unavailable)?;
-            row.map(|(body, version)| Ok(Versioned { value: decode(&body)?, version: version as u64 })).transpose()
+            row.map(|(body, version)| {
+                Ok(Versioned {
+                    value: decode(&body)?,
+                    version: version as u64,
+                })
+            })
+            .transpose()
         })
         .await
     }
@@ -190,11 +213,16 @@ impl JobStore for SqliteStore {
 
     async fn unfinished_jobs(&self, limit: usize) -> Result<Vec<JobId>, StoreError> {
         self.with(move |conn| {
-            let mut stmt = conn.prepare_cached("SELECT id FROM jobs WHERE finished = 0 ORDER BY id LIMIT ?1").map_err(unavailable)?;
-            let rows = stmt.query_map([limit as i64], |r| r.get::<_, String>(0)).map_err(unavailable)?;
+            let mut stmt = conn
+                .prepare_cached("SELECT id FROM jobs WHERE finished = 0 ORDER BY id LIMIT ?1")
+                .map_err(unavailable)?;
+            let rows = stmt
+                .query_map([limit as i64], |r| r.get::<_, String>(0))
+                .map_err(unavailable)?;
             rows.map(|id| {
                 let id = id.map_err(unavailable)?;
-                id.parse().map_err(|e: crate::jobs::InvalidJobId| StoreError::Corrupt(e.to_string()))
+                id.parse()
+                    .map_err(|e: crate::jobs::InvalidJobId| StoreError::Corrupt(e.to_string()))
             })
             .collect()
         })
@@ -205,14 +233,23 @@ impl JobStore for SqliteStore {
         let key = key.to_owned();
         self.with(move |conn| {
             let row: Option<(String, String, i64)> = conn
-                .query_row("SELECT kind, object, created_at FROM cache WHERE key = ?1", [&key], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-                })
+                .query_row(
+                    "SELECT kind, object, created_at FROM cache WHERE key = ?1",
+                    [&key],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
                 .optional()
                 .map_err(unavailable)?;
             row.map(|(kind, object, created_at)| {
-                let kind = kind.parse().map_err(|e: crate::content::UnknownKind| StoreError::Corrupt(e.to_string()))?;
-                Ok(CacheEntry { key, kind, object, created_at: Timestamp(created_at) })
+                let kind = kind
+                    .parse()
+                    .map_err(|e: crate::content::UnknownKind| StoreError::Corrupt(e.to_string()))?;
+                Ok(CacheEntry {
+                    key,
+                    kind,
+                    object,
+                    created_at: Timestamp(created_at),
+                })
             })
             .transpose()
         })
@@ -233,6 +270,10 @@ impl JobStore for SqliteStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        self.with(|conn| conn.query_row("SELECT 1", [], |_| Ok(())).map_err(unavailable)).await
+        self.with(|conn| {
+            conn.query_row("SELECT 1", [], |_| Ok(()))
+                .map_err(unavailable)
+        })
+        .await
     }
 }

@@ -14,7 +14,12 @@ pub const EXAMPLES: [&str; 3] = [
     "../examples/note-tcp-handshake.txt",
 ];
 
-fn request(source: &SourceText, kind: Kind, outline: Option<&Content>, options: &Options) -> GenerationRequest {
+fn request(
+    source: &SourceText,
+    kind: Kind,
+    outline: Option<&Content>,
+    options: &Options,
+) -> GenerationRequest {
     GenerationRequest {
         kind,
         source: Arc::from(source.as_str()),
@@ -31,11 +36,15 @@ fn request(source: &SourceText, kind: Kind, outline: Option<&Content>, options: 
 pub fn build_all(text: &str, options: &Options) -> Vec<Result<Content, String>> {
     let source = SourceText::parse(text).unwrap();
     let engine = ExtractiveEngine::new();
-    let outline = engine.build(&request(&source, Kind::Outline, None, options)).map_err(|e| e.to_string());
+    let outline = engine
+        .build(&request(&source, Kind::Outline, None, options))
+        .map_err(|e| e.to_string());
     let mut out = vec![outline.clone()];
     for kind in &Kind::ALL[1..] {
         let built = match &outline {
-            Ok(o) => engine.build(&request(&source, *kind, Some(o), options)).map_err(|e| e.to_string()),
+            Ok(o) => engine
+                .build(&request(&source, *kind, Some(o), options))
+                .map_err(|e| e.to_string()),
             Err(e) => Err(e.clone()),
         };
         out.push(built);
@@ -54,9 +63,15 @@ fn every_example_yields_all_eight_valid_kinds() {
             Ok(Content::Outline(o)) => o.clone(),
             other => panic!("{path}: no outline: {other:?}"),
         };
-        let ctx = ValidationContext { outline: Some(&outline), source_chars: Some(source.chars()), options: &options };
+        let ctx = ValidationContext {
+            outline: Some(&outline),
+            source_chars: Some(source.chars()),
+            options: &options,
+        };
         for (kind, content) in Kind::ALL.iter().zip(&built) {
-            let content = content.as_ref().unwrap_or_else(|e| panic!("{path}: {kind} failed: {e}"));
+            let content = content
+                .as_ref()
+                .unwrap_or_else(|e| panic!("{path}: {kind} failed: {e}"));
             let violations = content.validate(&ctx);
             assert!(violations.is_empty(), "{path}: {kind}: {violations:#?}");
         }

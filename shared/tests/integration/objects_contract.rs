@@ -10,10 +10,27 @@ fn path(p: &str) -> ObjectPath {
 }
 
 pub async fn a_written_object_reads_back_with_its_size_and_digest(objects: Arc<dyn ObjectStore>) {
-    let info = objects.put(&path("jobs/j1/faq.json"), Bytes::from_static(b"{\"a\":1}"), "application/json").await.unwrap();
+    let info = objects
+        .put(
+            &path("jobs/j1/faq.json"),
+            Bytes::from_static(b"{\"a\":1}"),
+            "application/json",
+        )
+        .await
+        .unwrap();
     assert_eq!(info, ObjectInfo::of(path("jobs/j1/faq.json"), b"{\"a\":1}"));
-    assert_eq!(objects.get(&path("jobs/j1/faq.json")).await.unwrap().as_deref(), Some(&b"{\"a\":1}"[..]));
-    assert_eq!(objects.head(&path("jobs/j1/faq.json")).await.unwrap(), Some(info));
+    assert_eq!(
+        objects
+            .get(&path("jobs/j1/faq.json"))
+            .await
+            .unwrap()
+            .as_deref(),
+        Some(&b"{\"a\":1}"[..])
+    );
+    assert_eq!(
+        objects.head(&path("jobs/j1/faq.json")).await.unwrap(),
+        Some(info)
+    );
 }
 
 pub async fn a_missing_object_is_none(objects: Arc<dyn ObjectStore>) {
@@ -22,23 +39,53 @@ pub async fn a_missing_object_is_none(objects: Arc<dyn ObjectStore>) {
 }
 
 pub async fn writing_again_replaces_the_whole_object(objects: Arc<dyn ObjectStore>) {
-    objects.put(&path("a/b.txt"), Bytes::from_static(b"a long first version"), "text/plain").await.unwrap();
-    objects.put(&path("a/b.txt"), Bytes::from_static(b"short"), "text/plain").await.unwrap();
-    assert_eq!(objects.get(&path("a/b.txt")).await.unwrap().as_deref(), Some(&b"short"[..]));
+    objects
+        .put(
+            &path("a/b.txt"),
+            Bytes::from_static(b"a long first version"),
+            "text/plain",
+        )
+        .await
+        .unwrap();
+    objects
+        .put(&path("a/b.txt"), Bytes::from_static(b"short"), "text/plain")
+        .await
+        .unwrap();
+    assert_eq!(
+        objects.get(&path("a/b.txt")).await.unwrap().as_deref(),
+        Some(&b"short"[..])
+    );
 }
 
 pub async fn listing_returns_sorted_paths_under_a_prefix(objects: Arc<dyn ObjectStore>) {
-    for p in ["jobs/j2/z.md", "jobs/j2/a.json", "jobs/j3/a.json", "sources/s.txt"] {
-        objects.put(&path(p), Bytes::from_static(b"x"), "text/plain").await.unwrap();
+    for p in [
+        "jobs/j2/z.md",
+        "jobs/j2/a.json",
+        "jobs/j3/a.json",
+        "sources/s.txt",
+    ] {
+        objects
+            .put(&path(p), Bytes::from_static(b"x"), "text/plain")
+            .await
+            .unwrap();
     }
-    let listed: Vec<String> = objects.list("jobs/j2/").await.unwrap().iter().map(ToString::to_string).collect();
+    let listed: Vec<String> = objects
+        .list("jobs/j2/")
+        .await
+        .unwrap()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
     assert_eq!(listed, ["jobs/j2/a.json", "jobs/j2/z.md"]);
     assert_eq!(objects.list("jobs/").await.unwrap().len(), 3);
     assert!(objects.list("nothing/").await.unwrap().is_empty());
 }
 
 pub async fn deleting_reports_whether_the_object_existed(objects: Arc<dyn ObjectStore>) {
-    objects.put(&path("d/x.txt"), Bytes::from_static(b"x"), "text/plain").await.unwrap();
+    objects
+        .put(&path("d/x.txt"), Bytes::from_static(b"x"), "text/plain")
+        .await
+        .unwrap();
     assert!(objects.delete(&path("d/x.txt")).await.unwrap());
     assert!(!objects.delete(&path("d/x.txt")).await.unwrap());
     assert_eq!(objects.get(&path("d/x.txt")).await.unwrap(), None);
@@ -51,14 +98,26 @@ pub async fn concurrent_writers_leave_one_whole_version(objects: Arc<dyn ObjectS
     for n in 0..8 {
         let objects = Arc::clone(&objects);
         let data = if n % 2 == 0 { a.clone() } else { b.clone() };
-        tasks.push(tokio::spawn(async move { objects.put(&path("race/x.bin"), data, "application/octet-stream").await.unwrap() }));
+        tasks.push(tokio::spawn(async move {
+            objects
+                .put(&path("race/x.bin"), data, "application/octet-stream")
+                .await
+                .unwrap()
+        }));
     }
     for task in tasks {
         task.await.unwrap();
     }
     let read = objects.get(&path("race/x.bin")).await.unwrap().unwrap();
-    assert!(read == a || read == b, "a torn write of {} bytes", read.len());
-    assert!(objects.list("race/").await.unwrap().len() == 1, "no temporary files are listed");
+    assert!(
+        read == a || read == b,
+        "a torn write of {} bytes",
+        read.len()
+    );
+    assert!(
+        objects.list("race/").await.unwrap().len() == 1,
+        "no temporary files are listed"
+    );
 }
 
 pub async fn an_object_store_answers_pings(objects: Arc<dyn ObjectStore>) {
@@ -94,6 +153,7 @@ macro_rules! objects_contract {
 
 objects_contract!(directory, {
     let dir = tempfile::tempdir().unwrap();
-    let objects = factory_shared::objects::dir::DirObjectStore::open(dir.path().join("objects")).unwrap();
+    let objects =
+        factory_shared::objects::dir::DirObjectStore::open(dir.path().join("objects")).unwrap();
     (Arc::new(objects) as Arc<dyn ObjectStore>, dir)
 });

@@ -9,7 +9,7 @@ use factory_shared::content::{Kind, Options};
 use factory_shared::dispatch::StepTask;
 use factory_shared::jobs::{ErrorCode, Job, JobStatus, StepStatus};
 use factory_shared::objects::ObjectPath;
-use factory_shared::pipeline::{SubmitError, Submission};
+use factory_shared::pipeline::{Submission, SubmitError};
 use factory_shared::runtime::Factory;
 use factory_shared::source::SourceText;
 use sha2::{Digest, Sha256};
@@ -24,13 +24,22 @@ struct Harness {
 fn harness(extra: &[(&str, &str)]) -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let mut vars: HashMap<String, String> = HashMap::new();
-    vars.insert("FACTORY_STORE".into(), format!("sqlite:{}", dir.path().join("f.db").display()));
-    vars.insert("FACTORY_OBJECTS".into(), format!("dir:{}", dir.path().join("objects").display()));
+    vars.insert(
+        "FACTORY_STORE".into(),
+        format!("sqlite:{}", dir.path().join("f.db").display()),
+    );
+    vars.insert(
+        "FACTORY_OBJECTS".into(),
+        format!("dir:{}", dir.path().join("objects").display()),
+    );
     for (k, v) in extra {
         vars.insert((*k).into(), (*v).into());
     }
     let config = Config::from_lookup(|name| vars.get(name).cloned()).unwrap();
-    Harness { factory: Factory::start(config).unwrap(), _dir: dir }
+    Harness {
+        factory: Factory::start(config).unwrap(),
+        _dir: dir,
+    }
 }
 
 fn submission(text: &str, kinds: &[Kind]) -> Submission {
@@ -64,7 +73,15 @@ impl Harness {
 
     async fn object(&self, job: &Job, name: &str) -> Vec<u8> {
         let path = ObjectPath::new(format!("jobs/{}/{name}", job.id)).unwrap();
-        self.factory.pipeline.ports.objects.get(&path).await.unwrap().unwrap().to_vec()
+        self.factory
+            .pipeline
+            .ports
+            .objects
+            .get(&path)
+            .await
+            .unwrap()
+            .unwrap()
+            .to_vec()
     }
 }
 
@@ -77,15 +94,23 @@ async fn a_bundle_ends_succeeded_with_every_rendering_and_a_true_manifest() {
     let h = harness(&[]);
     let job = h.run(submission(&example(0), &Kind::ALL)).await;
     assert_eq!(job.status, JobStatus::Succeeded, "{job:#?}");
-    assert!(job.steps.iter().all(|s| s.status == StepStatus::Succeeded && s.attempts == 1 && s.rendered));
+    assert!(
+        job.steps
+            .iter()
+            .all(|s| s.status == StepStatus::Succeeded && s.attempts == 1 && s.rendered)
+    );
     assert_eq!(job.artifacts.len(), 8 * 3);
-    let manifest: serde_json::Value = serde_json::from_slice(&h.object(&job, "manifest.json").await).unwrap();
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&h.object(&job, "manifest.json").await).unwrap();
     let listed = manifest["artifacts"].as_array().unwrap();
     assert_eq!(listed.len(), 24);
     for entry in listed {
         let bytes = h.object(&job, entry["name"].as_str().unwrap()).await;
         assert_eq!(entry["bytes"].as_u64().unwrap(), bytes.len() as u64);
-        assert_eq!(entry["sha256"].as_str().unwrap(), hex::encode(Sha256::digest(&bytes)));
+        assert_eq!(
+            entry["sha256"].as_str().unwrap(),
+            hex::encode(Sha256::digest(&bytes))
+        );
     }
     let html = String::from_utf8(h.object(&job, "faq.html").await).unwrap();
     assert!(html.contains("Content-Security-Policy") && !html.contains("<script"));
@@ -97,7 +122,11 @@ async fn the_same_source_twice_is_served_from_the_cache_with_identical_bytes() {
     let first = h.run(submission(&example(2), &Kind::ALL)).await;
     let second = h.run(submission(&example(2), &Kind::ALL)).await;
     assert!(first.steps.iter().all(|s| !s.cache_hit));
-    assert!(second.steps.iter().all(|s| s.cache_hit), "{:#?}", second.steps);
+    assert!(
+        second.steps.iter().all(|s| s.cache_hit),
+        "{:#?}",
+        second.steps
+    );
     let mut fresh = submission(&example(2), &Kind::ALL);
     fresh.use_cache = false;
     let third = h.run(fresh).await;
@@ -116,12 +145,36 @@ async fn a_step_delivered_again_after_it_ended_changes_nothing() {
     let job = h.run(submission(&example(2), &[Kind::Faq])).await;
     let pipeline = &h.factory.pipeline;
     for _ in 0..3 {
-        pipeline.dispatcher.dispatch(StepTask { job_id: job.id.clone(), kind: Kind::Faq }).await.unwrap();
-        pipeline.dispatcher.dispatch(StepTask { job_id: job.id.clone(), kind: Kind::Outline }).await.unwrap();
+        pipeline
+            .dispatcher
+            .dispatch(StepTask {
+                job_id: job.id.clone(),
+                kind: Kind::Faq,
+            })
+            .await
+            .unwrap();
+        pipeline
+            .dispatcher
+            .dispatch(StepTask {
+                job_id: job.id.clone(),
+                kind: Kind::Outline,
+            })
+            .await
+            .unwrap();
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let after = pipeline.ports.store.get_job(&job.id).await.unwrap().unwrap().value;
-    assert_eq!(after, job, "redelivered steps must be acknowledged and ignored");
+    let after = pipeline
+        .ports
+        .store
+        .get_job(&job.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .value;
+    assert_eq!(
+        after, job,
+        "redelivered steps must be acknowledged and ignored"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -129,16 +182,28 @@ async fn a_source_too_thin_for_some_kinds_ends_partial_with_typed_reasons() {
     let h = harness(&[]);
     // Three short sections: enough for an outline, not for 10 flashcards or a long reading.
     let text = "# Tiny\n\n## One\nCats are small animals that purr softly.\n\n## Two\nDogs are loyal animals that bark loudly.\n\n## Three\nBirds are light animals that fly high above.\n\nFish swim in water all day and all night long.";
-    let job = h.run(submission(text, &[Kind::Flashcards, Kind::DetailedReading])).await;
+    let job = h
+        .run(submission(text, &[Kind::Flashcards, Kind::DetailedReading]))
+        .await;
     assert_eq!(job.status, JobStatus::Partial, "{job:#?}");
-    assert_eq!(job.step(Kind::Outline).unwrap().status, StepStatus::Succeeded);
+    assert_eq!(
+        job.step(Kind::Outline).unwrap().status,
+        StepStatus::Succeeded
+    );
     for kind in [Kind::Flashcards, Kind::DetailedReading] {
         let step = job.step(kind).unwrap();
         assert_eq!(step.status, StepStatus::Failed);
-        assert_eq!(step.error.as_ref().unwrap().code, ErrorCode::SourceTooThin, "{kind}");
+        assert_eq!(
+            step.error.as_ref().unwrap().code,
+            ErrorCode::SourceTooThin,
+            "{kind}"
+        );
     }
     assert_eq!(job.error.as_ref().unwrap().code, ErrorCode::SourceTooThin);
-    assert!(job.artifacts.iter().all(|a| a.kind == Kind::Outline), "failed kinds store nothing");
+    assert!(
+        job.artifacts.iter().all(|a| a.kind == Kind::Outline),
+        "failed kinds store nothing"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -149,8 +214,19 @@ async fn when_the_outline_fails_the_job_fails_and_says_why_for_every_kind() {
                 A second sentence follows the first one and ends the text with a final remark that adds a little more length but no structure at all.";
     let job = h.run(submission(text, &[Kind::Faq])).await;
     assert_eq!(job.status, JobStatus::Failed, "{job:#?}");
-    assert_eq!(job.step(Kind::Outline).unwrap().error.as_ref().unwrap().code, ErrorCode::SourceTooThin);
-    assert_eq!(job.step(Kind::Faq).unwrap().error.as_ref().unwrap().code, ErrorCode::DependencyFailed);
+    assert_eq!(
+        job.step(Kind::Outline)
+            .unwrap()
+            .error
+            .as_ref()
+            .unwrap()
+            .code,
+        ErrorCode::SourceTooThin
+    );
+    assert_eq!(
+        job.step(Kind::Faq).unwrap().error.as_ref().unwrap().code,
+        ErrorCode::DependencyFailed
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -159,10 +235,21 @@ async fn invalid_options_are_refused_before_a_job_exists() {
     let mut bad = submission(&example(2), &[Kind::Faq]);
     bad.options.speakers = 9;
     bad.options.counts.insert(Kind::Faq, 100);
-    let Err(SubmitError::InvalidOptions(errors)) = h.factory.pipeline.submit(bad).await else { panic!("accepted") };
+    let Err(SubmitError::InvalidOptions(errors)) = h.factory.pipeline.submit(bad).await else {
+        panic!("accepted")
+    };
     let paths: Vec<&str> = errors.iter().map(|e| e.path.as_str()).collect();
     assert_eq!(paths, ["/options/speakers", "/options/counts/faq"]);
-    assert!(h.factory.pipeline.ports.store.unfinished_jobs(10).await.unwrap().is_empty());
+    assert!(
+        h.factory
+            .pipeline
+            .ports
+            .store
+            .unfinished_jobs(10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -174,7 +261,8 @@ async fn explicit_counts_are_honoured_exactly() {
     let job = h.run(s).await;
     assert_eq!(job.status, JobStatus::Succeeded, "{job:#?}");
     let faq: serde_json::Value = serde_json::from_slice(&h.object(&job, "faq.json").await).unwrap();
-    let cards: serde_json::Value = serde_json::from_slice(&h.object(&job, "flashcards.json").await).unwrap();
+    let cards: serde_json::Value =
+        serde_json::from_slice(&h.object(&job, "flashcards.json").await).unwrap();
     assert_eq!(faq["content"]["items"].as_array().unwrap().len(), 6);
     assert_eq!(cards["content"]["cards"].as_array().unwrap().len(), 12);
 }

@@ -9,8 +9,19 @@ use factory_shared::jobs::{Job, JobId, JobStatus, SourceInfo};
 use factory_shared::store::{CacheEntry, JobQuery, JobStore, StoreError, update_job};
 
 pub fn job(tenant: &str) -> Job {
-    let source = SourceInfo { sha256: "a".repeat(64), chars: 500, name: Some("s.md".into()) };
-    Job::new(JobId::generate(), tenant.into(), source, Options::default(), &[Kind::Faq], Timestamp(1_000))
+    let source = SourceInfo {
+        sha256: "a".repeat(64),
+        chars: 500,
+        name: Some("s.md".into()),
+    };
+    Job::new(
+        JobId::generate(),
+        tenant.into(),
+        source,
+        Options::default(),
+        &[Kind::Faq],
+        Timestamp(1_000),
+    )
 }
 
 pub async fn a_created_job_reads_back_whole_at_version_one(store: Arc<dyn JobStore>) {
@@ -52,19 +63,31 @@ pub async fn concurrent_updates_are_never_lost(store: Arc<dyn JobStore>) {
         let store = Arc::clone(&store);
         let id = job.id.clone();
         tasks.push(tokio::spawn(async move {
-            update_job(store.as_ref(), &id, |job| job.artifacts.push(artifact(n))).await.unwrap();
+            update_job(store.as_ref(), &id, |job| job.artifacts.push(artifact(n)))
+                .await
+                .unwrap();
         }));
     }
     for task in tasks {
         task.await.unwrap();
     }
     let read = store.get_job(&job.id).await.unwrap().unwrap();
-    assert_eq!(read.value.artifacts.len(), 20, "every concurrent update survives");
+    assert_eq!(
+        read.value.artifacts.len(),
+        20,
+        "every concurrent update survives"
+    );
     assert_eq!(read.version, 21);
 }
 
 fn artifact(n: usize) -> factory_shared::jobs::ArtifactRecord {
-    factory_shared::jobs::ArtifactRecord { name: format!("f{n}.md"), kind: Kind::Faq, format: "md".into(), bytes: 1, sha256: "0".repeat(64) }
+    factory_shared::jobs::ArtifactRecord {
+        name: format!("f{n}.md"),
+        kind: Kind::Faq,
+        format: "md".into(),
+        bytes: 1,
+        sha256: "0".repeat(64),
+    }
 }
 
 pub async fn listing_is_newest_first_per_tenant_with_status_and_cursor(store: Arc<dyn JobStore>) {
@@ -78,12 +101,35 @@ pub async fn listing_is_newest_first_per_tenant_with_status_and_cursor(store: Ar
         ids.push(job.id);
         std::thread::sleep(std::time::Duration::from_millis(2));
     }
-    let even = |status, before, limit| JobQuery { tenant: Some("even".into()), status, before, limit };
-    let listed: Vec<JobId> = store.list_jobs(&even(None, None, 10)).await.unwrap().into_iter().map(|j| j.id).collect();
+    let even = |status, before, limit| JobQuery {
+        tenant: Some("even".into()),
+        status,
+        before,
+        limit,
+    };
+    let listed: Vec<JobId> = store
+        .list_jobs(&even(None, None, 10))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|j| j.id)
+        .collect();
     assert_eq!(listed, [ids[4].clone(), ids[2].clone(), ids[0].clone()]);
-    let page: Vec<JobId> = store.list_jobs(&even(None, Some(ids[4].clone()), 1)).await.unwrap().into_iter().map(|j| j.id).collect();
+    let page: Vec<JobId> = store
+        .list_jobs(&even(None, Some(ids[4].clone()), 1))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|j| j.id)
+        .collect();
     assert_eq!(page, [ids[2].clone()]);
-    let done: Vec<JobId> = store.list_jobs(&even(Some(JobStatus::Succeeded), None, 10)).await.unwrap().into_iter().map(|j| j.id).collect();
+    let done: Vec<JobId> = store
+        .list_jobs(&even(Some(JobStatus::Succeeded), None, 10))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|j| j.id)
+        .collect();
     assert_eq!(done, [ids[4].clone()]);
 }
 
@@ -95,7 +141,10 @@ pub async fn unfinished_jobs_are_the_ones_not_ended_oldest_first(store: Arc<dyn 
     for j in [&first, &ended, &last] {
         store.create_job(j).await.unwrap();
     }
-    assert_eq!(store.unfinished_jobs(10).await.unwrap(), [first.id.clone(), last.id.clone()]);
+    assert_eq!(
+        store.unfinished_jobs(10).await.unwrap(),
+        [first.id.clone(), last.id.clone()]
+    );
     let mut finished = first.clone();
     finished.status = JobStatus::Succeeded;
     store.save_job(&finished, 1).await.unwrap();
@@ -104,9 +153,20 @@ pub async fn unfinished_jobs_are_the_ones_not_ended_oldest_first(store: Arc<dyn 
 
 pub async fn the_first_cache_entry_for_a_key_wins(store: Arc<dyn JobStore>) {
     assert_eq!(store.cache_get("k").await.unwrap(), None);
-    let entry = CacheEntry { key: "k".into(), kind: Kind::Faq, object: "cache/k.json".into(), created_at: Timestamp(5) };
+    let entry = CacheEntry {
+        key: "k".into(),
+        kind: Kind::Faq,
+        object: "cache/k.json".into(),
+        created_at: Timestamp(5),
+    };
     store.cache_put(&entry).await.unwrap();
-    store.cache_put(&CacheEntry { object: "cache/other.json".into(), ..entry.clone() }).await.unwrap();
+    store
+        .cache_put(&CacheEntry {
+            object: "cache/other.json".into(),
+            ..entry.clone()
+        })
+        .await
+        .unwrap();
     assert_eq!(store.cache_get("k").await.unwrap(), Some(entry));
 }
 
@@ -146,7 +206,15 @@ macro_rules! store_contract {
 
 store_contract!(sqlite_file, {
     let dir = tempfile::tempdir().unwrap();
-    let store = factory_shared::store::sqlite::SqliteStore::open(&dir.path().join("jobs.db")).unwrap();
+    let store =
+        factory_shared::store::sqlite::SqliteStore::open(&dir.path().join("jobs.db")).unwrap();
     (Arc::new(store) as Arc<dyn JobStore>, dir)
 });
-store_contract!(sqlite_memory, (Arc::new(factory_shared::store::sqlite::SqliteStore::in_memory().unwrap()) as Arc<dyn JobStore>, ()));
+store_contract!(
+    sqlite_memory,
+    (
+        Arc::new(factory_shared::store::sqlite::SqliteStore::in_memory().unwrap())
+            as Arc<dyn JobStore>,
+        ()
+    )
+);

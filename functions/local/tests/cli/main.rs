@@ -4,11 +4,26 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-const EXAMPLES: [&str; 3] = ["syllabus-photosynthesis.md", "chapter-roman-republic.md", "note-tcp-handshake.txt"];
-const KINDS: [&str; 8] = ["outline", "podcast-script", "study-guide", "one-pager", "detailed-reading", "faq", "flashcards", "reading-questions"];
+const EXAMPLES: [&str; 3] = [
+    "syllabus-photosynthesis.md",
+    "chapter-roman-republic.md",
+    "note-tcp-handshake.txt",
+];
+const KINDS: [&str; 8] = [
+    "outline",
+    "podcast-script",
+    "study-guide",
+    "one-pager",
+    "detailed-reading",
+    "faq",
+    "flashcards",
+    "reading-questions",
+];
 
 fn example(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples")
+        .join(name)
 }
 
 /// `factory` with its store and objects inside `home`.
@@ -16,8 +31,14 @@ fn factory(home: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_factory"));
     command
         .current_dir(home)
-        .env("FACTORY_STORE", format!("sqlite:{}", home.join("state/factory.db").display()))
-        .env("FACTORY_OBJECTS", format!("dir:{}", home.join("state/objects").display()))
+        .env(
+            "FACTORY_STORE",
+            format!("sqlite:{}", home.join("state/factory.db").display()),
+        )
+        .env(
+            "FACTORY_OBJECTS",
+            format!("dir:{}", home.join("state/objects").display()),
+        )
         .env_remove("RUST_LOG");
     command
 }
@@ -35,33 +56,70 @@ fn generate_builds_all_eight_kinds_for_every_example_and_the_second_run_hits_the
     let home = tempfile::tempdir().unwrap();
     for name in EXAMPLES {
         let out = home.path().join(format!("out-{name}"));
-        let first = run(factory(home.path()).arg("generate").arg(example(name)).arg("--out").arg(&out));
-        assert!(first.status.success(), "{name}: {}\n{}", text(&first.stdout), text(&first.stderr));
-        let mut files: Vec<String> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        let first = run(factory(home.path())
+            .arg("generate")
+            .arg(example(name))
+            .arg("--out")
+            .arg(&out));
+        assert!(
+            first.status.success(),
+            "{name}: {}\n{}",
+            text(&first.stdout),
+            text(&first.stderr)
+        );
+        let mut files: Vec<String> = std::fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
         files.sort();
         assert_eq!(files.len(), 8 * 3 + 1, "{files:?}");
-        let manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+        let manifest: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
         assert_eq!(manifest["status"], "succeeded");
         assert_eq!(manifest["artifacts"].as_array().unwrap().len(), 24);
         for kind in KINDS {
-            let artifact: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join(format!("{kind}.json"))).unwrap()).unwrap();
+            let artifact: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(out.join(format!("{kind}.json"))).unwrap())
+                    .unwrap();
             assert_eq!(artifact["kind"], kind);
             assert_eq!(artifact["meta"]["engine"], "extractive");
-            assert!(std::fs::read_to_string(out.join(format!("{kind}.html"))).unwrap().starts_with("<!DOCTYPE html>"));
+            assert!(
+                std::fs::read_to_string(out.join(format!("{kind}.html")))
+                    .unwrap()
+                    .starts_with("<!DOCTYPE html>")
+            );
         }
 
         let again = home.path().join(format!("again-{name}"));
-        let second = run(factory(home.path()).arg("generate").arg(example(name)).arg("--out").arg(&again));
+        let second = run(factory(home.path())
+            .arg("generate")
+            .arg(example(name))
+            .arg("--out")
+            .arg(&again));
         assert!(second.status.success());
         let table = text(&second.stdout);
-        assert_eq!(table.lines().filter(|l| l.contains(" hit ")).count(), 8, "{table}");
+        assert_eq!(
+            table.lines().filter(|l| l.contains(" hit ")).count(),
+            8,
+            "{table}"
+        );
         for kind in KINDS {
             let file = format!("{kind}.json");
-            assert_eq!(std::fs::read(out.join(&file)).unwrap(), std::fs::read(again.join(&file)).unwrap(), "{name} {file}");
+            assert_eq!(
+                std::fs::read(out.join(&file)).unwrap(),
+                std::fs::read(again.join(&file)).unwrap(),
+                "{name} {file}"
+            );
         }
     }
     let listed = run(factory(home.path()).args(["jobs", "list"]));
-    assert_eq!(text(&listed.stdout).lines().filter(|l| l.contains("succeeded")).count(), 6);
+    assert_eq!(
+        text(&listed.stdout)
+            .lines()
+            .filter(|l| l.contains("succeeded"))
+            .count(),
+        6
+    );
 }
 
 #[test]
@@ -75,15 +133,26 @@ fn generate_refuses_unusable_input_with_a_clear_reason() {
     let cases = [
         (write("empty.txt", b"   \n"), "empty"),
         (write("binary.md", b"\x00\x01\x02 not text"), "binary"),
-        (write("short.txt", b"Too short to teach anything."), "too short"),
+        (
+            write("short.txt", b"Too short to teach anything."),
+            "too short",
+        ),
         (write("notes.pdf", b"%PDF-1.7"), "only .txt and .md"),
     ];
     for (path, reason) in cases {
         let output = run(factory(home.path()).arg("generate").arg(&path));
         assert_eq!(output.status.code(), Some(2), "{}", path.display());
-        assert!(text(&output.stderr).contains(reason), "{}: {}", path.display(), text(&output.stderr));
+        assert!(
+            text(&output.stderr).contains(reason),
+            "{}: {}",
+            path.display(),
+            text(&output.stderr)
+        );
     }
-    let output = run(factory(home.path()).arg("generate").arg(example(EXAMPLES[2])).args(["--kinds", "faq,quiz"]));
+    let output = run(factory(home.path())
+        .arg("generate")
+        .arg(example(EXAMPLES[2]))
+        .args(["--kinds", "faq,quiz"]));
     assert_eq!(output.status.code(), Some(2));
     assert!(text(&output.stderr).contains("unknown kind `quiz`"));
 }
@@ -109,7 +178,11 @@ fn generate_reads_standard_input() {
 /// Reads (job id, [(kind, status, attempts, finished_at)]) of the only job in the store.
 fn read_steps(db: &Path) -> Option<(String, Vec<(String, String, u64, Option<String>)>)> {
     let conn = rusqlite::Connection::open(db).ok()?;
-    let body: String = conn.query_row("SELECT body FROM jobs ORDER BY id DESC LIMIT 1", [], |r| r.get(0)).ok()?;
+    let body: String = conn
+        .query_row("SELECT body FROM jobs ORDER BY id DESC LIMIT 1", [], |r| {
+            r.get(0)
+        })
+        .ok()?;
     let job: serde_json::Value = serde_json::from_str(&body).ok()?;
     let steps = job["steps"]
         .as_array()?
@@ -156,26 +229,50 @@ fn a_job_killed_mid_run_is_finished_by_resume_without_redoing_finished_steps() {
         std::thread::sleep(Duration::from_millis(20));
     };
     let (id, before_steps) = before;
-    assert!(before_steps.iter().any(|s| s.1 != "succeeded"), "killed too late to prove anything");
+    assert!(
+        before_steps.iter().any(|s| s.1 != "succeeded"),
+        "killed too late to prove anything"
+    );
 
-    let resumed = run(factory(home.path()).args(["jobs", "resume"]).env("FACTORY_LEASE_SECS", "1"));
+    let resumed = run(factory(home.path())
+        .args(["jobs", "resume"])
+        .env("FACTORY_LEASE_SECS", "1"));
     assert!(resumed.status.success(), "{}", text(&resumed.stderr));
 
     let (after_id, after_steps) = read_steps(&db).unwrap();
     assert_eq!(after_id, id);
-    assert!(after_steps.iter().all(|s| s.1 == "succeeded"), "{after_steps:?}");
+    assert!(
+        after_steps.iter().all(|s| s.1 == "succeeded"),
+        "{after_steps:?}"
+    );
     for (was, now) in before_steps.iter().zip(&after_steps) {
         if was.1 == "succeeded" {
-            assert_eq!(was, now, "a step finished before the kill must not run again");
+            assert_eq!(
+                was, now,
+                "a step finished before the kill must not run again"
+            );
         }
     }
     let shown = run(factory(home.path()).args(["jobs", "show", &id]));
     let job: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
     assert_eq!(job["status"], "succeeded");
-    let mut names: Vec<&str> = job["artifacts"].as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap()).collect();
+    let mut names: Vec<&str> = job["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
     let total = names.len();
     names.dedup();
-    assert_eq!((total, names.len()), (24, 24), "every artifact recorded exactly once");
-    let manifest = home.path().join("state/objects/jobs").join(&id).join("manifest.json");
+    assert_eq!(
+        (total, names.len()),
+        (24, 24),
+        "every artifact recorded exactly once"
+    );
+    let manifest = home
+        .path()
+        .join("state/objects/jobs")
+        .join(&id)
+        .join("manifest.json");
     assert!(manifest.exists());
 }
