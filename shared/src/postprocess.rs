@@ -63,7 +63,7 @@ async fn render(ports: &Ports, id: &JobId, kind: Kind, json: &ObjectInfo) -> Res
     }
     let now = ports.clock.now();
     update_job(ports.store.as_ref(), id, |job| {
-        job.record_artifacts(kind, records.clone(), now)
+        job.record_artifacts(kind, records.clone(), now);
     })
     .await
     .map_err(|e| e.to_string())?;

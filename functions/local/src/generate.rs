@@ -133,7 +133,7 @@ fn read_source(source: &str, max_chars: usize) -> anyhow::Result<(SourceText, Op
         )
     };
     let text = SourceText::from_bytes_within(&bytes, MIN_SOURCE_CHARS, max_chars)
-        .with_context(|| format!("{source}"))?;
+        .with_context(|| source.to_owned())?;
     Ok((text, name))
 }
 

@@ -183,7 +183,7 @@ impl Options {
         }
         match self.length {
             Length::Short => range.min,
-            Length::Standard => (range.min + range.max) / 2,
+            Length::Standard => usize::midpoint(range.min, range.max),
             Length::Long => range.max,
         }
     }

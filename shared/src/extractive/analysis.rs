@@ -336,11 +336,11 @@ impl Analysis {
     }
 
     fn find_definitions(&mut self) {
-        let mut terms: HashMap<String, ()> = HashMap::new();
+        let mut terms: std::collections::HashSet<String> = std::collections::HashSet::new();
         for (i, sentence) in self.sentences.iter().enumerate() {
             if let Some((term, article, plural)) = definition_term(&sentence.text) {
                 let key = crate::content::validate::normalize(&term);
-                if terms.insert(key, ()).is_none() {
+                if terms.insert(key) {
                     self.definition_of.insert(i, self.definitions.len());
                     self.definitions.push(Definition {
                         term,

@@ -26,8 +26,12 @@ pub const VERSION: &str = "1.0.0";
 /// kinds of the same source.
 #[derive(Debug, Clone, Default)]
 pub struct ExtractiveEngine {
-    last: Arc<Mutex<Option<(String, Length, Arc<Analysis>)>>>,
+    last: Arc<Mutex<Option<LastAnalysis>>>,
 }
+
+/// The analysis of the last source seen: its SHA-256, the length it was analysed for, and
+/// the result.
+type LastAnalysis = (String, Length, Arc<Analysis>);
 
 impl ExtractiveEngine {
     pub fn new() -> Self {

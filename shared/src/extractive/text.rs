@@ -329,11 +329,20 @@ pub fn clean_inline(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
+        let emphasis = match c {
+            '*' | '`' | '[' => true,
+            // An underscore is emphasis only at a word's edge (`snake_case` keeps its own).
+            '_' => {
+                out.is_empty()
+                    || out.ends_with(|p: char| !p.is_alphanumeric())
+                    || chars.peek().is_none_or(|n| !n.is_alphanumeric())
+            }
+            _ => false,
+        };
+        if emphasis {
+            continue;
+        }
         match c {
-            '*' | '`' => {}
-            '_' if out.ends_with(|p: char| !p.is_alphanumeric())
-                || out.is_empty()
-                || chars.peek().is_none_or(|n| !n.is_alphanumeric()) => {}
             ']' if chars.peek() == Some(&'(') => {
                 for skipped in chars.by_ref() {
                     if skipped == ')' {
@@ -341,13 +350,7 @@ pub fn clean_inline(text: &str) -> String {
                     }
                 }
             }
-            '[' => {}
-            '\n' | '\t' => {
-                if !out.ends_with(' ') {
-                    out.push(' ');
-                }
-            }
-            ' ' => {
+            '\n' | '\t' | ' ' => {
                 if !out.ends_with(' ') {
                     out.push(' ');
                 }

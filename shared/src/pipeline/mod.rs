@@ -52,7 +52,7 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Self {
-            lease: Duration::from_secs(120),
+            lease: Duration::from_mins(2),
             max_attempts: 3,
             worker: format!("pid{}-{}", std::process::id(), ulid::Ulid::new()),
             retry_base: Duration::from_millis(500),

@@ -137,7 +137,7 @@ impl Pipeline {
 
     fn retry_later(&self, task: &StepTask, attempt: u32, why: &str) -> Delivery {
         let delay = (self.settings.retry_base * 2u32.saturating_pow(attempt.saturating_sub(1)))
-            .min(Duration::from_secs(60));
+            .min(Duration::from_mins(1));
         tracing::warn!(kind = %task.kind, attempt, delay_ms = delay.as_millis() as u64, reason = why, "step will be retried");
         Delivery::RetryAfter(delay)
     }
@@ -306,8 +306,7 @@ fn quality(content: &Content, outline: Option<&Outline>) -> Quality {
     sections.sort_unstable();
     sections.dedup();
     let total_sections = match (outline, content) {
-        (Some(outline), _) => outline.sections.len(),
-        (None, Content::Outline(outline)) => outline.sections.len(),
+        (Some(outline), _) | (None, Content::Outline(outline)) => outline.sections.len(),
         (None, _) => sections.len(),
     };
     let ratio = |part: usize, whole: usize| {

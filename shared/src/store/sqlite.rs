@@ -11,7 +11,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{CacheEntry, JobQuery, JobStore, StoreError, Versioned};
 use crate::clock::Timestamp;
-use crate::jobs::{Job, JobId};
+use crate::jobs::{Job, JobId, JobStatus};
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
 const MIGRATIONS: &[&str] = &["CREATE TABLE jobs (
@@ -202,7 +202,7 @@ impl JobStore for SqliteStore {
                 .map_err(unavailable)?;
             let rows = stmt
                 .query_map(
-                    params![query.tenant, query.status.map(|s| s.slug()), query.before.as_ref().map(JobId::as_str), query.limit as i64],
+                    params![query.tenant, query.status.map(JobStatus::slug), query.before.as_ref().map(JobId::as_str), query.limit as i64],
                     |r| r.get::<_, String>(0),
                 )
                 .map_err(unavailable)?;

@@ -175,8 +175,21 @@ fn generate_reads_standard_input() {
     assert!(home.path().join("o/faq.json").exists() && home.path().join("o/outline.md").exists());
 }
 
-/// Reads (job id, [(kind, status, attempts, finished_at)]) of the only job in the store.
-fn read_steps(db: &Path) -> Option<(String, Vec<(String, String, u64, Option<String>)>)> {
+/// (kind, status, attempts, finished_at) of one step.
+type StepRow = (String, String, u64, Option<String>);
+
+/// Kills the process if the test ends before it does.
+struct Reaper(std::process::Child);
+
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Reads the job id and step rows of the newest job in the store.
+fn read_steps(db: &Path) -> Option<(String, Vec<StepRow>)> {
     let conn = rusqlite::Connection::open(db).ok()?;
     let body: String = conn
         .query_row("SELECT body FROM jobs ORDER BY id DESC LIMIT 1", [], |r| {
@@ -204,25 +217,27 @@ fn a_job_killed_mid_run_is_finished_by_resume_without_redoing_finished_steps() {
     let home = tempfile::tempdir().unwrap();
     let db = home.path().join("state/factory.db");
     // A slow engine and one step at a time, so the kill lands mid-job.
-    let mut child = factory(home.path())
-        .arg("generate")
-        .arg(example(EXAMPLES[0]))
-        .env("FACTORY_ENGINE_DELAY_MS", "300")
-        .env("FACTORY_CONCURRENCY", "1")
-        .env("FACTORY_LEASE_SECS", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut child = Reaper(
+        factory(home.path())
+            .arg("generate")
+            .arg(example(EXAMPLES[0]))
+            .env("FACTORY_ENGINE_DELAY_MS", "300")
+            .env("FACTORY_CONCURRENCY", "1")
+            .env("FACTORY_LEASE_SECS", "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = Instant::now() + Duration::from_mins(1);
     let before = loop {
         assert!(Instant::now() < deadline, "the job never got going");
         if let Some((_, steps)) = read_steps(&db) {
             let done = steps.iter().filter(|s| s.1 == "succeeded").count();
             let running = steps.iter().any(|s| s.1 == "running");
             if done >= 2 && running {
-                child.kill().unwrap(); // SIGKILL: no cleanup of any kind
-                child.wait().unwrap();
+                child.0.kill().unwrap(); // SIGKILL: no cleanup of any kind
+                child.0.wait().unwrap();
                 break read_steps(&db).unwrap();
             }
         }
