@@ -388,10 +388,11 @@ impl Analysis {
             for sentence in &mut self.sentences {
                 sentence.section = sentence.section.and_then(|s| renumber[s]);
             }
-            let sections: Vec<Section> = sections
+            let mut sections: Vec<Section> = sections
                 .into_iter()
                 .filter(|s| !s.sentences.is_empty())
                 .collect();
+            number_repeated_titles(&mut sections);
             if sections.len() >= MIN_SECTIONS {
                 return self.merge_to(sections, max_sections);
             }
@@ -606,6 +607,18 @@ impl Structure {
     }
 }
 
+/// Headings that repeat ("Summary", "Summary") get their place in the order: "Summary (2)".
+fn number_repeated_titles(sections: &mut [Section]) {
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for section in sections {
+        let count = seen.entry(section.title.to_lowercase()).or_insert(0);
+        *count += 1;
+        if *count > 1 {
+            section.title = format!("{} ({count})", section.title);
+        }
+    }
+}
+
 /// A plain-text title: a short first paragraph of one line without closing punctuation.
 fn plain_title(document: &Document) -> Option<String> {
     let first = document.blocks.first()?;
@@ -664,7 +677,11 @@ fn definition_term(sentence: &str) -> Option<(String, Option<String>, bool)> {
         (" was ", false),
         (" were ", true),
     ];
-    let window = &sentence[..sentence.len().min(80)];
+    let mut end = sentence.len().min(80);
+    while !sentence.is_char_boundary(end) {
+        end -= 1;
+    }
+    let window = &sentence[..end];
     let (at, copula, plural) = COPULAS
         .iter()
         .filter_map(|(c, p)| window.find(c).map(|at| (at, *c, *p)))

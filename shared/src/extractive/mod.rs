@@ -20,7 +20,7 @@ use crate::engine::{Engine, EngineError, EngineInfo, Generation, GenerationReque
 use crate::jobs::{ErrorCode, Usage};
 
 /// Bumped whenever a change alters output, so cached artifacts of older versions are not reused.
-pub const VERSION: &str = "1.0.0";
+pub const VERSION: &str = "1.1.0";
 
 /// The built-in engine. Keeps the analysis of the last source, since a bundle asks for eight
 /// kinds of the same source.
@@ -40,8 +40,13 @@ impl ExtractiveEngine {
 
     fn analysis(&self, request: &GenerationRequest) -> Arc<Analysis> {
         let length = request.options.length;
-        let mut last = self.last.lock().expect("analysis cache lock");
-        if let Some((sha, len, analysis)) = last.as_ref()
+        // A poisoned lock still guards a valid cache: one failed build must not stop the rest.
+        let lock = || {
+            self.last
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        if let Some((sha, len, analysis)) = lock().as_ref()
             && *sha == request.source_sha256
             && *len == length
         {
@@ -52,7 +57,7 @@ impl ExtractiveEngine {
             request.source_sha256.clone(),
             length,
         ));
-        *last = Some((request.source_sha256.clone(), length, Arc::clone(&analysis)));
+        *lock() = Some((request.source_sha256.clone(), length, Arc::clone(&analysis)));
         analysis
     }
 

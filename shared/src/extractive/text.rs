@@ -330,9 +330,9 @@ pub fn clean_inline(text: &str) -> String {
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
         let emphasis = match c {
-            '*' | '`' | '[' => true,
-            // An underscore is emphasis only at a word's edge (`snake_case` keeps its own).
-            '_' => {
+            '[' => true,
+            // Markers count only at a word's edge: `snake_case` and `2*3` keep theirs.
+            '*' | '`' | '_' => {
                 out.is_empty()
                     || out.ends_with(|p: char| !p.is_alphanumeric())
                     || chars.peek().is_none_or(|n| !n.is_alphanumeric())

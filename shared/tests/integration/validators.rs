@@ -82,11 +82,11 @@ impl Fixture {
     }
 
     /// A span that starts inside the source and ends one character past its end.
-    fn past_end(&self) -> Option<Span> {
-        Some(Span {
+    fn past_end(&self) -> Span {
+        Span {
             start: self.source_chars - 10,
             end: self.source_chars + 1,
-        })
+        }
     }
 }
 
@@ -140,7 +140,7 @@ fn an_outline_with_broken_sections_reports_each_violation_at_its_path() {
     outline.learning_objectives[1] = "explain -- PHOTOSYNTHESIS!".into();
     outline.learning_objectives[2] = "Short".into();
     outline.sections[0].key_points[0].source.span = REVERSED;
-    outline.sections[1].key_points[1].source.span = f.past_end();
+    outline.sections[1].key_points[1].source.span = Some(f.past_end());
     outline.sections[1].key_points[2].source.section = 1;
     outline.sections.swap(2, 3);
     outline.sections[4].description = "   ".into();
@@ -226,7 +226,7 @@ fn a_podcast_script_with_broken_turns_reports_each_violation_at_its_path() {
         .source
         .as_mut()
         .expect("a cited turn")
-        .span = f.past_end();
+        .span = Some(f.past_end());
     script.segments[2].turns[0].source = Some(SourceRef {
         section: 4,
         span: None,
@@ -332,7 +332,7 @@ fn a_study_guide_with_broken_concepts_reports_each_violation_at_its_path() {
     guide.key_concepts[2].source.span = REVERSED;
     guide.key_concepts[3].term = "Chlorophyll-A".into();
     guide.sections[1].section = 12;
-    guide.sections[2].content[0].source.span = f.past_end();
+    guide.sections[2].content[0].source.span = Some(f.past_end());
     guide.summary = "Plants make sugar.".into();
     guide.recommended_reading[0] = "ab".into();
 
@@ -464,7 +464,7 @@ fn a_detailed_reading_that_does_not_mirror_the_outline_reports_each_violation_at
     let last = reading.sections[0].paragraphs.pop().expect("a paragraph");
     reading.sections[0].paragraphs = vec![last];
     reading.sections[4].paragraphs[1].source.section = 6;
-    reading.sections[5].paragraphs[0].source.span = f.past_end();
+    reading.sections[5].paragraphs[0].source.span = Some(f.past_end());
     reading.sections.pop();
     reading.references[0].url = Some("ftp://example.org/syllabus".into());
     reading.references.push(Reference {
