@@ -50,42 +50,12 @@ impl KindSpec for DetailedReading {
         let mut c = Checks::new();
         c.title_matches(ctx, &self.title);
         c.length("/introduction", &self.introduction, 50, 3_000);
-        if let Some(outline) = ctx.outline {
-            if self.sections.len() != outline.sections.len() {
-                c.fail(
-                    "/sections",
-                    Rule::Count,
-                    format!(
-                        "must mirror the outline's {} sections, found {}",
-                        outline.sections.len(),
-                        self.sections.len()
-                    ),
-                );
-            }
-            for (i, (section, outlined)) in self.sections.iter().zip(&outline.sections).enumerate()
-            {
-                if section.section != outlined.number {
-                    c.fail(
-                        format!("/sections/{i}/section"),
-                        Rule::Order,
-                        format!(
-                            "expected section {}, found {}",
-                            outlined.number, section.section
-                        ),
-                    );
-                }
-                if section.title != outlined.title {
-                    c.fail(
-                        format!("/sections/{i}/title"),
-                        Rule::Title,
-                        format!(
-                            "must equal the outline's section title \"{}\"",
-                            outlined.title
-                        ),
-                    );
-                }
-            }
-        }
+        let parts: Vec<(u32, Option<&str>)> = self
+            .sections
+            .iter()
+            .map(|s| (s.section, Some(s.title.as_str())))
+            .collect();
+        c.follows_outline(ctx, "/sections", "section", &parts);
         for (i, section) in self.sections.iter().enumerate() {
             let chars: usize = section
                 .paragraphs
@@ -108,21 +78,12 @@ impl KindSpec for DetailedReading {
                     1,
                     10_000,
                 );
-                c.source(
+                c.cites(
                     ctx,
                     &format!("/sections/{i}/paragraphs/{j}/source"),
+                    section.section,
                     &paragraph.source,
                 );
-                if paragraph.source.section != section.section {
-                    c.fail(
-                        format!("/sections/{i}/paragraphs/{j}/source/section"),
-                        Rule::Reference,
-                        format!(
-                            "a paragraph of section {} cites section {}",
-                            section.section, paragraph.source.section
-                        ),
-                    );
-                }
             }
         }
         c.length("/conclusion", &self.conclusion, 50, 3_000);

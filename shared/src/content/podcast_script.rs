@@ -136,6 +136,19 @@ impl KindSpec for PodcastScript {
                 );
             }
             c.length(&format!("{path}/text"), &turn.text, 1, 2_000);
+        }
+        let framing = self
+            .intro
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (format!("/intro/{i}"), t));
+        let framing = framing.chain(
+            self.outro
+                .iter()
+                .enumerate()
+                .map(|(i, t)| (format!("/outro/{i}"), t)),
+        );
+        for (path, turn) in framing {
             if let Some(source) = &turn.source {
                 c.source(ctx, &format!("{path}/source"), source);
             }
@@ -149,9 +162,9 @@ impl KindSpec for PodcastScript {
                 );
             }
         }
-        if let Some(outline) = ctx.outline {
-            check_segments_follow(&mut c, &self.segments, outline);
-        }
+        let parts: Vec<(u32, Option<&str>)> =
+            self.segments.iter().map(|s| (s.section, None)).collect();
+        c.follows_outline(ctx, "/segments", "segment", &parts);
         for (s, segment) in self.segments.iter().enumerate() {
             if segment.turns.is_empty() {
                 c.fail(
@@ -167,15 +180,12 @@ impl KindSpec for PodcastScript {
                         Rule::Required,
                         "a segment turn must cite its source section",
                     ),
-                    Some(source) if source.section != segment.section => c.fail(
-                        format!("/segments/{s}/turns/{i}/source/section"),
-                        Rule::Reference,
-                        format!(
-                            "a turn in the segment on section {} cites section {}",
-                            segment.section, source.section
-                        ),
+                    Some(source) => c.cites(
+                        ctx,
+                        &format!("/segments/{s}/turns/{i}/source"),
+                        segment.section,
+                        &source,
                     ),
-                    Some(_) => {}
                 }
             }
         }
@@ -183,7 +193,7 @@ impl KindSpec for PodcastScript {
         let chars = self.spoken_chars();
         if !spoken.contains(chars) {
             c.fail(
-                "/segments",
+                "",
                 Rule::Length,
                 format!(
                     "spoken text must total {} to {} characters at this length, found {chars}",
@@ -296,32 +306,6 @@ impl SpeakerRole {
             Self::Expert => "expert",
             Self::Guest => "guest",
             Self::Narrator => "narrator",
-        }
-    }
-}
-
-fn check_segments_follow(c: &mut Checks, segments: &[Segment], outline: &Outline) {
-    if segments.len() != outline.sections.len() {
-        c.fail(
-            "/segments",
-            Rule::Count,
-            format!(
-                "needs one segment per outline section ({}), found {}",
-                outline.sections.len(),
-                segments.len()
-            ),
-        );
-    }
-    for (i, (segment, section)) in segments.iter().zip(&outline.sections).enumerate() {
-        if segment.section != section.number {
-            c.fail(
-                format!("/segments/{i}/section"),
-                Rule::Order,
-                format!(
-                    "segments follow the outline: expected section {}, found {}",
-                    section.number, segment.section
-                ),
-            );
         }
     }
 }

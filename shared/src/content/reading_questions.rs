@@ -45,7 +45,7 @@ impl KindSpec for ReadingQuestions {
             c.question(&format!("/questions/{i}/question"), &q.question, 15);
             c.section_exists(ctx, &format!("/questions/{i}/section"), q.section);
             if let Some(source) = &q.source {
-                c.source(ctx, &format!("/questions/{i}/source"), source);
+                c.cites(ctx, &format!("/questions/{i}/source"), q.section, source);
             }
         }
         c.unique(

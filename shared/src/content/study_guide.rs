@@ -87,15 +87,13 @@ impl KindSpec for StudyGuide {
                 .enumerate()
                 .map(|(i, k)| (format!("/key_concepts/{i}/term"), k.term.as_str())),
         );
-        if self.sections.is_empty() {
-            c.fail(
-                "/sections",
-                Rule::Required,
-                "needs detailed content for the outline's sections",
-            );
-        }
+        let parts: Vec<(u32, Option<&str>)> = self
+            .sections
+            .iter()
+            .map(|s| (s.section, Some(s.title.as_str())))
+            .collect();
+        c.follows_outline(ctx, "/sections", "section", &parts);
         for (i, section) in self.sections.iter().enumerate() {
-            c.section_exists(ctx, &format!("/sections/{i}/section"), section.section);
             c.length(&format!("/sections/{i}/title"), &section.title, 1, 200);
             for (j, passage) in section.content.iter().enumerate() {
                 c.length(
@@ -104,9 +102,10 @@ impl KindSpec for StudyGuide {
                     1,
                     2_000,
                 );
-                c.source(
+                c.cites(
                     ctx,
                     &format!("/sections/{i}/content/{j}/source"),
+                    section.section,
                     &passage.source,
                 );
             }

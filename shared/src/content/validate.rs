@@ -118,7 +118,8 @@ impl Checks {
     /// A question of at least `min` characters that ends with a question mark.
     pub fn question(&mut self, path: &str, text: &str, min: usize) {
         self.length(path, text, min, 500);
-        if !text.trim_end().ends_with('?') {
+        // ASCII, full-width (CJK) and Arabic question marks.
+        if !text.trim_end().ends_with(['?', '\u{ff1f}', '\u{61f}']) {
             self.fail(path, Rule::Question, "a question must end with \"?\"");
         }
     }
@@ -179,6 +180,75 @@ impl Checks {
     pub fn source(&mut self, ctx: &ValidationContext<'_>, path: &str, source: &SourceRef) {
         self.section_exists(ctx, &format!("{path}/section"), source.section);
         self.span(ctx, path, source);
+    }
+
+    /// A reference made from inside section `section` (a segment's turn, a reading section's
+    /// paragraph) cites that same section, with a span inside the source.
+    pub fn cites(
+        &mut self,
+        ctx: &ValidationContext<'_>,
+        path: &str,
+        section: u32,
+        source: &SourceRef,
+    ) {
+        if source.section != section {
+            self.fail(
+                format!("{path}/section"),
+                Rule::Reference,
+                format!(
+                    "belongs to section {section} but cites section {}",
+                    source.section
+                ),
+            );
+        }
+        self.span(ctx, path, source);
+    }
+
+    /// Per-section parts (podcast segments, reading or guide sections) mirror the outline:
+    /// one per outline section, the same numbers in order and, where given, the same titles.
+    pub fn follows_outline<'t>(
+        &mut self,
+        ctx: &ValidationContext<'_>,
+        path: &str,
+        what: &str,
+        parts: &[(u32, Option<&'t str>)],
+    ) {
+        let Some(outline) = ctx.outline else { return };
+        if parts.len() != outline.sections.len() {
+            self.fail(
+                path,
+                Rule::Count,
+                format!(
+                    "needs one {what} per outline section ({}), found {}",
+                    outline.sections.len(),
+                    parts.len()
+                ),
+            );
+        }
+        for (i, (&(number, title), section)) in parts.iter().zip(&outline.sections).enumerate() {
+            if number != section.number {
+                self.fail(
+                    format!("{path}/{i}/section"),
+                    Rule::Order,
+                    format!(
+                        "{what}s follow the outline: expected section {}, found {number}",
+                        section.number
+                    ),
+                );
+            }
+            if let Some(title) = title
+                && title != section.title
+            {
+                self.fail(
+                    format!("{path}/{i}/title"),
+                    Rule::Title,
+                    format!(
+                        "must equal the outline's section title \"{}\"",
+                        section.title
+                    ),
+                );
+            }
+        }
     }
 
     /// Only the span half of [`Checks::source`] (the outline checks its own sections).
