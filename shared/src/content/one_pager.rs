@@ -155,7 +155,10 @@ impl KindSpec for OnePager {
             .sections
             .iter()
             .filter_map(|s| a.section_sentences(input.section_index(s.number)).next())
-            .map(|i| a.sentences[i].text.as_str());
+            .map(|i| a.sentences[i].text.as_str())
+            .filter(|text| {
+                !executive_summary.contains(text) && !key_takeaways.iter().any(|t| t.text == *text)
+            });
         let main_content = fill(openings, 1_500.min(PAGE_CHARS.saturating_sub(used)));
         if main_content.chars().count() < 200 {
             return Err(ThinSource(

@@ -81,7 +81,8 @@ impl KindSpec for ReadingQuestions {
         let per_section: Vec<Vec<ReadingQuestion>> = outline
             .sections
             .iter()
-            .map(|section| {
+            .enumerate()
+            .map(|(n, section)| {
                 let index = input.section_index(section.number);
                 let best = a.best(
                     a.section_sentences(index)
@@ -90,10 +91,7 @@ impl KindSpec for ReadingQuestions {
                 );
                 let cite = |i: usize| Some(a.source_ref(section.number, i));
                 let mut candidates = vec![ReadingQuestion {
-                    question: format!(
-                        "What is the main point the text makes in \"{}\"?",
-                        section.title
-                    ),
+                    question: main_point_question(n, &section.title),
                     section: section.number,
                     source: best.first().and_then(|&i| cite(i)),
                 }];
@@ -167,5 +165,14 @@ impl KindSpec for ReadingQuestions {
 
     fn source_refs(&self) -> Vec<SourceRef> {
         self.questions.iter().filter_map(|q| q.source).collect()
+    }
+}
+
+/// The opening question of a section, varied so a guide does not ask the same thing each time.
+fn main_point_question(n: usize, title: &str) -> String {
+    match n % 3 {
+        0 => format!("What is the main point the text makes in \"{title}\"?"),
+        1 => format!("Which evidence or examples does the text give in \"{title}\"?"),
+        _ => format!("How would you summarize \"{title}\" in your own words?"),
     }
 }

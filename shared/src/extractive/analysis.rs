@@ -665,6 +665,15 @@ fn candidate_phrases(sentence: &str) -> Vec<(String, String)> {
     out
 }
 
+/// "dominated by …", "written by …": the copula is a passive auxiliary, not a definition.
+fn is_passive(rest: &str) -> bool {
+    let mut words = rest.split_whitespace();
+    let (Some(verb), Some(next)) = (words.next(), words.next()) else {
+        return false;
+    };
+    (verb.ends_with("ed") || verb.ends_with("en")) && next == "by"
+}
+
 /// The term a definitional sentence defines: "The Senate was the council …" → "Senate".
 fn definition_term(sentence: &str) -> Option<(String, Option<String>, bool)> {
     const COPULAS: &[(&str, bool)] = &[
@@ -688,6 +697,9 @@ fn definition_term(sentence: &str) -> Option<(String, Option<String>, bool)> {
         .min_by_key(|(at, c, _)| (*at, std::cmp::Reverse(c.len())))?;
     let subject = sentence[..at].trim();
     let rest = &sentence[at + copula.len()..];
+    if is_passive(rest) {
+        return None;
+    }
     let (article, subject) = ["The ", "A ", "An "]
         .iter()
         .find_map(|d| {
