@@ -206,12 +206,12 @@ impl Checks {
 
     /// Per-section parts (podcast segments, reading or guide sections) mirror the outline:
     /// one per outline section, the same numbers in order and, where given, the same titles.
-    pub fn follows_outline<'t>(
+    pub fn follows_outline(
         &mut self,
         ctx: &ValidationContext<'_>,
         path: &str,
         what: &str,
-        parts: &[(u32, Option<&'t str>)],
+        parts: &[(u32, Option<&str>)],
     ) {
         let Some(outline) = ctx.outline else { return };
         if parts.len() != outline.sections.len() {

@@ -246,14 +246,13 @@ fn a_podcast_script_with_broken_turns_reports_each_violation_at_its_path() {
             ("/title", Rule::Title),
             ("/outro", Rule::Required),
             ("/intro/1/speaker", Rule::Reference),
-            ("/segments/1/turns/2/source/span", Rule::Reference),
-            // A section that does not exist, from the source check of every turn...
-            ("/segments/3/turns/0/source/section", Rule::Reference),
             ("/segments/4/section", Rule::Order),
             ("/segments/5/section", Rule::Order),
             ("/segments/0/turns/1/source", Rule::Required),
+            ("/segments/1/turns/2/source/span", Rule::Reference),
             ("/segments/2/turns/0/source/section", Rule::Reference),
-            // ...and again from the segment check, as a section other than the segment's.
+            // A section that does not exist is reported once, as a section other than the
+            // segment's.
             ("/segments/3/turns/0/source/section", Rule::Reference),
             ("/segments/6/turns", Rule::Required),
             ("/estimated_minutes", Rule::Length),
@@ -267,13 +266,20 @@ fn a_podcast_script_with_broken_turns_reports_each_violation_at_its_path() {
         ],
     );
     assert_message(&violations[2], &["no speaker has the id \"narrator\""]);
-    assert_message(&violations[4], &["section 99 does not exist", "1 to 8"]);
-    assert_message(&violations[5], &["expected section 5, found 6"]);
-    assert_message(&violations[6], &["expected section 6, found 5"]);
-    assert_message(&violations[7], &["must cite its source section"]);
-    assert_message(&violations[8], &["segment on section 3 cites section 4"]);
-    assert_message(&violations[9], &["segment on section 4 cites section 99"]);
-    assert_message(&violations[11], &["0 minutes"]);
+    assert_message(&violations[3], &["expected section 5, found 6"]);
+    assert_message(&violations[4], &["expected section 6, found 5"]);
+    assert_message(&violations[5], &["must cite its source section"]);
+    assert_message(&violations[6], &["span ends at 15871", "15870 characters"]);
+    assert_message(
+        &violations[7],
+        &["belongs to section 3 but cites section 4"],
+    );
+    assert_message(
+        &violations[8],
+        &["belongs to section 4 but cites section 99"],
+    );
+    assert_message(&violations[9], &["at least one turn"]);
+    assert_message(&violations[10], &["0 minutes"]);
 }
 
 #[test]
@@ -304,7 +310,8 @@ fn a_podcast_script_with_the_wrong_cast_and_too_much_talk_reports_counts_and_len
             ("/segments/0/turns/2/text", Rule::Length),
             ("/speakers/2", Rule::Required),
             ("/segments", Rule::Count),
-            ("/segments", Rule::Length),
+            // The spoken length is a property of the whole script.
+            ("", Rule::Length),
         ],
     );
     assert_message(&violations[0], &["exactly 2 speakers", "found 3"]);
@@ -315,7 +322,7 @@ fn a_podcast_script_with_the_wrong_cast_and_too_much_talk_reports_counts_and_len
         &violations[4],
         &["one segment per outline section (8), found 7"],
     );
-    assert_message(&violations[5], &["600 to 6000"]);
+    assert_message(&violations[5], &["spoken text", "600 to 6000"]);
 }
 
 #[test]
@@ -332,6 +339,8 @@ fn a_study_guide_with_broken_concepts_reports_each_violation_at_its_path() {
     guide.key_concepts[2].source.span = REVERSED;
     guide.key_concepts[3].term = "Chlorophyll-A".into();
     guide.sections[1].section = 12;
+    // Each of the section's passages still cites section 2, now another section.
+    assert_eq!(guide.sections[1].content.len(), 4);
     guide.sections[2].content[0].source.span = Some(f.past_end());
     guide.summary = "Plants make sugar.".into();
     guide.recommended_reading[0] = "ab".into();
@@ -346,7 +355,11 @@ fn a_study_guide_with_broken_concepts_reports_each_violation_at_its_path() {
             ("/key_concepts/1/source/section", Rule::Reference),
             ("/key_concepts/2/source/span", Rule::Reference),
             ("/key_concepts/3/term", Rule::Duplicate),
-            ("/sections/1/section", Rule::Reference),
+            ("/sections/1/section", Rule::Order),
+            ("/sections/1/content/0/source/section", Rule::Reference),
+            ("/sections/1/content/1/source/section", Rule::Reference),
+            ("/sections/1/content/2/source/section", Rule::Reference),
+            ("/sections/1/content/3/source/section", Rule::Reference),
             ("/sections/2/content/0/source/span", Rule::Reference),
             ("/summary", Rule::Length),
             ("/recommended_reading/0", Rule::Length),
@@ -358,7 +371,18 @@ fn a_study_guide_with_broken_concepts_reports_each_violation_at_its_path() {
         &violations[5],
         &["duplicate term", "same as /key_concepts/2/term"],
     );
-    assert_message(&violations[6], &["section 12 does not exist"]);
+    assert_message(
+        &violations[6],
+        &[
+            "sections follow the outline",
+            "expected section 2, found 12",
+        ],
+    );
+    for violation in &violations[7..11] {
+        assert_message(violation, &["belongs to section 12 but cites section 2"]);
+    }
+    assert_message(&violations[11], &["span ends at 15871"]);
+    assert_message(&violations[12], &["at least 50", "found 18"]);
 }
 
 #[test]
@@ -379,11 +403,15 @@ fn a_study_guide_without_detailed_content_and_with_too_many_concepts_reports_cou
         &f.ctx(),
         &[
             ("/key_concepts", Rule::Count),
-            ("/sections", Rule::Required),
+            ("/sections", Rule::Count),
             ("/sections", Rule::Length),
         ],
     );
     assert_message(&violations[0], &["5 to 20", "found 21"]);
+    assert_message(
+        &violations[1],
+        &["one section per outline section (8)", "found 0"],
+    );
     assert_message(&violations[2], &["500 to 8000", "found 0"]);
 }
 
@@ -492,14 +520,22 @@ fn a_detailed_reading_that_does_not_mirror_the_outline_reports_each_violation_at
             ("/references/1/text", Rule::Length),
         ],
     );
-    assert_message(&violations[3], &["outline's 8 sections", "found 7"]);
+    assert_message(
+        &violations[3],
+        &["one section per outline section (8)", "found 7"],
+    );
     assert_message(
         &violations[4],
         &["Week 2: Chloroplasts, Light, and Pigments"],
     );
     assert_message(&violations[5], &["expected section 3, found 4"]);
+    // The swapped-in section is held to the title of the outline's third section.
+    assert_message(&violations[6], &[f.outline().sections[2].title.as_str()]);
     assert_message(&violations[9], &["at least 200 characters", "found 93"]);
-    assert_message(&violations[10], &["paragraph of section 5 cites section 6"]);
+    assert_message(
+        &violations[10],
+        &["belongs to section 5 but cites section 6"],
+    );
     assert_message(&violations[12], &["http(s) URL"]);
 }
 
@@ -654,7 +690,9 @@ fn reading_questions_with_broken_questions_report_each_violation_at_its_path() {
             ("/questions", Rule::Count),
             ("/questions/0/question", Rule::Question),
             ("/questions/1/question", Rule::Length),
+            // Section 0 does not exist, and the passage (in section 4) is now another section's.
             ("/questions/5/section", Rule::Reference),
+            ("/questions/5/source/section", Rule::Reference),
             ("/questions/6/source/span", Rule::Reference),
             ("/questions/7/source/section", Rule::Reference),
             ("/questions/4/question", Rule::Duplicate),
@@ -662,7 +700,17 @@ fn reading_questions_with_broken_questions_report_each_violation_at_its_path() {
     );
     assert_message(&violations[1], &["5 to 15 questions", "found 16"]);
     assert_message(&violations[3], &["at least 15 characters", "found 12"]);
-    assert_message(&violations[7], &["same as /questions/3/question"]);
+    assert_message(&violations[4], &["section 0 does not exist", "1 to 8"]);
+    assert_message(
+        &violations[5],
+        &["belongs to section 0 but cites section 4"],
+    );
+    assert_message(&violations[6], &["reversed", "700..600"]);
+    assert_message(
+        &violations[7],
+        &["belongs to section 6 but cites section 20"],
+    );
+    assert_message(&violations[8], &["same as /questions/3/question"]);
 }
 
 #[test]
@@ -791,4 +839,106 @@ fn explicit_counts_make_the_count_rule_exact() {
         &violations[0],
         &["exactly 7 question/answer pairs", "found 10"],
     );
+}
+
+#[test]
+fn a_reading_question_whose_passage_lies_in_another_section_is_reported_at_its_source() {
+    let f = Fixture::new();
+    let Content::ReadingQuestions(mut guide) = f.built(Kind::ReadingQuestions) else {
+        unreachable!()
+    };
+    let question = &mut guide.questions[0];
+    assert_eq!(question.section, 1);
+    let source = question.source.as_mut().expect("a question with a passage");
+    assert_eq!(source.section, 1);
+    // Section 2 exists: the passage is only in the wrong section for this question.
+    source.section = 2;
+
+    let violations = assert_violations(
+        &Content::ReadingQuestions(guide),
+        &f.ctx(),
+        &[("/questions/0/source/section", Rule::Reference)],
+    );
+    assert_message(
+        &violations[0],
+        &["belongs to section 1 but cites section 2"],
+    );
+}
+
+#[test]
+fn a_study_guide_passage_citing_another_section_is_reported_once_at_its_source() {
+    let f = Fixture::new();
+    let Content::StudyGuide(mut guide) = f.built(Kind::StudyGuide) else {
+        unreachable!()
+    };
+    assert_eq!(guide.sections[3].section, 4);
+    assert_eq!(guide.sections[5].section, 6);
+    guide.sections[3].content[1].source.section = 5;
+    // A section missing from the outline is reported once, as another section.
+    guide.sections[5].content[0].source.section = 99;
+
+    let violations = assert_violations(
+        &Content::StudyGuide(guide),
+        &f.ctx(),
+        &[
+            ("/sections/3/content/1/source/section", Rule::Reference),
+            ("/sections/5/content/0/source/section", Rule::Reference),
+        ],
+    );
+    assert_message(
+        &violations[0],
+        &["belongs to section 4 but cites section 5"],
+    );
+    assert_message(
+        &violations[1],
+        &["belongs to section 6 but cites section 99"],
+    );
+}
+
+#[test]
+fn a_study_guide_section_titled_unlike_the_outline_is_reported_at_its_title() {
+    let f = Fixture::new();
+    let Content::StudyGuide(mut guide) = f.built(Kind::StudyGuide) else {
+        unreachable!()
+    };
+    let outlined = f.outline().sections[2].title.clone();
+    assert_eq!(guide.sections[2].title, outlined);
+    // Titles are compared exactly, not up to case.
+    guide.sections[2].title = outlined.to_uppercase();
+    guide.sections[5].title = String::new();
+
+    let violations = assert_violations(
+        &Content::StudyGuide(guide),
+        &f.ctx(),
+        &[
+            ("/sections/2/title", Rule::Title),
+            ("/sections/5/title", Rule::Title),
+            ("/sections/5/title", Rule::Required),
+        ],
+    );
+    assert_message(
+        &violations[0],
+        &["must equal the outline's section title", &outlined],
+    );
+    assert_message(&violations[1], &[&f.outline().sections[5].title]);
+}
+
+#[test]
+fn faq_questions_may_end_with_a_full_width_or_arabic_question_mark_but_not_a_full_stop() {
+    let f = Fixture::new();
+    let Content::Faq(mut faq) = f.built(Kind::Faq) else {
+        unreachable!()
+    };
+    faq.items[0].question = "光合作用在植物的哪个部位进行？".into();
+    faq.items[1].question = "ما هي عملية البناء الضوئي في النبات؟".into();
+    let question = faq.items[2].question.clone();
+    let asked = question.strip_suffix('?').expect("a question mark");
+    faq.items[2].question = format!("{asked}.");
+
+    let violations = assert_violations(
+        &Content::Faq(faq),
+        &f.ctx(),
+        &[("/items/2/question", Rule::Question)],
+    );
+    assert_message(&violations[0], &["end with \"?\""]);
 }
