@@ -39,6 +39,9 @@ pub struct Args {
     /// Output language (BCP 47).
     #[arg(long, default_value = "en")]
     language: String,
+    /// An exact item count for one kind, such as `faq=8` or `flashcards=20` (repeatable).
+    #[arg(long = "count", value_name = "KIND=N", value_parser = parse_count)]
+    counts: Vec<(Kind, u32)>,
     /// Recompute every step instead of reusing cached results.
     #[arg(long)]
     no_cache: bool,
@@ -55,7 +58,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         length: args.length,
         language: args.language,
         speakers: args.speakers,
-        ..Options::default()
+        counts: args.counts.into_iter().collect(),
     };
     let factory = Factory::start(config).context("starting the factory")?;
     let pipeline = &factory.pipeline;
@@ -135,6 +138,18 @@ fn read_source(source: &str, max_chars: usize) -> anyhow::Result<(SourceText, Op
     let text = SourceText::from_bytes_within(&bytes, MIN_SOURCE_CHARS, max_chars)
         .with_context(|| source.to_owned())?;
     Ok((text, name))
+}
+
+fn parse_count(text: &str) -> Result<(Kind, u32), String> {
+    let (kind, n) = text
+        .split_once('=')
+        .ok_or_else(|| format!("`{text}` is not KIND=N"))?;
+    let kind = kind.trim().parse::<Kind>().map_err(|e| e.to_string())?;
+    let n = n
+        .trim()
+        .parse::<u32>()
+        .map_err(|_| format!("`{n}` is not a whole number"))?;
+    Ok((kind, n))
 }
 
 fn parse_kinds(list: &str) -> anyhow::Result<Vec<Kind>> {

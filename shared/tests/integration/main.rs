@@ -4,5 +4,6 @@ mod extractive;
 mod objects_contract;
 mod pipeline;
 mod properties;
+mod schemas;
 mod store_contract;
 mod validators;
