@@ -262,14 +262,12 @@ impl ExtractInput<'_> {
     }
 
     /// How a defined term reads inside a sentence: its first letter is lowered unless the
-    /// source writes it capitalized after the start of some sentence (a proper noun).
+    /// source writes its first word capitalized after the start of some sentence (a proper
+    /// noun such as "Senate") or the term has capitals past its first letter ("TCP").
     pub fn display_term(&self, term: &str) -> String {
-        let text = self.analysis.text();
+        let first_word = term.split_whitespace().next().unwrap_or_default();
         let proper = term.chars().skip(1).any(char::is_uppercase)
-            || text.match_indices(term).any(|(at, _)| {
-                let before = text[..at].trim_end();
-                !before.is_empty() && !before.ends_with(['.', '!', '?', '#', '\n', '-', '*'])
-            });
+            || self.analysis.is_capitalized_inside(first_word);
         if proper {
             term.to_owned()
         } else {

@@ -95,8 +95,13 @@ impl KindSpec for ReadingQuestions {
                     section: section.number,
                     source: best.first().and_then(|&i| cite(i)),
                 }];
-                for sentence in a.section_sentences(index) {
-                    if let Some(d) = a.definition_at(sentence) {
+                // Only the first two definitions of a section can ever be asked about.
+                let defined = a
+                    .section_sentences(index)
+                    .filter_map(|i| a.definition_at(i).map(|d| (i, d)))
+                    .take(2);
+                for (sentence, d) in defined {
+                    {
                         candidates.push(ReadingQuestion {
                             question: format!(
                                 "How does the text define {}, and why does it matter here?",

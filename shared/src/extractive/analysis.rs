@@ -87,6 +87,8 @@ pub struct Analysis {
     pub definitions: Vec<Definition>,
     /// Whether `definitions` has an entry for a sentence index.
     definition_of: HashMap<usize, usize>,
+    /// Capitalized words seen after the start of a sentence: proper nouns ("Senate", "TCP").
+    capitalized_inside: std::collections::HashSet<String>,
     /// Blocks as sentence ranges, in order (paragraphs and list items).
     pub blocks: Vec<Range<usize>>,
 }
@@ -137,6 +139,7 @@ impl Analysis {
             phrases: Vec::new(),
             definitions: Vec::new(),
             definition_of: HashMap::new(),
+            capitalized_inside: std::collections::HashSet::new(),
             blocks,
         };
         analysis.sections =
@@ -147,6 +150,14 @@ impl Analysis {
             .take_while(|s| s.section.is_none())
             .count();
         analysis.find_definitions();
+        analysis.capitalized_inside = analysis
+            .sentences
+            .iter()
+            .flat_map(|s| s.text.split_whitespace().skip(1))
+            .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()))
+            .filter(|w| w.chars().next().is_some_and(char::is_uppercase))
+            .map(str::to_owned)
+            .collect();
         let weights = analysis.word_weights();
         analysis.score_sentences(&weights);
         analysis.rank_phrases(&weights);
@@ -176,6 +187,11 @@ impl Analysis {
             section,
             span: Some(self.span(sentence)),
         }
+    }
+
+    /// Whether `word` is written capitalized somewhere other than at a sentence's start.
+    pub fn is_capitalized_inside(&self, word: &str) -> bool {
+        self.capitalized_inside.contains(word)
     }
 
     pub fn definition_at(&self, sentence: usize) -> Option<&Definition> {

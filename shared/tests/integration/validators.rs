@@ -668,7 +668,7 @@ fn reading_questions_with_broken_questions_report_each_violation_at_its_path() {
     guide.questions[1].question = "Why does it?".into();
     assert_eq!(
         guide.questions[3].question,
-        "How does the text define Chloroplasts, and why does it matter here?"
+        "How does the text define chloroplasts, and why does it matter here?"
     );
     guide.questions[4].question =
         "how does the TEXT define chloroplasts -- and why does it matter here ?".into();
