@@ -27,6 +27,13 @@ impl Timestamp {
         (self.0 - earlier.0).max(0) as u64
     }
 
+    /// The UTC calendar day, `YYYY-MM-DD` (what daily quotas count by).
+    pub fn utc_day(self) -> String {
+        OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.0) * 1_000_000)
+            .map(|t| t.date().to_string())
+            .unwrap_or_default()
+    }
+
     pub fn to_rfc3339(self) -> String {
         OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.0) * 1_000_000)
             .ok()
@@ -83,5 +90,6 @@ mod tests {
         let json = serde_json::to_string(&t).unwrap();
         assert_eq!(json, "\"2025-11-27T10:00:00.123Z\"");
         assert_eq!(serde_json::from_str::<Timestamp>(&json).unwrap(), t);
+        assert_eq!(t.utc_day(), "2025-11-27");
     }
 }

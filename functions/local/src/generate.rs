@@ -72,16 +72,10 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             resumed.jobs
         );
     }
-    let job = pipeline
-        .submit(Submission {
-            tenant: "local".into(),
-            source,
-            source_name: name,
-            kinds,
-            options,
-            use_cache: !args.no_cache,
-        })
-        .await?;
+    let mut submission = Submission::new("local", source, kinds, options);
+    submission.source_name = name;
+    submission.use_cache = !args.no_cache;
+    let job = pipeline.submit(submission).await?.job;
     eprintln!("job {} ({} steps)", job.id, job.steps.len());
     let job = Progress::new(&job)
         .follow(pipeline.ports.store.as_ref(), &job.id)

@@ -26,7 +26,7 @@ use crate::engine::Engine;
 use crate::jobs::{Job, JobId, SourceInfo, StepStatus};
 use crate::objects::{ObjectError, ObjectPath, ObjectStore, ObjectWritten};
 use crate::source::SourceText;
-use crate::store::{JobStore, StoreError, update_job};
+use crate::store::{Admission, Admitted, Idempotency, JobStore, StoreError, update_job};
 
 /// The storage ports and the clock, shared by the pipeline and post-processing.
 #[derive(Debug, Clone)]
@@ -72,12 +72,47 @@ pub struct Submission {
     pub options: Options,
     /// `false` recomputes every step instead of reusing cached artifacts.
     pub use_cache: bool,
+    /// The tenant's daily job limit, checked when the job is stored.
+    pub daily_limit: Option<u32>,
+    pub idempotency: Option<Idempotency>,
+}
+
+impl Submission {
+    /// A submission with no quota and no idempotency key.
+    pub fn new(
+        tenant: impl Into<String>,
+        source: SourceText,
+        kinds: Vec<Kind>,
+        options: Options,
+    ) -> Self {
+        Self {
+            tenant: tenant.into(),
+            source,
+            source_name: None,
+            kinds,
+            options,
+            use_cache: true,
+            daily_limit: None,
+            idempotency: None,
+        }
+    }
+}
+
+/// An accepted submission: the job, and whether it already existed (an idempotent replay).
+#[derive(Debug, Clone)]
+pub struct Submitted {
+    pub job: Job,
+    pub replayed: bool,
 }
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum SubmitError {
     #[error("invalid options: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     InvalidOptions(Vec<OptionError>),
+    #[error("the daily limit of {limit} jobs is reached")]
+    QuotaExceeded { limit: u32 },
+    #[error("the idempotency key was already used for a different request (job {0})")]
+    KeyReused(JobId),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -105,7 +140,7 @@ pub struct Pipeline {
 impl Pipeline {
     /// Stores the source, creates the job and dispatches its first step.
     #[tracing::instrument(skip_all, fields(tenant = %submission.tenant))]
-    pub async fn submit(&self, submission: Submission) -> Result<Job, SubmitError> {
+    pub async fn submit(&self, submission: Submission) -> Result<Submitted, SubmitError> {
         let problems = submission.options.check();
         if !problems.is_empty() {
             return Err(SubmitError::InvalidOptions(problems));
@@ -133,15 +168,29 @@ impl Pipeline {
             now,
         );
         job.use_cache = submission.use_cache;
-        self.ports.store.create_job(&job).await?;
-        tracing::info!(job_id = %job.id, steps = job.steps.len(), "job accepted");
-        self.dispatch_ready(&job.id).await?;
-        Ok(self
+        let admission = Admission {
+            daily_limit: submission.daily_limit,
+            day: now.utc_day(),
+            idempotency: submission.idempotency,
+        };
+        let (id, replayed) = match self.ports.store.create_job(&job, &admission).await? {
+            Admitted::Created => (job.id.clone(), false),
+            Admitted::Replayed(id) => (id, true),
+            Admitted::KeyReused(id) => return Err(SubmitError::KeyReused(id)),
+            Admitted::QuotaExceeded { limit } => return Err(SubmitError::QuotaExceeded { limit }),
+        };
+        if !replayed {
+            tracing::info!(job_id = %id, steps = job.steps.len(), "job accepted");
+            self.dispatch_ready(&id).await?;
+        }
+        let job = self
             .ports
             .store
-            .get_job(&job.id)
+            .get_job(&id)
             .await?
-            .map_or(job, |v| v.value))
+            .ok_or(StoreError::NotFound)?
+            .value;
+        Ok(Submitted { job, replayed })
     }
 
     /// Marks the job's ready steps queued and dispatches them. A dispatch that fails leaves

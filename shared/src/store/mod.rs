@@ -1,5 +1,5 @@
-//! The `JobStore` port: jobs (with their steps and artifacts) and the content-addressed cache
-//! index. Stores load and save whole jobs guarded by a version number; every state change is
+//! The `JobStore` port: jobs (with their steps and artifacts), the content-addressed cache
+//! index, API keys, daily usage counters and idempotency records. Stores load and save whole jobs guarded by a version number; every state change is
 //! a pure function in [`crate::jobs`] applied through [`update_job`], which retries lost races.
 //!
 //! Adapters: [`sqlite::SqliteStore`] (embedded). Each must pass the contract suite in
@@ -33,6 +33,50 @@ pub struct JobQuery {
     pub limit: usize,
 }
 
+/// What guards the creation of a job: the tenant's daily quota and an idempotency key.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Admission {
+    /// Most jobs the tenant may create on `day`; `None` = unlimited.
+    pub daily_limit: Option<u32>,
+    /// The UTC day the job counts against (`YYYY-MM-DD`).
+    pub day: String,
+    pub idempotency: Option<Idempotency>,
+}
+
+/// A client's `Idempotency-Key` and the SHA-256 of the request it came with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Idempotency {
+    pub key: String,
+    pub request_sha256: String,
+}
+
+/// The outcome of [`JobStore::create_job`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Admitted {
+    /// The job was stored and counted against the quota.
+    Created,
+    /// The idempotency key was used before with the same request: that job is the answer.
+    Replayed(JobId),
+    /// The idempotency key was used before with a different request.
+    KeyReused(JobId),
+    /// The tenant already created `limit` jobs today; nothing was stored.
+    QuotaExceeded { limit: u32 },
+}
+
+/// An API key as stored: its SHA-256 only, never the key itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKeyRecord {
+    pub sha256: String,
+    pub tenant: String,
+    /// The key's first characters, to tell keys apart in listings.
+    pub prefix: String,
+    /// Requests per minute allowed for this key.
+    pub rate_per_minute: u32,
+    /// Jobs per UTC day allowed for the tenant through this key; `None` = unlimited.
+    pub daily_jobs: Option<u32>,
+    pub created_at: Timestamp,
+}
+
 /// One entry of the content-addressed cache: the object holding a kind's artifact.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CacheEntry {
@@ -62,8 +106,21 @@ pub enum StoreError {
 /// Job state and the cache index.
 #[async_trait]
 pub trait JobStore: Send + Sync + fmt::Debug {
-    /// Saves a new job at version 1. An existing id → [`StoreError::Conflict`].
-    async fn create_job(&self, job: &Job) -> Result<(), StoreError>;
+    /// Saves a new job at version 1, in one transaction with its admission checks: an
+    /// idempotency key seen before for the tenant answers with the earlier job (same request)
+    /// or a conflict (different request); a full daily quota refuses; otherwise the job is
+    /// stored, the tenant's counter for the day goes up by one and the key is recorded.
+    /// An existing job id → [`StoreError::Conflict`].
+    async fn create_job(&self, job: &Job, admission: &Admission) -> Result<Admitted, StoreError>;
+
+    /// Jobs the tenant created on `day` (`YYYY-MM-DD`).
+    async fn jobs_on(&self, tenant: &str, day: &str) -> Result<u32, StoreError>;
+
+    /// Stores a new API key. An existing hash → [`StoreError::Conflict`].
+    async fn put_api_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError>;
+
+    /// The key with this SHA-256, if any.
+    async fn api_key(&self, sha256: &str) -> Result<Option<ApiKeyRecord>, StoreError>;
 
     /// The job and its current version; `None` if there is no such job.
     async fn get_job(&self, id: &JobId) -> Result<Option<Versioned<Job>>, StoreError>;

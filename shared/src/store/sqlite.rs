@@ -7,14 +7,17 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use super::{CacheEntry, JobQuery, JobStore, StoreError, Versioned};
+use super::{
+    Admission, Admitted, ApiKeyRecord, CacheEntry, JobQuery, JobStore, StoreError, Versioned,
+};
 use crate::clock::Timestamp;
 use crate::jobs::{Job, JobId, JobStatus};
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
-const MIGRATIONS: &[&str] = &["CREATE TABLE jobs (
+const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE jobs (
         id TEXT PRIMARY KEY,
         tenant TEXT NOT NULL,
         status TEXT NOT NULL,
@@ -31,7 +34,30 @@ const MIGRATIONS: &[&str] = &["CREATE TABLE jobs (
         kind TEXT NOT NULL,
         object TEXT NOT NULL,
         created_at INTEGER NOT NULL
-    );"];
+    );",
+    "CREATE TABLE api_keys (
+        sha256 TEXT PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        prefix TEXT NOT NULL,
+        rate_per_minute INTEGER NOT NULL,
+        daily_jobs INTEGER,
+        created_at INTEGER NOT NULL
+    );
+    CREATE TABLE usage (
+        tenant TEXT NOT NULL,
+        day TEXT NOT NULL,
+        jobs INTEGER NOT NULL,
+        PRIMARY KEY (tenant, day)
+    );
+    CREATE TABLE idempotency (
+        tenant TEXT NOT NULL,
+        key TEXT NOT NULL,
+        request_sha256 TEXT NOT NULL,
+        job_id TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (tenant, key)
+    );",
+];
 
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
@@ -87,7 +113,7 @@ impl SqliteStore {
 
 fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let tx = conn
-        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(unavailable)?;
     let applied: i64 = tx
         .query_row("PRAGMA user_version", [], |r| r.get(0))
@@ -108,6 +134,18 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     tx.commit().map_err(unavailable)
 }
 
+/// Jobs a tenant created on a day, inside the caller's transaction or connection.
+fn jobs_on(conn: &Connection, tenant: &str, day: &str) -> Result<u32, StoreError> {
+    let jobs: i64 = conn
+        .query_row(
+            "SELECT COALESCE((SELECT jobs FROM usage WHERE tenant = ?1 AND day = ?2), 0)",
+            params![tenant, day],
+            |r| r.get(0),
+        )
+        .map_err(unavailable)?;
+    Ok(jobs as u32)
+}
+
 fn unavailable(e: impl std::fmt::Display) -> StoreError {
     StoreError::Unavailable(e.to_string())
 }
@@ -122,11 +160,32 @@ fn decode(body: &str) -> Result<Job, StoreError> {
 
 #[async_trait]
 impl JobStore for SqliteStore {
-    async fn create_job(&self, job: &Job) -> Result<(), StoreError> {
+    async fn create_job(&self, job: &Job, admission: &Admission) -> Result<Admitted, StoreError> {
         let body = encode(job)?;
         let job = job.clone();
+        let admission = admission.clone();
         self.with(move |conn| {
-            let inserted = conn
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(unavailable)?;
+            if let Some(idem) = &admission.idempotency {
+                let seen: Option<(String, String)> = tx
+                    .query_row(
+                        "SELECT request_sha256, job_id FROM idempotency WHERE tenant = ?1 AND key = ?2",
+                        params![job.tenant, idem.key],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
+                    .optional()
+                    .map_err(unavailable)?;
+                if let Some((sha, id)) = seen {
+                    let id: JobId = id.parse().map_err(|e: crate::jobs::InvalidJobId| StoreError::Corrupt(e.to_string()))?;
+                    return Ok(if sha == idem.request_sha256 { Admitted::Replayed(id) } else { Admitted::KeyReused(id) });
+                }
+            }
+            if let Some(limit) = admission.daily_limit
+                && jobs_on(&tx, &job.tenant, &admission.day)? >= limit
+            {
+                return Ok(Admitted::QuotaExceeded { limit });
+            }
+            let inserted = tx
                 .execute(
                     "INSERT INTO jobs (id, tenant, status, finished, created_at, updated_at, version, body)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7) ON CONFLICT (id) DO NOTHING",
@@ -141,7 +200,67 @@ impl JobStore for SqliteStore {
                     ],
                 )
                 .map_err(unavailable)?;
+            if inserted == 0 {
+                return Err(StoreError::Conflict);
+            }
+            tx.execute(
+                "INSERT INTO usage (tenant, day, jobs) VALUES (?1, ?2, 1)
+                 ON CONFLICT (tenant, day) DO UPDATE SET jobs = jobs + 1",
+                params![job.tenant, admission.day],
+            )
+            .map_err(unavailable)?;
+            if let Some(idem) = &admission.idempotency {
+                tx.execute(
+                    "INSERT INTO idempotency (tenant, key, request_sha256, job_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![job.tenant, idem.key, idem.request_sha256, job.id.as_str(), job.created_at.millis()],
+                )
+                .map_err(unavailable)?;
+            }
+            tx.commit().map_err(unavailable)?;
+            Ok(Admitted::Created)
+        })
+        .await
+    }
+
+    async fn jobs_on(&self, tenant: &str, day: &str) -> Result<u32, StoreError> {
+        let (tenant, day) = (tenant.to_owned(), day.to_owned());
+        self.with(move |conn| jobs_on(conn, &tenant, &day)).await
+    }
+
+    async fn put_api_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError> {
+        let key = key.clone();
+        self.with(move |conn| {
+            let inserted = conn
+                .execute(
+                    "INSERT INTO api_keys (sha256, tenant, prefix, rate_per_minute, daily_jobs, created_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (sha256) DO NOTHING",
+                    params![key.sha256, key.tenant, key.prefix, key.rate_per_minute, key.daily_jobs, key.created_at.millis()],
+                )
+                .map_err(unavailable)?;
             if inserted == 0 { Err(StoreError::Conflict) } else { Ok(()) }
+        })
+        .await
+    }
+
+    async fn api_key(&self, sha256: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
+        let sha256 = sha256.to_owned();
+        self.with(move |conn| {
+            conn.query_row(
+                "SELECT tenant, prefix, rate_per_minute, daily_jobs, created_at FROM api_keys WHERE sha256 = ?1",
+                [&sha256],
+                |r| {
+                    Ok(ApiKeyRecord {
+                        sha256: sha256.clone(),
+                        tenant: r.get(0)?,
+                        prefix: r.get(1)?,
+                        rate_per_minute: r.get(2)?,
+                        daily_jobs: r.get(3)?,
+                        created_at: Timestamp(r.get(4)?),
+                    })
+                },
+            )
+            .optional()
+            .map_err(unavailable)
         })
         .await
     }

@@ -43,19 +43,17 @@ fn harness(extra: &[(&str, &str)]) -> Harness {
 }
 
 fn submission(text: &str, kinds: &[Kind]) -> Submission {
-    Submission {
-        tenant: "local".into(),
-        source: SourceText::parse(text).unwrap(),
-        source_name: None,
-        kinds: kinds.to_vec(),
-        options: Options::default(),
-        use_cache: true,
-    }
+    Submission::new(
+        "local",
+        SourceText::parse(text).unwrap(),
+        kinds.to_vec(),
+        Options::default(),
+    )
 }
 
 impl Harness {
     async fn run(&self, submission: Submission) -> Job {
-        let job = self.factory.pipeline.submit(submission).await.unwrap();
+        let job = self.factory.pipeline.submit(submission).await.unwrap().job;
         self.wait(&job).await
     }
 

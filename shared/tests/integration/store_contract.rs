@@ -6,7 +6,10 @@ use std::sync::Arc;
 use factory_shared::clock::Timestamp;
 use factory_shared::content::{Kind, Options};
 use factory_shared::jobs::{Job, JobId, JobStatus, SourceInfo};
-use factory_shared::store::{CacheEntry, JobQuery, JobStore, StoreError, update_job};
+use factory_shared::store::{
+    Admission, Admitted, ApiKeyRecord, CacheEntry, Idempotency, JobQuery, JobStore, StoreError,
+    update_job,
+};
 
 pub fn job(tenant: &str) -> Job {
     let source = SourceInfo {
@@ -26,7 +29,10 @@ pub fn job(tenant: &str) -> Job {
 
 pub async fn a_created_job_reads_back_whole_at_version_one(store: Arc<dyn JobStore>) {
     let job = job("t1");
-    store.create_job(&job).await.unwrap();
+    assert_eq!(
+        store.create_job(&job, &Admission::default()).await.unwrap(),
+        Admitted::Created
+    );
     let read = store.get_job(&job.id).await.unwrap().unwrap();
     assert_eq!(read.value, job);
     assert_eq!(read.version, 1);
@@ -34,8 +40,14 @@ pub async fn a_created_job_reads_back_whole_at_version_one(store: Arc<dyn JobSto
 
 pub async fn creating_an_existing_id_is_a_conflict(store: Arc<dyn JobStore>) {
     let job = job("t1");
-    store.create_job(&job).await.unwrap();
-    assert_eq!(store.create_job(&job).await, Err(StoreError::Conflict));
+    assert_eq!(
+        store.create_job(&job, &Admission::default()).await.unwrap(),
+        Admitted::Created
+    );
+    assert_eq!(
+        store.create_job(&job, &Admission::default()).await,
+        Err(StoreError::Conflict)
+    );
 }
 
 pub async fn a_missing_job_reads_as_none_and_cannot_be_saved(store: Arc<dyn JobStore>) {
@@ -46,7 +58,10 @@ pub async fn a_missing_job_reads_as_none_and_cannot_be_saved(store: Arc<dyn JobS
 
 pub async fn a_save_at_a_stale_version_is_a_conflict_and_changes_nothing(store: Arc<dyn JobStore>) {
     let mut job = job("t1");
-    store.create_job(&job).await.unwrap();
+    assert_eq!(
+        store.create_job(&job, &Admission::default()).await.unwrap(),
+        Admitted::Created
+    );
     job.status = JobStatus::Running;
     assert_eq!(store.save_job(&job, 1).await, Ok(2));
     job.status = JobStatus::Cancelled;
@@ -57,7 +72,10 @@ pub async fn a_save_at_a_stale_version_is_a_conflict_and_changes_nothing(store: 
 
 pub async fn concurrent_updates_are_never_lost(store: Arc<dyn JobStore>) {
     let job = job("t1");
-    store.create_job(&job).await.unwrap();
+    assert_eq!(
+        store.create_job(&job, &Admission::default()).await.unwrap(),
+        Admitted::Created
+    );
     let mut tasks = Vec::new();
     for n in 0..20 {
         let store = Arc::clone(&store);
@@ -97,7 +115,10 @@ pub async fn listing_is_newest_first_per_tenant_with_status_and_cursor(store: Ar
         if n == 4 {
             job.status = JobStatus::Succeeded;
         }
-        store.create_job(&job).await.unwrap();
+        assert_eq!(
+            store.create_job(&job, &Admission::default()).await.unwrap(),
+            Admitted::Created
+        );
         ids.push(job.id);
         std::thread::sleep(std::time::Duration::from_millis(2));
     }
@@ -139,7 +160,10 @@ pub async fn unfinished_jobs_are_the_ones_not_ended_oldest_first(store: Arc<dyn 
     ended.status = JobStatus::Failed;
     let last = job("t");
     for j in [&first, &ended, &last] {
-        store.create_job(j).await.unwrap();
+        assert_eq!(
+            store.create_job(j, &Admission::default()).await.unwrap(),
+            Admitted::Created
+        );
     }
     assert_eq!(
         store.unfinished_jobs(10).await.unwrap(),
@@ -170,6 +194,133 @@ pub async fn the_first_cache_entry_for_a_key_wins(store: Arc<dyn JobStore>) {
     assert_eq!(store.cache_get("k").await.unwrap(), Some(entry));
 }
 
+fn admission(limit: Option<u32>, key: Option<(&str, &str)>) -> Admission {
+    Admission {
+        daily_limit: limit,
+        day: "2026-11-27".into(),
+        idempotency: key.map(|(key, sha)| Idempotency {
+            key: key.into(),
+            request_sha256: sha.into(),
+        }),
+    }
+}
+
+pub async fn the_daily_quota_is_exact_and_per_tenant(store: Arc<dyn JobStore>) {
+    for _ in 0..3 {
+        assert_eq!(
+            store
+                .create_job(&job("a"), &admission(Some(3), None))
+                .await
+                .unwrap(),
+            Admitted::Created
+        );
+    }
+    let refused = job("a");
+    assert_eq!(
+        store
+            .create_job(&refused, &admission(Some(3), None))
+            .await
+            .unwrap(),
+        Admitted::QuotaExceeded { limit: 3 }
+    );
+    assert_eq!(
+        store.get_job(&refused.id).await.unwrap(),
+        None,
+        "a refused job is not stored"
+    );
+    assert_eq!(store.jobs_on("a", "2026-11-27").await.unwrap(), 3);
+    assert_eq!(
+        store
+            .create_job(&job("b"), &admission(Some(3), None))
+            .await
+            .unwrap(),
+        Admitted::Created
+    );
+    assert_eq!(store.jobs_on("b", "2026-11-27").await.unwrap(), 1);
+}
+
+pub async fn concurrent_creations_never_exceed_the_quota(store: Arc<dyn JobStore>) {
+    let mut tasks = Vec::new();
+    for _ in 0..12 {
+        let store = Arc::clone(&store);
+        tasks.push(tokio::spawn(async move {
+            store
+                .create_job(&job("busy"), &admission(Some(5), None))
+                .await
+                .unwrap()
+        }));
+    }
+    let mut created = 0;
+    for task in tasks {
+        if task.await.unwrap() == Admitted::Created {
+            created += 1;
+        }
+    }
+    assert_eq!(created, 5);
+    assert_eq!(store.jobs_on("busy", "2026-11-27").await.unwrap(), 5);
+}
+
+pub async fn an_idempotency_key_replays_the_same_request_and_refuses_another(
+    store: Arc<dyn JobStore>,
+) {
+    let first = job("t");
+    assert_eq!(
+        store
+            .create_job(&first, &admission(None, Some(("k1", "body-a"))))
+            .await
+            .unwrap(),
+        Admitted::Created
+    );
+    let again = job("t");
+    assert_eq!(
+        store
+            .create_job(&again, &admission(None, Some(("k1", "body-a"))))
+            .await
+            .unwrap(),
+        Admitted::Replayed(first.id.clone())
+    );
+    assert_eq!(
+        store
+            .create_job(&job("t"), &admission(None, Some(("k1", "body-b"))))
+            .await
+            .unwrap(),
+        Admitted::KeyReused(first.id.clone())
+    );
+    assert_eq!(
+        store.get_job(&again.id).await.unwrap(),
+        None,
+        "a replay stores nothing new"
+    );
+    assert_eq!(
+        store.jobs_on("t", "2026-11-27").await.unwrap(),
+        1,
+        "a replay is not counted"
+    );
+    // Keys belong to a tenant: another tenant may use the same key.
+    assert_eq!(
+        store
+            .create_job(&job("u"), &admission(None, Some(("k1", "body-a"))))
+            .await
+            .unwrap(),
+        Admitted::Created
+    );
+}
+
+pub async fn api_keys_are_found_by_their_hash_only(store: Arc<dyn JobStore>) {
+    let key = ApiKeyRecord {
+        sha256: "f".repeat(64),
+        tenant: "school".into(),
+        prefix: "acf_abcd".into(),
+        rate_per_minute: 60,
+        daily_jobs: Some(100),
+        created_at: Timestamp(7),
+    };
+    store.put_api_key(&key).await.unwrap();
+    assert_eq!(store.api_key(&key.sha256).await.unwrap(), Some(key.clone()));
+    assert_eq!(store.api_key(&"e".repeat(64)).await.unwrap(), None);
+    assert_eq!(store.put_api_key(&key).await, Err(StoreError::Conflict));
+}
+
 pub async fn a_store_answers_pings(store: Arc<dyn JobStore>) {
     store.ping().await.unwrap();
 }
@@ -190,6 +341,10 @@ macro_rules! store_contract {
                 listing_is_newest_first_per_tenant_with_status_and_cursor,
                 unfinished_jobs_are_the_ones_not_ended_oldest_first,
                 the_first_cache_entry_for_a_key_wins,
+                the_daily_quota_is_exact_and_per_tenant,
+                concurrent_creations_never_exceed_the_quota,
+                an_idempotency_key_replays_the_same_request_and_refuses_another,
+                api_keys_are_found_by_their_hash_only,
                 a_store_answers_pings);
         }
     };
