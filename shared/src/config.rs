@@ -45,6 +45,20 @@ pub struct Config {
     pub max_source_chars: usize,
     /// `PORT`: where HTTP functions listen, default 8080.
     pub port: u16,
+    /// `FACTORY_BODY_LIMIT_BYTES`: the largest request body, default 8 MiB.
+    pub body_limit: usize,
+    /// `FACTORY_REQUEST_TIMEOUT_SECS`: the longest a request may take, default 75 (`?wait`
+    /// holds a request up to 60 s).
+    pub request_timeout: Duration,
+    /// `FACTORY_CORS_ORIGINS`: comma-separated origins allowed to call the API from a
+    /// browser, default none.
+    pub cors_origins: Vec<String>,
+    /// `FACTORY_INTERNAL_AUTH=off` opens `/internal/*` without authentication (only for a
+    /// private network or the local test harness); default closed.
+    pub internal_routes_open: bool,
+    /// `FACTORY_DEFAULT_RATE`: requests per minute for keys created without `--rate`,
+    /// default 600.
+    pub default_rate: u32,
 }
 
 /// A variable that is set but unusable.
@@ -118,6 +132,37 @@ impl Config {
                 1_000..=20_000_000,
             )?,
             port: number(&get, "PORT", 8080, 1..=65_535)?,
+            body_limit: number(
+                &get,
+                "FACTORY_BODY_LIMIT_BYTES",
+                8 << 20,
+                1_024..=(256 << 20),
+            )?,
+            request_timeout: Duration::from_secs(number(
+                &get,
+                "FACTORY_REQUEST_TIMEOUT_SECS",
+                75,
+                1..=3_600,
+            )?),
+            cors_origins: get("FACTORY_CORS_ORIGINS")
+                .map(|v| {
+                    v.split(',')
+                        .map(|o| o.trim().to_owned())
+                        .filter(|o| !o.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            internal_routes_open: match get("FACTORY_INTERNAL_AUTH").as_deref() {
+                None | Some("closed") => false,
+                Some("off") => true,
+                Some(v) => {
+                    return Err(invalid(
+                        "FACTORY_INTERNAL_AUTH",
+                        format!("`{v}` is not `off` or `closed`"),
+                    ));
+                }
+            },
+            default_rate: number(&get, "FACTORY_DEFAULT_RATE", 600, 1..=1_000_000)?,
         })
     }
 }

@@ -2,11 +2,15 @@
 //! folder, an in-process queue, the extractive engine).
 //!
 //! - `factory generate FILE` builds learning materials from a text or Markdown file.
+//! - `factory serve` runs the whole HTTP API on one port.
+//! - `factory keys create` makes an API key for a tenant.
 //! - `factory jobs list|show|resume` reads and resumes the local job store.
 
 mod generate;
 mod jobs;
+mod keys;
 mod progress;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -27,6 +31,11 @@ struct Cli {
 enum Command {
     /// Build learning materials from a .txt or .md file (or `-` for standard input).
     Generate(generate::Args),
+    /// Serve the HTTP API (every function) on one port.
+    Serve(serve::Args),
+    /// Manage API keys.
+    #[command(subcommand)]
+    Keys(keys::Command),
     /// Inspect and resume jobs in the local store.
     #[command(subcommand)]
     Jobs(jobs::Command),
@@ -34,10 +43,16 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    factory_shared::telemetry::init("warn");
     let cli = Cli::parse();
+    factory_shared::telemetry::init(if matches!(cli.command, Command::Serve(_)) {
+        "info"
+    } else {
+        "warn"
+    });
     let result = match cli.command {
         Command::Generate(args) => generate::run(args).await,
+        Command::Serve(args) => serve::run(args).await,
+        Command::Keys(command) => keys::run(command).await,
         Command::Jobs(command) => jobs::run(command).await,
     };
     match result {

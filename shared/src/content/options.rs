@@ -11,7 +11,19 @@ use serde::{Deserialize, Serialize};
 use super::Kind;
 
 /// How deep the material goes.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    JsonSchema,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
     Beginner,
@@ -21,7 +33,19 @@ pub enum Level {
 }
 
 /// How much material: scales every count.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    JsonSchema,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Length {
     Short,
@@ -78,7 +102,9 @@ slug_enum!(
 pub type Counts = BTreeMap<Kind, u32>;
 
 /// Options of one job. Every field has a default, so `{}` is valid.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema, utoipa::ToSchema,
+)]
 #[serde(deny_unknown_fields, default)]
 pub struct Options {
     /// Who the material is for, in a few words ("first-year nursing students").

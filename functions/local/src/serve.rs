@@ -1,0 +1,62 @@
+//! `factory serve`: every public route of every function on one port, with the embedded
+//! adapters. Unfinished jobs are resumed at start and by a maintenance sweep every 30 s, so
+//! a server killed mid-job finishes it after a restart. `/internal/*` are not mounted.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use factory_shared::config::Config;
+use factory_shared::http::{AppState, Function, SHUTDOWN_GRACE, app, serve, shutdown_signal};
+use factory_shared::runtime::Factory;
+use tokio::net::TcpListener;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Address to listen on (use 0.0.0.0 to accept other machines).
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+    /// Port to listen on; defaults to $PORT, then 8080.
+    #[arg(long)]
+    port: Option<u16>,
+}
+
+const SWEEP_EVERY: Duration = Duration::from_secs(30);
+
+pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let config = Config::from_env().context("configuration")?;
+    let port = args.port.unwrap_or(config.port);
+    let factory = Factory::start(config).context("starting the factory")?;
+    let listener = TcpListener::bind((args.host.as_str(), port))
+        .await
+        .with_context(|| format!("listening on {}:{port}", args.host))?;
+    let address = listener.local_addr()?;
+
+    let sweeper = factory.pipeline.clone();
+    tokio::spawn(async move {
+        loop {
+            match sweeper.resume().await {
+                Ok(report) if report.jobs > 0 => tracing::info!(
+                    jobs = report.jobs,
+                    dispatched = report.dispatched,
+                    "resumed unfinished jobs"
+                ),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "maintenance sweep failed"),
+            }
+            tokio::time::sleep(SWEEP_EVERY).await;
+        }
+    });
+
+    println!("AI Content Factory listening on http://{address}");
+    println!("API description: http://{address}/openapi.json");
+    println!("Create an API key with:  factory keys create --tenant <name>");
+    serve(
+        listener,
+        app(AppState::new(factory), Function::Local),
+        shutdown_signal(),
+        SHUTDOWN_GRACE,
+    )
+    .await?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,378 @@
+//! Creating jobs: `POST /v1/<kind>` (one kind, plus its outline) and `POST /v1/bundles`
+//! (many kinds from one source). Both answer `202 Accepted` with the job and a `Location`,
+//! honour `Idempotency-Key`, `?wait=N` (hold the answer up to N ≤ 60 s until the job ends)
+//! and `?dry_run=true` (validate and show the plan without running anything).
+
+use std::time::Duration;
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::{Json, Router, routing::post};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::content::{Kind, Options};
+use crate::http::AppState;
+use crate::http::extract::{Caller, StrictJson};
+use crate::http::problem::{ApiError, FieldError, Problem};
+use crate::http::view::{JobView, Plan, PlannedStep, SourceView};
+use crate::jobs::{Job, JobId};
+use crate::pipeline::{Submission, SubmitError, cache_key, object_path};
+use crate::source::{MIN_SOURCE_CHARS, SourceError, SourceText};
+use crate::store::Idempotency;
+
+/// The longest `?wait` allowed, in seconds.
+pub const MAX_WAIT_SECS: u64 = 60;
+
+/// Where the material comes from: a text (Markdown or plain), or a topic. Give exactly one.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SourceInput {
+    pub text: Option<String>,
+    pub topic: Option<String>,
+}
+
+/// Create one kind (its outline is built too).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KindRequest {
+    pub source: SourceInput,
+    #[serde(default)]
+    pub options: Options,
+}
+
+/// Create several kinds from one source; all eight when `kinds` is left out.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BundleRequest {
+    pub source: SourceInput,
+    pub kinds: Option<Vec<Kind>>,
+    #[serde(default)]
+    pub options: Options,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CreateQuery {
+    /// Hold the answer until the job ends or this many seconds pass (at most 60).
+    pub wait: Option<u64>,
+    /// Validate and return the planned steps and cache hits without creating a job.
+    pub dry_run: Option<bool>,
+}
+
+/// The routes that create jobs of `kind`.
+pub fn kind_router(kind: Kind) -> Router<AppState> {
+    Router::new().route(
+        &format!("/v1/{kind}"),
+        post(
+            move |state: State<AppState>,
+                  caller: Caller,
+                  query: Query<CreateQuery>,
+                  headers: HeaderMap,
+                  body: StrictJson<KindRequest>| {
+                create_kind(state, caller, query, headers, body, kind)
+            },
+        ),
+    )
+}
+
+pub fn bundle_router() -> Router<AppState> {
+    Router::new().route("/v1/bundles", post(create_bundle))
+}
+
+/// Create a job for one content kind.
+#[utoipa::path(
+    post,
+    path = "/v1/{kind}",
+    tag = "jobs",
+    params(("kind" = Kind, Path, description = "The content kind"), CreateQuery, ("Idempotency-Key" = Option<String>, Header, description = "Same key and body return the same job")),
+    request_body = KindRequest,
+    responses(
+        (status = 202, description = "Accepted; the job runs", body = JobView, headers(("Location" = String, description = "The job's URL"))),
+        (status = 200, description = "Ended within `wait`, or a dry-run plan", body = JobView),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 429, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+pub async fn create_kind(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<CreateQuery>,
+    headers: HeaderMap,
+    StrictJson { value, raw }: StrictJson<KindRequest>,
+    kind: Kind,
+) -> Result<Response, ApiError> {
+    create(
+        &state,
+        &caller,
+        &query,
+        &headers,
+        &raw,
+        value.source,
+        vec![kind],
+        value.options,
+    )
+    .await
+}
+
+/// Create a job for several kinds from one source.
+#[utoipa::path(
+    post,
+    path = "/v1/bundles",
+    tag = "jobs",
+    params(CreateQuery, ("Idempotency-Key" = Option<String>, Header, description = "Same key and body return the same job")),
+    request_body = BundleRequest,
+    responses(
+        (status = 202, description = "Accepted; the job runs", body = JobView, headers(("Location" = String, description = "The job's URL"))),
+        (status = 200, description = "Ended within `wait`, or a dry-run plan", body = JobView),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 429, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+pub async fn create_bundle(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<CreateQuery>,
+    headers: HeaderMap,
+    StrictJson { value, raw }: StrictJson<BundleRequest>,
+) -> Result<Response, ApiError> {
+    let kinds = match value.kinds {
+        Some(kinds) if kinds.is_empty() => {
+            return Err(ApiError::field(
+                "/kinds",
+                "list at least one kind, or leave `kinds` out for all",
+            ));
+        }
+        Some(kinds) => kinds,
+        None => Kind::ALL.to_vec(),
+    };
+    create(
+        &state,
+        &caller,
+        &query,
+        &headers,
+        &raw,
+        value.source,
+        kinds,
+        value.options,
+    )
+    .await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn create(
+    state: &AppState,
+    caller: &Caller,
+    query: &CreateQuery,
+    headers: &HeaderMap,
+    raw: &[u8],
+    source: SourceInput,
+    kinds: Vec<Kind>,
+    options: Options,
+) -> Result<Response, ApiError> {
+    let wait = query.wait.unwrap_or(0);
+    if wait > MAX_WAIT_SECS {
+        return Err(ApiError::field(
+            "?wait",
+            format!("at most {MAX_WAIT_SECS} seconds"),
+        ));
+    }
+    let text = source_text(source, state.factory.config.max_source_chars)?;
+    let problems: Vec<FieldError> = options
+        .check()
+        .into_iter()
+        .map(|e| FieldError::new(e.path, e.message))
+        .collect();
+    if !problems.is_empty() {
+        return Err(ApiError::fields(problems));
+    }
+    if query.dry_run.unwrap_or(false) {
+        return Ok((
+            StatusCode::OK,
+            Json(plan(state, &text, &kinds, &options).await?),
+        )
+            .into_response());
+    }
+    let idempotency = idempotency(headers, raw)?;
+    let mut submission = Submission::new(caller.tenant.clone(), text, kinds, options);
+    submission.daily_limit = caller.daily_jobs;
+    submission.idempotency = idempotency;
+    let submitted = state
+        .factory
+        .pipeline
+        .submit(submission)
+        .await
+        .map_err(|e| match e {
+            SubmitError::InvalidOptions(errors) => ApiError::fields(
+                errors
+                    .into_iter()
+                    .map(|e| FieldError::new(e.path, e.message))
+                    .collect(),
+            ),
+            SubmitError::QuotaExceeded { limit } => ApiError::QuotaExceeded {
+                limit,
+                retry_after: seconds_to_utc_midnight(),
+            },
+            SubmitError::KeyReused(id) => ApiError::Conflict(format!(
+                "this Idempotency-Key was used for a different request (job {id})"
+            )),
+            SubmitError::Store(e) => e.into(),
+            SubmitError::Objects(e) => e.into(),
+        })?;
+    let job = if wait > 0 {
+        wait_for(state, &submitted.job.id, Duration::from_secs(wait)).await?
+    } else {
+        submitted.job
+    };
+    Ok(job_response(&job, submitted.replayed))
+}
+
+/// The source text, checked; topics need a model engine.
+fn source_text(source: SourceInput, max_chars: usize) -> Result<SourceText, ApiError> {
+    match (source.text, source.topic) {
+        (Some(text), None) => {
+            SourceText::parse_within(&text, MIN_SOURCE_CHARS, max_chars).map_err(|e| {
+                let message = match e {
+                    SourceError::Binary => "must be text without NUL characters".to_owned(),
+                    other => other.to_string(),
+                };
+                ApiError::field("/source/text", message)
+            })
+        }
+        (None, Some(_)) => Err(ApiError::field(
+            "/source/topic",
+            "the extractive engine builds materials from a text; send `source.text`, or configure a model engine for topics",
+        )),
+        _ => Err(ApiError::field(
+            "/source",
+            "give exactly one of `text` or `topic`",
+        )),
+    }
+}
+
+fn idempotency(headers: &HeaderMap, raw: &[u8]) -> Result<Option<Idempotency>, ApiError> {
+    let Some(value) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key = value
+        .to_str()
+        .ok()
+        .map(str::trim)
+        .filter(|k| (1..=200).contains(&k.len()))
+        .ok_or_else(|| {
+            ApiError::field(
+                "Idempotency-Key",
+                "must be 1 to 200 visible ASCII characters",
+            )
+        })?;
+    Ok(Some(Idempotency {
+        key: key.to_owned(),
+        request_sha256: hex::encode(Sha256::digest(raw)),
+    }))
+}
+
+/// Polls the job until it ends or `limit` passes.
+async fn wait_for(state: &AppState, id: &JobId, limit: Duration) -> Result<Job, ApiError> {
+    let store = &state.factory.pipeline.ports.store;
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        let job = store.get_job(id).await?.ok_or(ApiError::NotFound)?.value;
+        if job.status.is_terminal() || tokio::time::Instant::now() >= deadline {
+            return Ok(job);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// `202` with `Location` while the job runs, `200` once it ended.
+pub fn job_response(job: &Job, replayed: bool) -> Response {
+    let status = if job.status.is_terminal() {
+        StatusCode::OK
+    } else {
+        StatusCode::ACCEPTED
+    };
+    let mut response = (status, Json(JobView::from(job))).into_response();
+    let location = format!("/v1/jobs/{}", job.id);
+    if let Ok(value) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    if replayed {
+        response
+            .headers_mut()
+            .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    response
+}
+
+/// Which steps a job would run and which results are already cached.
+async fn plan(
+    state: &AppState,
+    text: &SourceText,
+    kinds: &[Kind],
+    options: &Options,
+) -> Result<Plan, ApiError> {
+    let pipeline = &state.factory.pipeline;
+    let engine = pipeline.engine.info();
+    let sha = text.sha256();
+    let outline_key = cache_key(&engine, Kind::Outline, &sha, options, None);
+    let outline_sha = match pipeline.ports.store.cache_get(&outline_key).await? {
+        Some(entry) => pipeline
+            .ports
+            .objects
+            .get(&object_path(&entry.object))
+            .await?
+            .map(|b| hex::encode(Sha256::digest(&b))),
+        None => None,
+    };
+    let mut all: Vec<Kind> = kinds.to_vec();
+    all.push(Kind::Outline);
+    all.sort();
+    all.dedup();
+    let mut steps = Vec::new();
+    for kind in all {
+        let cache_hit = match (kind, &outline_sha) {
+            (Kind::Outline, sha_of_outline) => sha_of_outline.is_some(),
+            (_, Some(outline)) => {
+                let key = cache_key(&engine, kind, &sha, options, Some(outline));
+                pipeline.ports.store.cache_get(&key).await?.is_some()
+            }
+            (_, None) => false,
+        };
+        steps.push(PlannedStep {
+            kind,
+            cache_hit,
+            depends_on: kind.depends_on().to_vec(),
+        });
+    }
+    Ok(Plan {
+        source: SourceView {
+            sha256: sha,
+            chars: text.chars(),
+            name: None,
+        },
+        steps,
+    })
+}
+
+fn seconds_to_utc_midnight() -> u64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs();
+    86_400 - now % 86_400
+}

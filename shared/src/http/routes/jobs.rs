@@ -1,0 +1,208 @@
+//! The job-status function: read a job, list a tenant's jobs (newest first, by status, with
+//! a cursor), cancel a job, download its artifacts. A job of another tenant is a 404.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::{Json, Router, routing::get};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::http::AppState;
+use crate::http::extract::Caller;
+use crate::http::problem::{ApiError, Problem};
+use crate::http::routes::create::job_response;
+use crate::http::view::{JobPage, JobView};
+use crate::jobs::{Job, JobId, JobStatus};
+use crate::pipeline::object_path;
+use crate::store::JobQuery;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/jobs", get(list_jobs))
+        .route("/v1/jobs/{id}", get(get_job).delete(cancel_job))
+        .route("/v1/jobs/{id}/artifacts/{name}", get(get_artifact))
+}
+
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Only jobs with this status.
+    pub status: Option<JobStatus>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Jobs per page, 1 to 100 (default 20).
+    pub limit: Option<usize>,
+}
+
+/// The caller's job, or 404 (also for another tenant's job and for malformed ids).
+async fn owned_job(state: &AppState, caller: &Caller, id: &str) -> Result<Job, ApiError> {
+    let id: JobId = id.parse().map_err(|_| ApiError::NotFound)?;
+    let job = state
+        .factory
+        .pipeline
+        .ports
+        .store
+        .get_job(&id)
+        .await?
+        .ok_or(ApiError::NotFound)?
+        .value;
+    if job.tenant == caller.tenant {
+        Ok(job)
+    } else {
+        Err(ApiError::NotFound)
+    }
+}
+
+/// Read a job.
+#[utoipa::path(
+    get,
+    path = "/v1/jobs/{id}",
+    tag = "jobs",
+    params(("id" = String, Path, description = "The job id")),
+    responses(
+        (status = 200, body = JobView),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 429, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+pub async fn get_job(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<JobView>, ApiError> {
+    Ok(Json(JobView::from(&owned_job(&state, &caller, &id).await?)))
+}
+
+/// List the caller's jobs, newest first.
+#[utoipa::path(
+    get,
+    path = "/v1/jobs",
+    tag = "jobs",
+    params(ListQuery),
+    responses(
+        (status = 200, body = JobPage),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 429, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+pub async fn list_jobs(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<JobPage>, ApiError> {
+    let limit = query.limit.unwrap_or(20);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::field("?limit", "must be 1 to 100"));
+    }
+    let before = match query.cursor {
+        Some(cursor) => Some(
+            cursor
+                .parse::<JobId>()
+                .map_err(|_| ApiError::field("?cursor", "not a cursor from this API"))?,
+        ),
+        None => None,
+    };
+    let jobs = state
+        .factory
+        .pipeline
+        .ports
+        .store
+        .list_jobs(&JobQuery {
+            tenant: Some(caller.tenant),
+            status: query.status,
+            before,
+            limit,
+        })
+        .await?;
+    let next_cursor = (jobs.len() == limit)
+        .then(|| jobs.last().map(|j| j.id.to_string()))
+        .flatten();
+    Ok(Json(JobPage {
+        jobs: jobs.iter().map(JobView::from).collect(),
+        next_cursor,
+    }))
+}
+
+/// Cancel a job: steps not yet started never start, running ones are dropped when they end.
+#[utoipa::path(
+    delete,
+    path = "/v1/jobs/{id}",
+    tag = "jobs",
+    params(("id" = String, Path, description = "The job id")),
+    responses(
+        (status = 200, description = "The job, cancelled (or already ended)", body = JobView),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 429, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+pub async fn cancel_job(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let job = owned_job(&state, &caller, &id).await?;
+    state.factory.pipeline.cancel(&job.id).await?;
+    let job = owned_job(&state, &caller, &id).await?;
+    Ok(job_response(&job, false))
+}
+
+/// Download one of a job's files (`<kind>.json`, `.md`, `.html`, or `manifest.json`).
+#[utoipa::path(
+    get,
+    path = "/v1/jobs/{id}/artifacts/{name}",
+    tag = "jobs",
+    params(("id" = String, Path, description = "The job id"), ("name" = String, Path, description = "A file name from the job's `artifacts`")),
+    responses(
+        (status = 200, description = "The file: JSON, Markdown or HTML by its extension", body = String, content_type = "application/octet-stream"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 429, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+pub async fn get_artifact(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, name)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let job = owned_job(&state, &caller, &id).await?;
+    let listed =
+        job.artifacts.iter().any(|a| a.name == name) || (name == "manifest.json" && job.manifest);
+    if !listed {
+        return Err(ApiError::NotFound);
+    }
+    let bytes = state
+        .factory
+        .pipeline
+        .ports
+        .objects
+        .get(&object_path(&format!("jobs/{}/{name}", job.id)))
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let content_type = match name.rsplit('.').next() {
+        Some("json") => "application/json",
+        Some("md") => "text/markdown; charset=utf-8",
+        Some("html") => "text/html; charset=utf-8",
+        _ => "application/octet-stream",
+    };
+    let mut response = bytes.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    // Rendered pages need their own inline styles, and nothing else.
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; sandbox",
+        ),
+    );
+    Ok(response)
+}

@@ -1,0 +1,5 @@
+//! The API's routes, one module per function family.
+
+pub mod create;
+pub mod internal;
+pub mod jobs;

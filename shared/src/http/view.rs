@@ -1,0 +1,240 @@
+//! What clients see of a job: its status, every step (attempts, timings, cache hit, engine,
+//! usage, quality, typed error), progress, artifacts with download links, total usage.
+//! Internal fields (lease owners, tenant) stay out.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::content::{Kind, Options};
+use crate::jobs::{ErrorCode, Job, JobStatus, Step, StepError, StepStatus, Usage};
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct JobView {
+    pub id: String,
+    pub status: JobStatus,
+    pub created_at: String,
+    pub updated_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<String>,
+    pub source: SourceView,
+    pub options: Options,
+    pub steps: Vec<StepView>,
+    pub progress: Progress,
+    pub artifacts: Vec<ArtifactView>,
+    pub usage: UsageView,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorView>,
+    pub links: Links,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SourceView {
+    pub sha256: String,
+    pub chars: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct StepView {
+    pub kind: Kind,
+    pub status: StepStatus,
+    pub attempts: u32,
+    pub cache_hit: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub engine: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub engine_version: Option<String>,
+    pub usage: UsageView,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quality: Option<QualityView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queued_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorView>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct QualityView {
+    pub items: u32,
+    pub grounded: f32,
+    pub section_coverage: f32,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+pub struct UsageView {
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub cost_usd: f64,
+}
+
+/// A typed failure: `code` tells whether and how to act; `violations` lists broken rules.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ErrorView {
+    pub code: ErrorCode,
+    pub message: String,
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub violations: Vec<ViolationView>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ViolationView {
+    pub path: String,
+    pub rule: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+pub struct Progress {
+    pub done: usize,
+    pub total: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ArtifactView {
+    pub name: String,
+    pub kind: Kind,
+    pub format: String,
+    pub bytes: u64,
+    pub sha256: String,
+    /// Where to download it.
+    pub href: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Links {
+    #[serde(rename = "self")]
+    pub this: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub manifest: Option<String>,
+}
+
+/// A page of jobs, newest first. Pass `next_cursor` as `cursor` for the next page.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct JobPage {
+    pub jobs: Vec<JobView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// What a dry run would do: every step and whether the cache already holds its result.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Plan {
+    pub source: SourceView,
+    pub steps: Vec<PlannedStep>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PlannedStep {
+    pub kind: Kind,
+    /// `true` if the result is cached; derivatives are known only when the outline is cached.
+    pub cache_hit: bool,
+    pub depends_on: Vec<Kind>,
+}
+
+impl From<Usage> for UsageView {
+    fn from(u: Usage) -> Self {
+        Self {
+            input_tokens: u.input_tokens,
+            output_tokens: u.output_tokens,
+            cost_usd: u.cost_usd,
+        }
+    }
+}
+
+impl From<&StepError> for ErrorView {
+    fn from(e: &StepError) -> Self {
+        Self {
+            code: e.code,
+            message: e.message.clone(),
+            violations: e
+                .violations
+                .iter()
+                .map(|v| ViolationView {
+                    path: v.path.clone(),
+                    rule: serde_json::to_value(v.rule)
+                        .ok()
+                        .and_then(|r| r.as_str().map(str::to_owned))
+                        .unwrap_or_default(),
+                    message: v.message.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl From<&Step> for StepView {
+    fn from(s: &Step) -> Self {
+        Self {
+            kind: s.kind,
+            status: s.status,
+            attempts: s.attempts,
+            cache_hit: s.cache_hit,
+            engine: s.engine.clone(),
+            engine_version: s.engine_version.clone(),
+            usage: s.usage.into(),
+            quality: s.quality.map(|q| QualityView {
+                items: q.items,
+                grounded: q.grounded,
+                section_coverage: q.section_coverage,
+            }),
+            queued_at: s.queued_at.map(|t| t.to_rfc3339()),
+            started_at: s.started_at.map(|t| t.to_rfc3339()),
+            finished_at: s.finished_at.map(|t| t.to_rfc3339()),
+            duration_ms: s.duration_ms,
+            error: s
+                .error
+                .as_ref()
+                .filter(|_| s.status == StepStatus::Failed || s.status == StepStatus::Cancelled)
+                .map(ErrorView::from),
+        }
+    }
+}
+
+impl From<&Job> for JobView {
+    fn from(job: &Job) -> Self {
+        let base = format!("/v1/jobs/{}", job.id);
+        let (done, total) = job.progress();
+        Self {
+            id: job.id.to_string(),
+            status: job.status,
+            created_at: job.created_at.to_rfc3339(),
+            updated_at: job.updated_at.to_rfc3339(),
+            finished_at: job.finished_at.map(|t| t.to_rfc3339()),
+            source: SourceView {
+                sha256: job.source.sha256.clone(),
+                chars: job.source.chars,
+                name: job.source.name.clone(),
+            },
+            options: job.options.clone(),
+            steps: job.steps.iter().map(StepView::from).collect(),
+            progress: Progress { done, total },
+            artifacts: job
+                .artifacts
+                .iter()
+                .map(|a| ArtifactView {
+                    name: a.name.clone(),
+                    kind: a.kind,
+                    format: a.format.clone(),
+                    bytes: a.bytes,
+                    sha256: a.sha256.clone(),
+                    href: format!("{base}/artifacts/{}", a.name),
+                })
+                .collect(),
+            usage: job.usage().into(),
+            error: job.error.as_ref().map(ErrorView::from),
+            links: Links {
+                manifest: job
+                    .manifest
+                    .then(|| format!("{base}/artifacts/manifest.json")),
+                this: base,
+            },
+        }
+    }
+}
