@@ -91,6 +91,20 @@ fn pointer_of(path: &str) -> String {
     pointer
 }
 
+/// Query parameters, refused as a problem (400) when they do not parse.
+#[derive(Debug)]
+pub struct QueryParams<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for QueryParams<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::try_from_uri(&parts.uri)
+            .map(|query| Self(query.0))
+            .map_err(|rejection| ApiError::BadRequest(rejection.body_text()))
+    }
+}
+
 /// The tenant behind a valid API key that is within its rate limit.
 #[derive(Debug, Clone)]
 pub struct Caller {

@@ -1,5 +1,6 @@
 //! Integration tests of the shared crate, in one binary so it links once.
 
+mod api;
 mod extractive;
 mod objects_contract;
 mod pipeline;

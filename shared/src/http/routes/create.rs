@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router, routing::post};
@@ -15,7 +15,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::content::{Kind, Options};
 use crate::http::AppState;
-use crate::http::extract::{Caller, StrictJson};
+use crate::http::extract::{Caller, QueryParams, StrictJson};
 use crate::http::problem::{ApiError, FieldError, Problem};
 use crate::http::view::{JobView, Plan, PlannedStep, SourceView};
 use crate::jobs::{Job, JobId};
@@ -70,7 +70,7 @@ pub fn kind_router(kind: Kind) -> Router<AppState> {
         post(
             move |state: State<AppState>,
                   caller: Caller,
-                  query: Query<CreateQuery>,
+                  query: QueryParams<CreateQuery>,
                   headers: HeaderMap,
                   body: StrictJson<KindRequest>| {
                 create_kind(state, caller, query, headers, body, kind)
@@ -106,7 +106,7 @@ pub fn bundle_router() -> Router<AppState> {
 pub async fn create_kind(
     State(state): State<AppState>,
     caller: Caller,
-    Query(query): Query<CreateQuery>,
+    QueryParams(query): QueryParams<CreateQuery>,
     headers: HeaderMap,
     StrictJson { value, raw }: StrictJson<KindRequest>,
     kind: Kind,
@@ -147,7 +147,7 @@ pub async fn create_kind(
 pub async fn create_bundle(
     State(state): State<AppState>,
     caller: Caller,
-    Query(query): Query<CreateQuery>,
+    QueryParams(query): QueryParams<CreateQuery>,
     headers: HeaderMap,
     StrictJson { value, raw }: StrictJson<BundleRequest>,
 ) -> Result<Response, ApiError> {

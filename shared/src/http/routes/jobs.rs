@@ -1,7 +1,7 @@
 //! The job-status function: read a job, list a tenant's jobs (newest first, by status, with
 //! a cursor), cancel a job, download its artifacts. A job of another tenant is a 404.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router, routing::get};
@@ -9,7 +9,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::http::AppState;
-use crate::http::extract::Caller;
+use crate::http::extract::{Caller, QueryParams};
 use crate::http::problem::{ApiError, Problem};
 use crate::http::routes::create::job_response;
 use crate::http::view::{JobPage, JobView};
@@ -95,7 +95,7 @@ pub async fn get_job(
 pub async fn list_jobs(
     State(state): State<AppState>,
     caller: Caller,
-    Query(query): Query<ListQuery>,
+    QueryParams(query): QueryParams<ListQuery>,
 ) -> Result<Json<JobPage>, ApiError> {
     let limit = query.limit.unwrap_or(20);
     if !(1..=100).contains(&limit) {
