@@ -59,6 +59,8 @@ pub struct Config {
     /// `FACTORY_DEFAULT_RATE`: requests per minute for keys created without `--rate`,
     /// default 600.
     pub default_rate: u32,
+    /// `GOOGLE_CLOUD_PROJECT`: ties request logs to Cloud Trace; optional.
+    pub project: Option<String>,
 }
 
 /// A variable that is set but unusable.
@@ -163,6 +165,7 @@ impl Config {
                 }
             },
             default_rate: number(&get, "FACTORY_DEFAULT_RATE", 600, 1..=1_000_000)?,
+            project: get("GOOGLE_CLOUD_PROJECT"),
         })
     }
 }

@@ -44,7 +44,7 @@ enum Command {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    factory_shared::telemetry::init(if matches!(cli.command, Command::Serve(_)) {
+    let _telemetry = factory_shared::telemetry::init(if matches!(cli.command, Command::Serve(_)) {
         "info"
     } else {
         "warn"

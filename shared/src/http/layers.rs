@@ -9,6 +9,7 @@ use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tower_http::cors::{AllowOrigin, CorsLayer};
+use tracing::Instrument;
 
 use super::AppState;
 use super::problem::{ApiError, REQUEST_ID};
@@ -36,6 +37,12 @@ pub async fn request_id(State(state): State<AppState>, request: Request, next: N
     let trace = trace_id(&request);
     let started = Instant::now();
     let timeout = state.settings.request_timeout;
+    // Every log line of the request carries its id.
+    let trace = trace.map(|t| match &state.settings.project {
+        Some(project) => format!("projects/{project}/traces/{t}"),
+        None => t,
+    });
+    let span = tracing::info_span!("request", request_id = %id);
     let mut response = REQUEST_ID
         .scope(id.clone(), async move {
             match tokio::time::timeout(timeout, next.run(request)).await {
@@ -43,10 +50,13 @@ pub async fn request_id(State(state): State<AppState>, request: Request, next: N
                 Err(_) => ApiError::Timeout.into_response(),
             }
         })
+        .instrument(span.clone())
         .await;
     let status = response.status().as_u16();
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
-    tracing::info!(request_id = %id, trace = trace.as_deref().unwrap_or(""), %method, path, status, elapsed_ms, "request");
+    // The request line carries the trace at the top level, where Cloud Logging looks for it.
+    let trace = trace.as_deref().unwrap_or("");
+    span.in_scope(|| tracing::info!(%method, path, status, elapsed_ms, "logging.googleapis.com/trace" = trace, "request"));
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(X_REQUEST_ID.clone(), value);
     }

@@ -78,6 +78,8 @@ pub struct HttpSettings {
     pub cors_origins: Vec<String>,
     /// Whether `/internal/*` answer (`FACTORY_INTERNAL_AUTH=off`).
     pub internal_routes_open: bool,
+    /// `GOOGLE_CLOUD_PROJECT`, for Cloud Logging trace correlation.
+    pub project: Option<String>,
 }
 
 impl HttpSettings {
@@ -87,6 +89,7 @@ impl HttpSettings {
             request_timeout: config.request_timeout,
             cors_origins: config.cors_origins.clone(),
             internal_routes_open: config.internal_routes_open,
+            project: config.project.clone(),
         }
     }
 }
@@ -216,7 +219,7 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(8);
 
 /// A function binary's whole life: configuration, adapters, serving on `$PORT`.
 pub async fn run_function(function: Function) -> ExitCode {
-    crate::telemetry::init("info");
+    let _telemetry = crate::telemetry::init("info");
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(e) => {

@@ -1,4 +1,5 @@
 //! The `factory` binary as a user runs it: real processes, real files, a real SQLite store.
+mod serve;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

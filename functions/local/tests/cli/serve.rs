@@ -1,0 +1,941 @@
+//! `factory serve` as a client sees it: a real server process on a real port, keys made with
+//! `factory keys create`, plain HTTP/1.1 over a `TcpStream`, and the SQLite store on disk.
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+const KINDS: [&str; 8] = [
+    "outline",
+    "podcast-script",
+    "study-guide",
+    "one-pager",
+    "detailed-reading",
+    "faq",
+    "flashcards",
+    "reading-questions",
+];
+const PHOTOSYNTHESIS: &str = "syllabus-photosynthesis.md";
+const ROMAN_REPUBLIC: &str = "chapter-roman-republic.md";
+const TCP_HANDSHAKE: &str = "note-tcp-handshake.txt";
+const LISTENING: &str = "AI Content Factory listening on http://";
+const JOB_DEADLINE: Duration = Duration::from_mins(1);
+
+fn example_text(name: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples")
+        .join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The first two paragraphs of the TCP note: long enough to teach, short enough for a small
+/// body limit.
+fn short_source() -> String {
+    let text = example_text(TCP_HANDSHAKE);
+    let paragraphs: Vec<&str> = text.split("\n\n").take(2).collect();
+    paragraphs.join("\n\n")
+}
+
+/// `factory` with its store and objects inside `home`.
+fn factory(home: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_factory"));
+    command
+        .current_dir(home)
+        .env(
+            "FACTORY_STORE",
+            format!("sqlite:{}", home.join("state/factory.db").display()),
+        )
+        .env(
+            "FACTORY_OBJECTS",
+            format!("dir:{}", home.join("state/objects").display()),
+        )
+        .env_remove("RUST_LOG");
+    command
+}
+
+/// `factory keys create --tenant TENANT EXTRA...`: the printed key.
+fn create_key(home: &Path, tenant: &str, extra: &[&str]) -> String {
+    let output = factory(home)
+        .args(["keys", "create", "--tenant", tenant])
+        .args(extra)
+        .stdin(Stdio::null())
+        .output()
+        .expect("factory runs");
+    assert!(
+        output.status.success(),
+        "keys create: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let key = String::from_utf8(output.stdout).unwrap().trim().to_owned();
+    assert!(
+        key.starts_with("acf_") && !key.contains(char::is_whitespace),
+        "the key alone on stdout: {key:?}"
+    );
+    key
+}
+
+/// A port that was free a moment ago.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A running `factory serve`, killed when dropped (also when a test panics).
+struct Server {
+    child: Child,
+    addr: String,
+    log: PathBuf,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    /// Starts `factory serve` on a free port with `env` added, and waits until it listens.
+    fn start(home: &Path, env: &[(&str, &str)]) -> Self {
+        for attempt in 1..=3 {
+            let port = free_port();
+            let log = home.join(format!("serve-{port}.log"));
+            let mut child = factory(home)
+                .args(["serve", "--host", "127.0.0.1", "--port", &port.to_string()])
+                .envs(env.iter().copied())
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(std::fs::File::create(&log).unwrap())
+                .spawn()
+                .expect("factory serve starts");
+            let stdout = child.stdout.take().unwrap();
+            let mut server = Self {
+                child,
+                addr: String::new(),
+                log,
+            };
+            let (lines, rx) = mpsc::channel();
+            std::thread::spawn(move || {
+                // Keeps draining stdout after the test stopped listening.
+                for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                    let _ = lines.send(line);
+                }
+            });
+            let deadline = Instant::now() + Duration::from_secs(30);
+            loop {
+                match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                    Ok(line) => {
+                        if let Some(addr) = line.strip_prefix(LISTENING) {
+                            server.addr = addr.trim().to_owned();
+                            return server;
+                        }
+                    }
+                    // It exited, most likely because another process took the port.
+                    Err(RecvTimeoutError::Disconnected) => break,
+                    Err(RecvTimeoutError::Timeout) => {
+                        panic!("serve did not listen within 30 s:\n{}", server.log_text());
+                    }
+                }
+            }
+            assert!(attempt < 3, "serve never started:\n{}", server.log_text());
+        }
+        unreachable!("the loop returns or panics")
+    }
+
+    /// Kills the process at once (SIGKILL: no cleanup of any kind).
+    fn kill(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+        http(&self.addr, method, path, headers, body)
+    }
+
+    fn get(&self, path: &str, key: &str) -> Reply {
+        self.request("GET", path, &[("Authorization", &bearer(key))], b"")
+    }
+
+    fn delete(&self, path: &str, key: &str) -> Reply {
+        self.request("DELETE", path, &[("Authorization", &bearer(key))], b"")
+    }
+
+    fn post(&self, path: &str, key: &str, body: &Value) -> Reply {
+        self.post_raw(path, key, &[], &serde_json::to_vec(body).unwrap())
+    }
+
+    fn post_raw(&self, path: &str, key: &str, extra: &[(&str, &str)], body: &[u8]) -> Reply {
+        let auth = bearer(key);
+        let mut headers = vec![
+            ("Authorization", auth.as_str()),
+            ("Content-Type", "application/json"),
+        ];
+        headers.extend_from_slice(extra);
+        self.request("POST", path, &headers, body)
+    }
+
+    /// Polls the job until it ends; panics after [`JOB_DEADLINE`].
+    fn wait_until_ended(&self, key: &str, id: &str) -> Value {
+        let deadline = Instant::now() + JOB_DEADLINE;
+        loop {
+            let reply = self.get(&format!("/v1/jobs/{id}"), key);
+            assert_eq!(reply.status, 200, "{}", reply.text());
+            let job = reply.json();
+            let status = job["status"].as_str().unwrap();
+            if matches!(status, "succeeded" | "partial" | "failed" | "cancelled") {
+                return job;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "job {id} still {status} after {JOB_DEADLINE:?}: {job:#}\n{}",
+                self.log_text()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+fn bearer(key: &str) -> String {
+    format!("Bearer {key}")
+}
+
+/// One HTTP answer.
+#[derive(Debug)]
+struct Reply {
+    status: u16,
+    /// Names in lower case.
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+    }
+}
+
+/// A minimal HTTP/1.1 exchange: one request with `Connection: close`, the answer read to
+/// the end.
+fn http(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+    let mut stream = TcpStream::connect(addr).unwrap_or_else(|e| panic!("connect {addr}: {e}"));
+    stream
+        .set_read_timeout(Some(Duration::from_secs(90)))
+        .unwrap();
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    if !body.is_empty() || method == "POST" {
+        head.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).unwrap();
+    // A server may answer (413) and close before reading the whole body.
+    if let Err(e) = stream.write_all(body) {
+        assert!(
+            matches!(e.kind(), ErrorKind::BrokenPipe | ErrorKind::ConnectionReset),
+            "{method} {path}: {e}"
+        );
+    }
+    let mut raw = Vec::new();
+    let mut buffer = [0u8; 16 * 1024];
+    loop {
+        match stream.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => raw.extend_from_slice(&buffer[..n]),
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            // A reset after the whole answer arrived (unread request bytes) ends it too.
+            Err(e) if e.kind() == ErrorKind::ConnectionReset && !raw.is_empty() => break,
+            Err(e) => panic!("{method} {path}: reading the answer: {e}"),
+        }
+    }
+    parse_reply(&raw).unwrap_or_else(|| {
+        panic!(
+            "{method} {path}: not an HTTP answer: {}",
+            String::from_utf8_lossy(&raw)
+        )
+    })
+}
+
+fn parse_reply(raw: &[u8]) -> Option<Reply> {
+    let end = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = std::str::from_utf8(&raw[..end]).ok()?;
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next()?;
+    let mut parts = status_line.splitn(3, ' ');
+    if !parts.next()?.starts_with("HTTP/1.") {
+        return None;
+    }
+    let status = parts.next()?.parse().ok()?;
+    let headers: Vec<(String, String)> = lines
+        .map(|line| {
+            let (name, value) = line.split_once(':')?;
+            Some((name.trim().to_ascii_lowercase(), value.trim().to_owned()))
+        })
+        .collect::<Option<_>>()?;
+    let rest = &raw[end + 4..];
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let body = if header("transfer-encoding").is_some_and(|v| v.contains("chunked")) {
+        dechunk(rest)?
+    } else if let Some(length) = header("content-length") {
+        let length: usize = length.parse().ok()?;
+        rest.get(..length)?.to_vec()
+    } else {
+        rest.to_vec()
+    };
+    Some(Reply {
+        status,
+        headers,
+        body,
+    })
+}
+
+/// Decodes a `Transfer-Encoding: chunked` body (trailers ignored).
+fn dechunk(mut rest: &[u8]) -> Option<Vec<u8>> {
+    let mut body = Vec::new();
+    loop {
+        let line_end = rest.windows(2).position(|w| w == b"\r\n")?;
+        let size_text = std::str::from_utf8(&rest[..line_end]).ok()?;
+        let size = usize::from_str_radix(size_text.split(';').next()?.trim(), 16).ok()?;
+        rest = &rest[line_end + 2..];
+        if size == 0 {
+            return Some(body);
+        }
+        body.extend_from_slice(rest.get(..size)?);
+        rest = rest.get(size + 2..)?;
+    }
+}
+
+/// The SHA-256 of `bytes` in hex, by `sha256sum`.
+fn sha256_hex(bytes: &[u8]) -> String {
+    let mut child = Command::new("sha256sum")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("sha256sum is installed");
+    child.stdin.take().unwrap().write_all(bytes).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success());
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+fn assert_security_headers(reply: &Reply, what: &str) {
+    let csp = reply
+        .header("content-security-policy")
+        .unwrap_or_else(|| panic!("{what}: no content-security-policy"));
+    assert!(
+        csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"),
+        "{what}: {csp}"
+    );
+    assert_eq!(
+        reply.header("x-content-type-options"),
+        Some("nosniff"),
+        "{what}"
+    );
+    assert_eq!(reply.header("x-frame-options"), Some("DENY"), "{what}");
+    assert_eq!(
+        reply.header("referrer-policy"),
+        Some("no-referrer"),
+        "{what}"
+    );
+    assert!(
+        reply.header("x-request-id").is_some_and(|v| !v.is_empty()),
+        "{what}: no x-request-id"
+    );
+}
+
+/// Checks an error answer is a problem with `status` and returns its body.
+fn assert_problem(reply: &Reply, status: u16, what: &str) -> Value {
+    assert_eq!(reply.status, status, "{what}: {}", reply.text());
+    assert_eq!(
+        reply.header("content-type"),
+        Some("application/problem+json"),
+        "{what}"
+    );
+    let problem = reply.json();
+    assert_eq!(problem["status"], status, "{what}: {problem}");
+    assert!(
+        problem["type"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("https://")),
+        "{what}: {problem}"
+    );
+    let request_id = problem["request_id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{what}: no request_id in {problem}"));
+    assert!(!request_id.is_empty(), "{what}");
+    assert_eq!(reply.header("x-request-id"), Some(request_id), "{what}");
+    assert_security_headers(reply, what);
+    problem
+}
+
+/// The only field error of a 422 answer: (path, message).
+fn field_error(problem: &Value) -> (String, String) {
+    let errors = problem["errors"].as_array().expect("errors");
+    assert!(!errors.is_empty(), "{problem}");
+    (
+        errors[0]["path"].as_str().unwrap().to_owned(),
+        errors[0]["message"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// Checks an ended job: succeeded, every step succeeded, progress complete, three files per
+/// step, each downloadable with the listed size and SHA-256, and the manifest agreeing.
+fn assert_succeeded_and_download_all(server: &Server, key: &str, job: &Value, kinds: &[&str]) {
+    let id = job["id"].as_str().unwrap();
+    assert_eq!(job["status"], "succeeded", "{job:#}");
+    let steps = job["steps"].as_array().unwrap();
+    let step_kinds: BTreeSet<&str> = steps.iter().map(|s| s["kind"].as_str().unwrap()).collect();
+    assert_eq!(
+        step_kinds,
+        kinds.iter().copied().collect::<BTreeSet<_>>(),
+        "{id}"
+    );
+    for step in steps {
+        assert_eq!(step["status"], "succeeded", "{id}: {step}");
+        assert!(step["attempts"].as_u64().unwrap() >= 1, "{id}: {step}");
+    }
+    assert_eq!(job["progress"]["done"], job["progress"]["total"], "{id}");
+    assert_eq!(job["progress"]["total"], steps.len(), "{id}");
+
+    let artifacts = job["artifacts"].as_array().unwrap();
+    let names: BTreeSet<&str> = artifacts
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(artifacts.len(), 3 * kinds.len(), "{id}: {names:?}");
+    assert_eq!(names.len(), artifacts.len(), "{id}: names are unique");
+    for artifact in artifacts {
+        let name = artifact["name"].as_str().unwrap();
+        let href = artifact["href"].as_str().unwrap();
+        assert_eq!(href, format!("/v1/jobs/{id}/artifacts/{name}"));
+        let download = server.get(href, key);
+        assert_eq!(download.status, 200, "{href}: {}", download.text());
+        assert_eq!(
+            download.body.len() as u64,
+            artifact["bytes"].as_u64().unwrap(),
+            "{href}"
+        );
+        assert_eq!(sha256_hex(&download.body), artifact["sha256"], "{href}");
+        let content_type = match artifact["format"].as_str().unwrap() {
+            "json" => "application/json",
+            "md" => "text/markdown; charset=utf-8",
+            "html" => "text/html; charset=utf-8",
+            other => panic!("{href}: unexpected format {other}"),
+        };
+        assert_eq!(
+            download.header("content-type"),
+            Some(content_type),
+            "{href}"
+        );
+        assert_security_headers(&download, href);
+    }
+
+    let manifest_href = format!("/v1/jobs/{id}/artifacts/manifest.json");
+    assert_eq!(job["links"]["manifest"], manifest_href.as_str());
+    let download = server.get(&manifest_href, key);
+    assert_eq!(download.status, 200, "{manifest_href}: {}", download.text());
+    assert_eq!(download.header("content-type"), Some("application/json"));
+    assert_security_headers(&download, &manifest_href);
+    let manifest = download.json();
+    assert_eq!(manifest["job_id"], id);
+    assert_eq!(manifest["status"], "succeeded");
+    assert_eq!(manifest["source"]["sha256"], job["source"]["sha256"]);
+    let listed = |list: &Value| -> BTreeSet<(String, u64, String)> {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                (
+                    a["name"].as_str().unwrap().to_owned(),
+                    a["bytes"].as_u64().unwrap(),
+                    a["sha256"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        listed(&manifest["artifacts"]),
+        listed(&job["artifacts"]),
+        "{id}: the manifest lists exactly the job's files"
+    );
+}
+
+#[test]
+fn serve_runs_bundles_and_single_kinds_end_to_end() {
+    let home = tempfile::tempdir().unwrap();
+    let server = Server::start(home.path(), &[]);
+    let key = create_key(home.path(), "acme", &[]);
+
+    let bundle = server.post(
+        "/v1/bundles",
+        &key,
+        &json!({
+            "source": {"text": example_text(PHOTOSYNTHESIS)},
+            "kinds": KINDS,
+            "options": {"audience": "first-year biology students", "speakers": 3},
+        }),
+    );
+    assert_eq!(bundle.status, 202, "{}", bundle.text());
+    assert_security_headers(&bundle, "202 on a bundle");
+    let bundle_id = bundle.json()["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        bundle.header("location"),
+        Some(format!("/v1/jobs/{bundle_id}").as_str())
+    );
+    assert_eq!(bundle.json()["options"]["speakers"], 3);
+
+    // One single kind with `X-API-Key`, the other with a bearer token.
+    let faq = server.request(
+        "POST",
+        "/v1/faq",
+        &[("X-API-Key", &key), ("Content-Type", "application/json")],
+        &serde_json::to_vec(&json!({"source": {"text": example_text(ROMAN_REPUBLIC)}})).unwrap(),
+    );
+    assert_eq!(faq.status, 202, "{}", faq.text());
+    let faq_id = faq.json()["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        faq.header("location"),
+        Some(format!("/v1/jobs/{faq_id}").as_str())
+    );
+    let flashcards = server.post(
+        "/v1/flashcards",
+        &key,
+        &json!({"source": {"text": example_text(TCP_HANDSHAKE)}, "options": {"level": "beginner"}}),
+    );
+    assert_eq!(flashcards.status, 202, "{}", flashcards.text());
+    let flashcards_id = flashcards.json()["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        flashcards.header("location"),
+        Some(format!("/v1/jobs/{flashcards_id}").as_str())
+    );
+
+    let bundle_job = server.wait_until_ended(&key, &bundle_id);
+    assert_succeeded_and_download_all(&server, &key, &bundle_job, &KINDS);
+    let faq_job = server.wait_until_ended(&key, &faq_id);
+    assert_succeeded_and_download_all(&server, &key, &faq_job, &["outline", "faq"]);
+    let flashcards_job = server.wait_until_ended(&key, &flashcards_id);
+    assert_succeeded_and_download_all(&server, &key, &flashcards_job, &["outline", "flashcards"]);
+    assert_eq!(flashcards_job["options"]["level"], "beginner");
+
+    // The list pages through all three, newest first.
+    let first = server.get("/v1/jobs?status=succeeded&limit=2", &key);
+    assert_eq!(first.status, 200, "{}", first.text());
+    assert_security_headers(&first, "200 on a list");
+    let first = first.json();
+    let cursor = first["next_cursor"].as_str().expect("a second page");
+    let second = server
+        .get(
+            &format!("/v1/jobs?status=succeeded&limit=2&cursor={cursor}"),
+            &key,
+        )
+        .json();
+    assert!(second.get("next_cursor").is_none(), "{second}");
+    let listed: Vec<&str> = first["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(second["jobs"].as_array().unwrap())
+        .map(|j| j["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        listed,
+        [flashcards_id.as_str(), faq_id.as_str(), bundle_id.as_str()]
+    );
+    let running = server.get("/v1/jobs?status=running", &key).json();
+    assert_eq!(running["jobs"], json!([]));
+
+    // A 4xx carries the same headers.
+    let missing = server.get("/v1/jobs/00000000000000000000000000", &key);
+    assert_problem(&missing, 404, "an unknown job");
+    let missing = server.get(&format!("/v1/jobs/{faq_id}/artifacts/quiz.json"), &key);
+    assert_problem(&missing, 404, "an artifact the job does not list");
+}
+
+#[test]
+fn serve_keeps_tenants_apart_and_answers_every_error_with_a_problem() {
+    let home = tempfile::tempdir().unwrap();
+    let server = Server::start(home.path(), &[("FACTORY_BODY_LIMIT_BYTES", "2048")]);
+    let alice = create_key(home.path(), "tenant-a", &[]);
+    let bob = create_key(home.path(), "tenant-b", &[]);
+    let text = short_source();
+    let body = json!({"source": {"text": text}});
+    assert!(serde_json::to_vec(&body).unwrap().len() < 2048);
+
+    // Tenant A's job, ended within `wait`.
+    let made = server.post("/v1/faq?wait=30", &alice, &body);
+    assert_eq!(made.status, 200, "{}", made.text());
+    let job = made.json();
+    assert_eq!(job["status"], "succeeded", "{job:#}");
+    let id = job["id"].as_str().unwrap().to_owned();
+    let job_path = format!("/v1/jobs/{id}");
+    let artifact = job["artifacts"][0]["href"].as_str().unwrap().to_owned();
+    assert_eq!(server.get(&artifact, &alice).status, 200);
+
+    // Tenant B sees none of it and cannot cancel it.
+    assert_problem(&server.get(&job_path, &bob), 404, "B reads A's job");
+    assert_problem(&server.get(&artifact, &bob), 404, "B downloads A's file");
+    let manifest = format!("{job_path}/artifacts/manifest.json");
+    assert_problem(
+        &server.get(&manifest, &bob),
+        404,
+        "B downloads A's manifest",
+    );
+    assert_problem(&server.delete(&job_path, &bob), 404, "B cancels A's job");
+    let bobs = server.get("/v1/jobs", &bob);
+    assert_eq!(bobs.status, 200);
+    assert_eq!(bobs.json()["jobs"], json!([]));
+    let still = server.get(&job_path, &alice);
+    assert_eq!(still.status, 200);
+    assert_eq!(still.json()["status"], "succeeded");
+
+    // 401: no key, an unknown bearer token, an unknown X-API-Key.
+    let wrong = format!("acf_{}", "0".repeat(48));
+    for (what, headers) in [
+        ("no key", vec![]),
+        (
+            "a wrong bearer key",
+            vec![("Authorization", format!("Bearer {wrong}"))],
+        ),
+        ("a wrong X-API-Key", vec![("X-API-Key", wrong.clone())]),
+    ] {
+        let headers: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
+        let reply = server.request("GET", &job_path, &headers, b"");
+        assert_problem(&reply, 401, what);
+        assert_eq!(reply.header("www-authenticate"), Some("Bearer"), "{what}");
+        let mut with_body = headers.clone();
+        with_body.push(("Content-Type", "application/json"));
+        let reply = server.request(
+            "POST",
+            "/v1/faq",
+            &with_body,
+            &serde_json::to_vec(&body).unwrap(),
+        );
+        assert_problem(&reply, 401, what);
+        assert_eq!(reply.header("www-authenticate"), Some("Bearer"), "{what}");
+    }
+
+    // Idempotency: the same key and body give the same job; another body is a conflict.
+    let raw =
+        serde_json::to_vec(&json!({"source": {"text": text}, "options": {"speakers": 1}})).unwrap();
+    let once = server.post_raw(
+        "/v1/bundles",
+        &alice,
+        &[("Idempotency-Key", "order-17")],
+        &raw,
+    );
+    assert!(matches!(once.status, 200 | 202), "{}", once.text());
+    let once_id = once.json()["id"].as_str().unwrap().to_owned();
+    let twice = server.post_raw(
+        "/v1/bundles",
+        &alice,
+        &[("Idempotency-Key", "order-17")],
+        &raw,
+    );
+    assert!(matches!(twice.status, 200 | 202), "{}", twice.text());
+    assert_eq!(twice.json()["id"], once_id.as_str());
+    assert_eq!(twice.header("idempotent-replayed"), Some("true"));
+    assert_eq!(
+        twice.header("location"),
+        Some(format!("/v1/jobs/{once_id}").as_str())
+    );
+    let other =
+        serde_json::to_vec(&json!({"source": {"text": text}, "options": {"speakers": 2}})).unwrap();
+    let conflict = server.post_raw(
+        "/v1/bundles",
+        &alice,
+        &[("Idempotency-Key", "order-17")],
+        &other,
+    );
+    let problem = assert_problem(&conflict, 409, "an Idempotency-Key reused");
+    assert!(
+        problem["detail"].as_str().unwrap().contains(&once_id),
+        "{problem}"
+    );
+    let elsewhere = server.post_raw(
+        "/v1/bundles",
+        &bob,
+        &[("Idempotency-Key", "order-17")],
+        &other,
+    );
+    assert!(
+        matches!(elsewhere.status, 200 | 202),
+        "keys are per tenant: {}",
+        elsewhere.text()
+    );
+    assert_ne!(elsewhere.json()["id"], once_id.as_str());
+
+    // 413: a body over FACTORY_BODY_LIMIT_BYTES.
+    let big = json!({"source": {"text": example_text(TCP_HANDSHAKE)}});
+    assert!(serde_json::to_vec(&big).unwrap().len() > 2048);
+    let problem = assert_problem(
+        &server.post("/v1/faq", &alice, &big),
+        413,
+        "a body over the limit",
+    );
+    assert!(
+        problem["detail"].as_str().unwrap().contains("2048"),
+        "{problem}"
+    );
+
+    // 415: not JSON.
+    let reply = server.request(
+        "POST",
+        "/v1/faq",
+        &[
+            ("Authorization", &bearer(&alice)),
+            ("Content-Type", "text/plain"),
+        ],
+        text.as_bytes(),
+    );
+    assert_problem(&reply, 415, "text/plain");
+
+    // 422 with the field at fault.
+    for (what, path, request, expected) in [
+        (
+            "an unknown option",
+            "/v1/faq",
+            json!({"source": {"text": text}, "options": {"levle": "advanced"}}),
+            "/options/levle",
+        ),
+        (
+            "nine speakers",
+            "/v1/podcast-script",
+            json!({"source": {"text": text}, "options": {"speakers": 9}}),
+            "/options/speakers",
+        ),
+        (
+            "a too-short text",
+            "/v1/bundles",
+            json!({"source": {"text": "Too short to teach anything."}}),
+            "/source/text",
+        ),
+    ] {
+        let problem = assert_problem(&server.post(path, &alice, &request), 422, what);
+        let (field, message) = field_error(&problem);
+        assert_eq!(field, expected, "{what}: {problem}");
+        assert!(!message.is_empty(), "{what}");
+    }
+
+    // The caller's request id is echoed in the problem.
+    let reply = server.request(
+        "GET",
+        "/v1/jobs/not-a-job",
+        &[
+            ("Authorization", &bearer(&alice)),
+            ("X-Request-Id", "e2e-42"),
+        ],
+        b"",
+    );
+    assert_eq!(
+        assert_problem(&reply, 404, "a malformed id")["request_id"],
+        "e2e-42"
+    );
+
+    // 429: a key allowed 3 requests a minute.
+    let slow = create_key(home.path(), "tenant-r", &["--rate", "3/min"]);
+    let mut answered = 0;
+    let limited = loop {
+        let reply = server.get("/v1/jobs", &slow);
+        if reply.status != 200 {
+            break reply;
+        }
+        answered += 1;
+        assert!(answered < 10, "never rate limited");
+    };
+    assert_eq!(answered, 3, "the bucket holds one minute's allowance");
+    let problem = assert_problem(&limited, 429, "over the rate");
+    assert!(
+        problem["type"].as_str().unwrap().ends_with("/rate-limited"),
+        "{problem}"
+    );
+    let retry: u64 = limited
+        .header("retry-after")
+        .expect("Retry-After")
+        .parse()
+        .unwrap();
+    assert!(
+        (1..=20).contains(&retry),
+        "one token comes back every 20 s: {retry}"
+    );
+
+    // 429: a tenant allowed one job a day.
+    let daily = create_key(home.path(), "tenant-d", &["--daily-jobs", "1"]);
+    let first = server.post("/v1/faq", &daily, &body);
+    assert!(matches!(first.status, 200 | 202), "{}", first.text());
+    let second = server.post("/v1/flashcards", &daily, &body);
+    let problem = assert_problem(&second, 429, "over the daily quota");
+    assert!(
+        problem["type"]
+            .as_str()
+            .unwrap()
+            .ends_with("/quota-exceeded"),
+        "{problem}"
+    );
+    let retry: u64 = second
+        .header("retry-after")
+        .expect("Retry-After")
+        .parse()
+        .unwrap();
+    assert!((1..=86_400).contains(&retry), "{retry}");
+    assert_eq!(
+        server.get("/v1/jobs", &daily).json()["jobs"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // Unknown routes answer like every other error, with or without a key.
+    assert_problem(&server.get("/v1/nope", &alice), 404, "an unknown route");
+    assert_problem(
+        &server.request("GET", "/nope", &[], b""),
+        404,
+        "an unknown route without a key",
+    );
+    assert_problem(
+        &server.post("/v1/quiz", &alice, &body),
+        404,
+        "an unknown kind",
+    );
+}
+
+/// (kind, status, attempts, finished_at) of one step, as stored.
+type StepRow = (String, String, u64, Option<String>);
+
+/// The stored steps of job `id`, when the store can be read.
+fn stored_steps(db: &Path, id: &str) -> Option<Vec<StepRow>> {
+    let conn = rusqlite::Connection::open(db).ok()?;
+    let body: String = conn
+        .query_row("SELECT body FROM jobs WHERE id = ?1", [id], |r| r.get(0))
+        .ok()?;
+    let job: Value = serde_json::from_str(&body).ok()?;
+    job["steps"]
+        .as_array()?
+        .iter()
+        .map(|s| {
+            Some((
+                s["kind"].as_str()?.to_owned(),
+                s["status"].as_str()?.to_owned(),
+                s["attempts"].as_u64()?,
+                s["finished_at"].as_str().map(str::to_owned),
+            ))
+        })
+        .collect()
+}
+
+#[test]
+fn a_server_killed_during_a_bundle_finishes_it_after_a_restart() {
+    let home = tempfile::tempdir().unwrap();
+    let db = home.path().join("state/factory.db");
+    // A slow engine and one step at a time, so the kill lands mid-job.
+    let mut slow = Server::start(
+        home.path(),
+        &[
+            ("FACTORY_ENGINE_DELAY_MS", "300"),
+            ("FACTORY_CONCURRENCY", "1"),
+            ("FACTORY_LEASE_SECS", "1"),
+        ],
+    );
+    let key = create_key(home.path(), "acme", &[]);
+    let made = slow.post(
+        "/v1/bundles",
+        &key,
+        &json!({"source": {"text": example_text(ROMAN_REPUBLIC)}}),
+    );
+    assert_eq!(made.status, 202, "{}", made.text());
+    let id = made.json()["id"].as_str().unwrap().to_owned();
+
+    let deadline = Instant::now() + JOB_DEADLINE;
+    let before = loop {
+        assert!(
+            Instant::now() < deadline,
+            "the job never got going: {:?}\n{}",
+            stored_steps(&db, &id),
+            slow.log_text()
+        );
+        if let Some(steps) = stored_steps(&db, &id) {
+            let done = steps.iter().filter(|s| s.1 == "succeeded").count();
+            let running = steps.iter().any(|s| s.1 == "running");
+            if done >= 2 && running {
+                slow.kill();
+                break stored_steps(&db, &id).unwrap();
+            }
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    drop(slow);
+    assert_eq!(before.len(), 8, "{before:?}");
+    assert!(
+        before.iter().any(|s| s.1 != "succeeded"),
+        "killed too late to prove anything"
+    );
+    // The dead server's lease (1 s) runs out, so the restart takes the step over at once.
+    std::thread::sleep(Duration::from_millis(1500));
+
+    let server = Server::start(home.path(), &[("FACTORY_LEASE_SECS", "1")]);
+    let job = server.wait_until_ended(&key, &id);
+    assert_eq!(job["status"], "succeeded", "{job:#}");
+    assert_eq!(job["progress"]["done"], 8);
+    assert_eq!(job["progress"]["total"], 8);
+
+    let after = stored_steps(&db, &id).unwrap();
+    assert!(after.iter().all(|s| s.1 == "succeeded"), "{after:?}");
+    for was in before.iter().filter(|s| s.1 == "succeeded") {
+        let now = after.iter().find(|s| s.0 == was.0).unwrap();
+        assert_eq!(
+            was, now,
+            "a step finished before the kill must not run again"
+        );
+    }
+    let names: Vec<&str> = job["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    let unique: BTreeSet<&str> = names.iter().copied().collect();
+    assert_eq!(
+        (names.len(), unique.len()),
+        (24, 24),
+        "every artifact recorded exactly once: {names:?}"
+    );
+    let manifest = server.get(&format!("/v1/jobs/{id}/artifacts/manifest.json"), &key);
+    assert_eq!(manifest.status, 200, "{}", manifest.text());
+    assert_eq!(manifest.json()["artifacts"].as_array().unwrap().len(), 24);
+}
