@@ -116,6 +116,7 @@ pub struct Options {
     /// Exact item counts per kind; each must lie within that kind's range.
     pub counts: Counts,
     /// Number of podcast voices, 1 to 4.
+    #[schema(minimum = 1, maximum = 4)]
     pub speakers: u8,
 }
 

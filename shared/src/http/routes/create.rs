@@ -30,6 +30,8 @@ pub const MAX_WAIT_SECS: u64 = 60;
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SourceInput {
+    /// 200 to 1,000,000 characters of UTF-8 text (the server's limit may be lower).
+    #[schema(min_length = 200)]
     pub text: Option<String>,
     pub topic: Option<String>,
 }
@@ -58,6 +60,7 @@ pub struct BundleRequest {
 #[into_params(parameter_in = Query)]
 pub struct CreateQuery {
     /// Hold the answer until the job ends or this many seconds pass (at most 60).
+    #[param(maximum = 60)]
     pub wait: Option<u64>,
     /// Validate and return the planned steps and cache hits without creating a job.
     pub dry_run: Option<bool>,
