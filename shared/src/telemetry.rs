@@ -13,13 +13,13 @@ use tracing_subscriber::util::SubscriberInitExt;
 /// Keeps telemetry running; drop it last (it flushes Sentry).
 #[must_use = "dropping it stops error reporting"]
 pub struct Telemetry {
-    _sentry: Option<sentry::ClientInitGuard>,
+    sentry: Option<sentry::ClientInitGuard>,
 }
 
 impl std::fmt::Debug for Telemetry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Telemetry")
-            .field("sentry", &self._sentry.is_some())
+            .field("sentry", &self.sentry.is_some())
             .finish()
     }
 }
@@ -52,5 +52,5 @@ pub fn init(default_filter: &str) -> Telemetry {
                 .with_filter(tracing_subscriber::filter::LevelFilter::ERROR)
         }))
         .try_init();
-    Telemetry { _sentry: sentry }
+    Telemetry { sentry }
 }

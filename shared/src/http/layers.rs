@@ -130,7 +130,7 @@ pub fn cors(origins: &[String]) -> CorsLayer {
             HeaderName::from_static("idempotency-key"),
         ])
         .expose_headers([header::LOCATION, header::RETRY_AFTER, X_REQUEST_ID.clone()])
-        .max_age(Duration::from_secs(600))
+        .max_age(Duration::from_mins(10))
 }
 
 /// Unknown routes answer like every other error.

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::clock::Timestamp;
 use crate::content::{Kind, Options};
 use crate::jobs::{ErrorCode, Job, JobStatus, Step, StepError, StepStatus, Usage};
 
@@ -184,9 +185,9 @@ impl From<&Step> for StepView {
                 grounded: q.grounded,
                 section_coverage: q.section_coverage,
             }),
-            queued_at: s.queued_at.map(|t| t.to_rfc3339()),
-            started_at: s.started_at.map(|t| t.to_rfc3339()),
-            finished_at: s.finished_at.map(|t| t.to_rfc3339()),
+            queued_at: s.queued_at.map(Timestamp::to_rfc3339),
+            started_at: s.started_at.map(Timestamp::to_rfc3339),
+            finished_at: s.finished_at.map(Timestamp::to_rfc3339),
             duration_ms: s.duration_ms,
             error: s
                 .error
@@ -206,7 +207,7 @@ impl From<&Job> for JobView {
             status: job.status,
             created_at: job.created_at.to_rfc3339(),
             updated_at: job.updated_at.to_rfc3339(),
-            finished_at: job.finished_at.map(|t| t.to_rfc3339()),
+            finished_at: job.finished_at.map(Timestamp::to_rfc3339),
             source: SourceView {
                 sha256: job.source.sha256.clone(),
                 chars: job.source.chars,

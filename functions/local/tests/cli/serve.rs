@@ -135,7 +135,7 @@ impl Server {
                 match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
                     Ok(line) => {
                         if let Some(addr) = line.strip_prefix(LISTENING) {
-                            server.addr = addr.trim().to_owned();
+                            addr.trim().clone_into(&mut server.addr);
                             return server;
                         }
                     }
@@ -921,6 +921,13 @@ fn a_server_killed_during_a_bundle_finishes_it_after_a_restart() {
         assert_eq!(
             was, now,
             "a step finished before the kill must not run again"
+        );
+    }
+    for was in before.iter().filter(|s| s.1 == "running") {
+        let now = after.iter().find(|s| s.0 == was.0).unwrap();
+        assert!(
+            now.2 > was.2,
+            "the step cut short ran again: {was:?} → {now:?}"
         );
     }
     let names: Vec<&str> = job["artifacts"]
