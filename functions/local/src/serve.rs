@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use factory_shared::config::Config;
-use factory_shared::http::{AppState, Function, SHUTDOWN_GRACE, app, serve, shutdown_signal};
+use factory_shared::http::{
+    AppState, Function, SHUTDOWN_GRACE, app, release_on_exit, serve, shutdown_signal,
+};
 use factory_shared::runtime::Factory;
 use tokio::net::TcpListener;
 
@@ -51,12 +53,9 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     println!("AI Content Factory listening on http://{address}");
     println!("API description: http://{address}/openapi.json");
     println!("Create an API key with:  factory keys create --tenant <name>");
-    serve(
-        listener,
-        app(AppState::new(factory), Function::Local),
-        shutdown_signal(),
-        SHUTDOWN_GRACE,
-    )
-    .await?;
+    let router = app(AppState::new(factory.clone()), Function::Local);
+    let served = serve(listener, router, shutdown_signal(), SHUTDOWN_GRACE).await;
+    release_on_exit(&factory).await;
+    served?;
     Ok(ExitCode::SUCCESS)
 }

@@ -243,18 +243,25 @@ pub async fn run_function(function: Function) -> ExitCode {
         }
     };
     tracing::info!(function = function.name(), port, "listening");
-    match serve(
-        listener,
-        app(AppState::new(factory), function),
-        shutdown_signal(),
-        SHUTDOWN_GRACE,
-    )
-    .await
-    {
+    let router = app(AppState::new(factory.clone()), function);
+    let served = serve(listener, router, shutdown_signal(), SHUTDOWN_GRACE).await;
+    release_on_exit(&factory).await;
+    match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("server error: {e}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// Hands back the steps this process still holds, so nothing waits for a lease to expire.
+pub async fn release_on_exit(factory: &Factory) {
+    match factory.pipeline.release_leases().await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(released = n, "released the steps in progress"),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not release the steps in progress; their leases will expire")
         }
     }
 }

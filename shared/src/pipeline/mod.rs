@@ -23,7 +23,7 @@ use crate::content::{Kind, OptionError, Options};
 use crate::dispatch::inline::{Delivery, WorkHandler};
 use crate::dispatch::{Dispatcher, StepTask};
 use crate::engine::Engine;
-use crate::jobs::{Job, JobId, SourceInfo, StepStatus};
+use crate::jobs::{ErrorCode, Job, JobId, SourceInfo, StepError, StepStatus};
 use crate::objects::{ObjectError, ObjectPath, ObjectStore, ObjectWritten};
 use crate::source::SourceText;
 use crate::store::{Admission, Admitted, Idempotency, JobStore, StoreError, update_job};
@@ -256,6 +256,38 @@ impl Pipeline {
             }
         }
         Ok(report)
+    }
+
+    /// Gives back every step this worker holds (on shutdown), so another worker or the next
+    /// start picks them up at once instead of waiting for the leases to expire. Returns how
+    /// many were released.
+    pub async fn release_leases(&self) -> Result<usize, StoreError> {
+        let worker = self.settings.worker.as_str();
+        let mut released = 0;
+        for id in self.ports.store.unfinished_jobs(10_000).await? {
+            let now = self.ports.clock.now();
+            let (_, count) = update_job(self.ports.store.as_ref(), &id, |job| {
+                let held: Vec<Kind> = job
+                    .steps
+                    .iter()
+                    .filter(|s| {
+                        s.status == StepStatus::Running && s.lease_owner.as_deref() == Some(worker)
+                    })
+                    .map(|s| s.kind)
+                    .collect();
+                for &kind in &held {
+                    let note = StepError::new(
+                        ErrorCode::Unavailable,
+                        "the worker stopped; the step will run again",
+                    );
+                    let _ = job.release(kind, worker, note, now);
+                }
+                held.len()
+            })
+            .await?;
+            released += count;
+        }
+        Ok(released)
     }
 
     /// Cancels a job; returns whether it was still running.

@@ -157,6 +157,16 @@ impl Server {
         self.child.wait().unwrap();
     }
 
+    /// Asks the process to stop (SIGTERM, as Cloud Run does) and waits for it.
+    fn terminate(&mut self) -> std::process::ExitStatus {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        self.child.wait().unwrap()
+    }
+
     fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
@@ -945,4 +955,51 @@ fn a_server_killed_during_a_bundle_finishes_it_after_a_restart() {
     let manifest = server.get(&format!("/v1/jobs/{id}/artifacts/manifest.json"), &key);
     assert_eq!(manifest.status, 200, "{}", manifest.text());
     assert_eq!(manifest.json()["artifacts"].as_array().unwrap().len(), 24);
+}
+
+#[test]
+fn a_server_stopped_with_sigterm_hands_back_its_steps_for_an_immediate_restart() {
+    let home = tempfile::tempdir().unwrap();
+    let db = home.path().join("state/factory.db");
+    // The default two-minute lease: only a released step can run again soon after a restart.
+    let mut slow = Server::start(
+        home.path(),
+        &[
+            ("FACTORY_ENGINE_DELAY_MS", "400"),
+            ("FACTORY_CONCURRENCY", "1"),
+        ],
+    );
+    let key = create_key(home.path(), "acme", &[]);
+    let made = slow.post(
+        "/v1/bundles",
+        &key,
+        &json!({"source": {"text": example_text(TCP_HANDSHAKE)}}),
+    );
+    assert_eq!(made.status, 202, "{}", made.text());
+    let id = made.json()["id"].as_str().unwrap().to_owned();
+    let deadline = Instant::now() + JOB_DEADLINE;
+    while !stored_steps(&db, &id).is_some_and(|steps| steps.iter().any(|s| s.1 == "running")) {
+        assert!(Instant::now() < deadline, "no step ever ran");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let exit = slow.terminate();
+    assert!(
+        exit.success(),
+        "a graceful stop exits cleanly: {exit:?}\n{}",
+        slow.log_text()
+    );
+    let stopped = stored_steps(&db, &id).unwrap();
+    assert!(
+        stopped.iter().all(|s| s.1 != "running"),
+        "every held step was handed back: {stopped:?}"
+    );
+
+    let started = Instant::now();
+    let server = Server::start(home.path(), &[]);
+    let job = server.wait_until_ended(&key, &id);
+    assert_eq!(job["status"], "succeeded", "{job:#}");
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "the restart did not wait for a lease to expire"
+    );
 }
