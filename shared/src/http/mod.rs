@@ -261,7 +261,7 @@ pub async fn release_on_exit(factory: &Factory) {
         Ok(0) => {}
         Ok(n) => tracing::info!(released = n, "released the steps in progress"),
         Err(e) => {
-            tracing::warn!(error = %e, "could not release the steps in progress; their leases will expire")
+            tracing::warn!(error = %e, "could not release the steps in progress; their leases will expire");
         }
     }
 }
