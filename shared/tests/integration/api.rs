@@ -1,21 +1,18 @@
 //! The HTTP API driven through `app(state)` with no socket: every route, every error answer,
 //! tenants, keys, limits, idempotency, waits, dry runs and the published OpenAPI document.
 
-use std::collections::HashMap;
-
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use factory_shared::clock::SystemClock;
-use factory_shared::config::Config;
 use factory_shared::http::keys::create_key;
 use factory_shared::http::{AppState, Function, app, openapi};
-use factory_shared::runtime::Factory;
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
 use crate::extractive::EXAMPLES;
+use crate::support::started_factory;
 
 struct Api {
     state: AppState,
@@ -56,22 +53,9 @@ impl Answer {
 }
 
 fn api(extra: &[(&str, &str)]) -> Api {
-    let dir = tempfile::tempdir().unwrap();
-    let mut vars: HashMap<String, String> = HashMap::new();
-    vars.insert(
-        "FACTORY_STORE".into(),
-        format!("sqlite:{}", dir.path().join("f.db").display()),
-    );
-    vars.insert(
-        "FACTORY_OBJECTS".into(),
-        format!("dir:{}", dir.path().join("objects").display()),
-    );
-    for (k, v) in extra {
-        vars.insert((*k).into(), (*v).into());
-    }
-    let config = Config::from_lookup(|name| vars.get(name).cloned()).unwrap();
+    let (factory, dir) = started_factory(extra);
     Api {
-        state: AppState::new(Factory::start(config).unwrap()),
+        state: AppState::new(factory),
         _dir: dir,
     }
 }

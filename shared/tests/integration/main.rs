@@ -7,4 +7,5 @@ mod pipeline;
 mod properties;
 mod schemas;
 mod store_contract;
+mod support;
 mod validators;

@@ -1,10 +1,8 @@
 //! The whole pipeline in process, on the embedded adapters: jobs end, outputs are complete
 //! and honest, the cache is used, and repeated deliveries change nothing.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
-use factory_shared::config::Config;
 use factory_shared::content::{Kind, Options};
 use factory_shared::dispatch::StepTask;
 use factory_shared::jobs::{ErrorCode, Job, JobStatus, StepStatus};
@@ -15,6 +13,7 @@ use factory_shared::source::SourceText;
 use sha2::{Digest, Sha256};
 
 use crate::extractive::EXAMPLES;
+use crate::support::started_factory;
 
 struct Harness {
     factory: Factory,
@@ -22,24 +21,8 @@ struct Harness {
 }
 
 fn harness(extra: &[(&str, &str)]) -> Harness {
-    let dir = tempfile::tempdir().unwrap();
-    let mut vars: HashMap<String, String> = HashMap::new();
-    vars.insert(
-        "FACTORY_STORE".into(),
-        format!("sqlite:{}", dir.path().join("f.db").display()),
-    );
-    vars.insert(
-        "FACTORY_OBJECTS".into(),
-        format!("dir:{}", dir.path().join("objects").display()),
-    );
-    for (k, v) in extra {
-        vars.insert((*k).into(), (*v).into());
-    }
-    let config = Config::from_lookup(|name| vars.get(name).cloned()).unwrap();
-    Harness {
-        factory: Factory::start(config).unwrap(),
-        _dir: dir,
-    }
+    let (factory, dir) = started_factory(extra);
+    Harness { factory, _dir: dir }
 }
 
 fn submission(text: &str, kinds: &[Kind]) -> Submission {

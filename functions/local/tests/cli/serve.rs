@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use crate::factory;
+
 const KINDS: [&str; 8] = [
     "outline",
     "podcast-script",
@@ -40,23 +42,6 @@ fn short_source() -> String {
     let text = example_text(TCP_HANDSHAKE);
     let paragraphs: Vec<&str> = text.split("\n\n").take(2).collect();
     paragraphs.join("\n\n")
-}
-
-/// `factory` with its store and objects inside `home`.
-fn factory(home: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_factory"));
-    command
-        .current_dir(home)
-        .env(
-            "FACTORY_STORE",
-            format!("sqlite:{}", home.join("state/factory.db").display()),
-        )
-        .env(
-            "FACTORY_OBJECTS",
-            format!("dir:{}", home.join("state/objects").display()),
-        )
-        .env_remove("RUST_LOG");
-    command
 }
 
 /// `factory keys create --tenant TENANT EXTRA...`: the printed key.
