@@ -41,6 +41,50 @@ pub async fn create_key(
     Ok(NewKey { secret, record })
 }
 
+/// Known keys, remembered for [`KEY_CACHE_TTL`] so most requests skip the store. Unknown
+/// keys are never remembered, so a new key works at once; a deleted key may keep working
+/// for up to the TTL.
+#[derive(Debug, Default)]
+pub struct KeyCache {
+    entries: Mutex<HashMap<String, (ApiKeyRecord, Instant)>>,
+}
+
+/// How long a known key is trusted without asking the store again.
+pub const KEY_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(30);
+
+impl KeyCache {
+    /// The key with this hash: from memory when fresh, else from the store.
+    pub async fn lookup(
+        &self,
+        store: &dyn JobStore,
+        sha256: &str,
+    ) -> Result<Option<ApiKeyRecord>, StoreError> {
+        {
+            let entries = self
+                .entries
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if let Some((record, fetched)) = entries.get(sha256)
+                && fetched.elapsed() < KEY_CACHE_TTL
+            {
+                return Ok(Some(record.clone()));
+            }
+        }
+        let found = store.api_key(sha256).await?;
+        if let Some(record) = &found {
+            let mut entries = self
+                .entries
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if entries.len() > 10_000 {
+                entries.retain(|_, (_, fetched)| fetched.elapsed() < KEY_CACHE_TTL);
+            }
+            entries.insert(sha256.to_owned(), (record.clone(), Instant::now()));
+        }
+        Ok(found)
+    }
+}
+
 /// Token buckets per key hash, in this process.
 #[derive(Debug, Default)]
 pub struct RateLimiter {

@@ -27,7 +27,7 @@ use crate::config::Config;
 use crate::content::Kind;
 use crate::runtime::Factory;
 
-pub use keys::RateLimiter;
+pub use keys::{KeyCache, RateLimiter};
 
 /// The deployed functions (DESIGN §2), and the all-in-one local server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,6 +98,7 @@ impl HttpSettings {
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub factory: Factory,
+    pub keys: Arc<KeyCache>,
     pub limiter: Arc<RateLimiter>,
     pub settings: Arc<HttpSettings>,
 }
@@ -107,6 +108,7 @@ impl AppState {
         let settings = Arc::new(HttpSettings::from_config(&factory.config));
         Self {
             factory,
+            keys: Arc::new(KeyCache::default()),
             limiter: Arc::new(RateLimiter::default()),
             settings,
         }

@@ -4,6 +4,7 @@
 //! SQLite's own locking plus the version check keep every update whole.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
@@ -61,8 +62,35 @@ const MIGRATIONS: &[&str] = &[
 
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
-    conn: Arc<Mutex<Connection>>,
+    pool: Arc<Pool>,
 }
+
+/// Connections to one database file. WAL lets readers run beside a writer; SQLite's own
+/// locks (with a busy timeout) order the writers.
+#[derive(Debug)]
+struct Pool {
+    conns: Vec<Mutex<Connection>>,
+    next: AtomicUsize,
+}
+
+impl Pool {
+    /// A free connection if there is one, else the next in turn.
+    fn acquire(&self) -> Result<std::sync::MutexGuard<'_, Connection>, StoreError> {
+        let start = self.next.fetch_add(1, Ordering::Relaxed);
+        let n = self.conns.len();
+        for i in 0..n {
+            if let Ok(conn) = self.conns[(start + i) % n].try_lock() {
+                return Ok(conn);
+            }
+        }
+        self.conns[start % n]
+            .lock()
+            .map_err(|_| unavailable("a connection lock is poisoned"))
+    }
+}
+
+/// Connections per database file: enough for both cores and a writer.
+const POOL_SIZE: usize = 4;
 
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
@@ -71,27 +99,33 @@ impl SqliteStore {
             std::fs::create_dir_all(parent)
                 .map_err(|e| unavailable(format!("cannot create {}: {e}", parent.display())))?;
         }
-        let conn = Connection::open(path)
-            .map_err(|e| unavailable(format!("cannot open {}: {e}", path.display())))?;
-        Self::init(conn)
+        let open = || {
+            Connection::open(path)
+                .map_err(|e| unavailable(format!("cannot open {}: {e}", path.display())))
+        };
+        let mut first = configure(open()?)?;
+        migrate(&mut first)?;
+        let mut conns = vec![Mutex::new(first)];
+        for _ in 1..POOL_SIZE {
+            conns.push(Mutex::new(configure(open()?)?));
+        }
+        Ok(Self::from_conns(conns))
     }
 
-    /// A private in-memory database (tests).
+    /// A private in-memory database (tests). One connection: each would be its own database.
     pub fn in_memory() -> Result<Self, StoreError> {
-        Self::init(Connection::open_in_memory().map_err(unavailable)?)
+        let mut conn = configure(Connection::open_in_memory().map_err(unavailable)?)?;
+        migrate(&mut conn)?;
+        Ok(Self::from_conns(vec![Mutex::new(conn)]))
     }
 
-    fn init(mut conn: Connection) -> Result<Self, StoreError> {
-        conn.busy_timeout(std::time::Duration::from_secs(10))
-            .map_err(unavailable)?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(unavailable)?;
-        conn.pragma_update(None, "synchronous", "NORMAL")
-            .map_err(unavailable)?;
-        migrate(&mut conn)?;
-        Ok(Self {
-            conn: Arc::new(Mutex::new(conn)),
-        })
+    fn from_conns(conns: Vec<Mutex<Connection>>) -> Self {
+        Self {
+            pool: Arc::new(Pool {
+                conns,
+                next: AtomicUsize::new(0),
+            }),
+        }
     }
 
     /// Runs `f` on the connection off the async threads.
@@ -99,16 +133,21 @@ impl SqliteStore {
         &self,
         f: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let conn = Arc::clone(&self.conn);
-        tokio::task::spawn_blocking(move || {
-            let mut conn = conn
-                .lock()
-                .map_err(|_| unavailable("the connection lock is poisoned"))?;
-            f(&mut conn)
-        })
-        .await
-        .map_err(|e| unavailable(format!("store task failed: {e}")))?
+        let pool = Arc::clone(&self.pool);
+        tokio::task::spawn_blocking(move || f(&mut *pool.acquire()?))
+            .await
+            .map_err(|e| unavailable(format!("store task failed: {e}")))?
     }
+}
+
+fn configure(conn: Connection) -> Result<Connection, StoreError> {
+    conn.busy_timeout(std::time::Duration::from_secs(10))
+        .map_err(unavailable)?;
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(unavailable)?;
+    conn.pragma_update(None, "synchronous", "NORMAL")
+        .map_err(unavailable)?;
+    Ok(conn)
 }
 
 fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
