@@ -467,20 +467,27 @@ impl Job {
         };
         match step.status {
             s if s.is_terminal() => return Claim::Finished,
-            StepStatus::Running => match step.lease_until {
-                Some(until) if until > now => return Claim::Busy { until },
-                _ if step.attempts >= max_attempts => {
-                    let message =
-                        format!("the step's lease expired on each of its {max_attempts} attempts");
-                    step.fail(StepError::new(ErrorCode::AttemptsExhausted, message), now);
-                    self.cascade_failure(kind, now);
-                    self.updated_at = now;
-                    return Claim::Exhausted;
-                }
-                _ => {}
-            },
+            StepStatus::Running if step.lease_until.is_some_and(|until| until > now) => {
+                return Claim::Busy {
+                    until: step.lease_until.unwrap_or(now),
+                };
+            }
             _ if !deps_ok => return Claim::NotReady,
             _ => {}
+        }
+        if step.attempts >= max_attempts {
+            // Out of attempts: a lease that expired each time, or transient failures that
+            // gave the step back each time. The last reason is kept in the message.
+            let last = step
+                .error
+                .as_ref()
+                .map_or_else(|| "its lease expired".to_owned(), |e| e.message.clone());
+            let message =
+                format!("the step failed on each of its {max_attempts} attempts; last: {last}");
+            step.fail(StepError::new(ErrorCode::AttemptsExhausted, message), now);
+            self.cascade_failure(kind, now);
+            self.updated_at = now;
+            return Claim::Exhausted;
         }
         step.status = StepStatus::Running;
         step.attempts += 1;
@@ -762,6 +769,29 @@ mod tests {
             faq.error.as_ref().unwrap().code,
             ErrorCode::DependencyFailed
         );
+    }
+
+    #[test]
+    fn a_step_given_back_on_every_attempt_fails_instead_of_retrying_forever() {
+        let mut job = job(&[]);
+        for attempt in 1..=2 {
+            assert_eq!(
+                job.claim(Kind::Outline, "w", LEASE, 2, Timestamp(attempt)),
+                Claim::Acquired {
+                    attempt: attempt as u32
+                }
+            );
+            let error = StepError::new(ErrorCode::StoreUnavailable, "disk full");
+            job.release(Kind::Outline, "w", error, Timestamp(attempt))
+                .unwrap();
+        }
+        assert_eq!(
+            job.claim(Kind::Outline, "w", LEASE, 2, Timestamp(9)),
+            Claim::Exhausted
+        );
+        let error = job.step(Kind::Outline).unwrap().error.clone().unwrap();
+        assert_eq!(error.code, ErrorCode::AttemptsExhausted);
+        assert!(error.message.contains("disk full"), "{}", error.message);
     }
 
     #[test]

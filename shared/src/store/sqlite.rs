@@ -284,8 +284,10 @@ impl JobStore for SqliteStore {
     async fn api_key(&self, sha256: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
         let sha256 = sha256.to_owned();
         self.with(move |conn| {
-            conn.query_row(
-                "SELECT tenant, prefix, rate_per_minute, daily_jobs, created_at FROM api_keys WHERE sha256 = ?1",
+            let mut stmt = conn
+                .prepare_cached("SELECT tenant, prefix, rate_per_minute, daily_jobs, created_at FROM api_keys WHERE sha256 = ?1")
+                .map_err(unavailable)?;
+            stmt.query_row(
                 [&sha256],
                 |r| {
                     Ok(ApiKeyRecord {
@@ -308,12 +310,11 @@ impl JobStore for SqliteStore {
         let id = id.clone();
         self.with(move |conn| {
             let row: Option<(String, i64)> = conn
-                .query_row(
-                    "SELECT body, version FROM jobs WHERE id = ?1",
-                    [id.as_str()],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()
+                .prepare_cached("SELECT body, version FROM jobs WHERE id = ?1")
+                .and_then(|mut stmt| {
+                    stmt.query_row([id.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
+                        .optional()
+                })
                 .map_err(unavailable)?;
             row.map(|(body, version)| {
                 Ok(Versioned {
