@@ -79,13 +79,7 @@ impl KindSpec for Faq {
         let outline = input.outline()?;
         let a = input.analysis;
         let wanted = input.options.target_count(Kind::Faq);
-        let category = |number: u32| {
-            outline
-                .sections
-                .iter()
-                .find(|s| s.number == number)
-                .map(|s| s.title.clone())
-        };
+        let category = |number: u32| outline.section_title(number).map(str::to_owned);
 
         // One question per section about its best sentence, then questions about defined
         // terms, best first, until there are enough.

@@ -105,13 +105,7 @@ impl KindSpec for Flashcards {
                 range.max
             )));
         }
-        let category = |number: u32| {
-            outline
-                .sections
-                .iter()
-                .find(|s| s.number == number)
-                .map(|s| s.title.clone())
-        };
+        let category = |number: u32| outline.section_title(number).map(str::to_owned);
         let cards = found
             .into_iter()
             .map(|concept| {

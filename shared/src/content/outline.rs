@@ -35,6 +35,16 @@ pub struct OutlineSection {
     pub key_points: Vec<Passage>,
 }
 
+impl Outline {
+    /// The title of section `number`, if the outline has it.
+    pub fn section_title(&self, number: u32) -> Option<&str> {
+        self.sections
+            .iter()
+            .find(|s| s.number == number)
+            .map(|s| s.title.as_str())
+    }
+}
+
 const OBJECTIVES: CountRange = CountRange::new(3, 10);
 const MAX_KEY_POINTS: usize = 10;
 

@@ -11,18 +11,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::factory;
+use crate::{KINDS, factory};
 
-const KINDS: [&str; 8] = [
-    "outline",
-    "podcast-script",
-    "study-guide",
-    "one-pager",
-    "detailed-reading",
-    "faq",
-    "flashcards",
-    "reading-questions",
-];
 const PHOTOSYNTHESIS: &str = "syllabus-photosynthesis.md";
 const ROMAN_REPUBLIC: &str = "chapter-roman-republic.md";
 const TCP_HANDSHAKE: &str = "note-tcp-handshake.txt";
