@@ -6,7 +6,7 @@
 use bytes::Bytes;
 
 use crate::content::{Artifact, Kind};
-use crate::jobs::{ArtifactRecord, JobId};
+use crate::jobs::{ArtifactRecord, JobId, JobStatus};
 use crate::objects::{ObjectInfo, ObjectWritten};
 use crate::pipeline::{Ports, finish, object_path};
 use crate::render::html_page;
@@ -31,6 +31,11 @@ pub async fn handle(ports: &Ports, event: &ObjectWritten) {
 }
 
 async fn render(ports: &Ports, id: &JobId, kind: Kind, json: &ObjectInfo) -> Result<(), String> {
+    // A cancelled (or deleted) job records nothing more.
+    match ports.store.get_job(id).await.map_err(|e| e.to_string())? {
+        Some(job) if job.value.status != JobStatus::Cancelled => {}
+        _ => return Ok(()),
+    }
     let Some(bytes) = ports
         .objects
         .get(&json.path)

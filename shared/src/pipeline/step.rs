@@ -13,7 +13,9 @@ use crate::content::{Artifact, ArtifactMeta, Content, Kind, Outline, ValidationC
 use crate::dispatch::StepTask;
 use crate::dispatch::inline::Delivery;
 use crate::engine::{EngineError, GenerationRequest};
-use crate::jobs::{Claim, ErrorCode, Job, Quality, StepError, StepOutcome, Usage};
+use crate::jobs::{
+    Claim, ErrorCode, Job, JobStatus, Quality, StepError, StepOutcome, StepStatus, Usage,
+};
 use crate::store::{CacheEntry, StoreError, update_job};
 
 /// What a step produced before it is recorded.
@@ -54,6 +56,10 @@ impl Pipeline {
 
         let started = Instant::now();
         let outcome = match self.produce(&job, task.kind).await {
+            Ok(_) if !self.still_held(task).await => {
+                tracing::info!("result dropped: the job was cancelled or the step taken over");
+                return Delivery::Ack;
+            }
             Ok(produced) => {
                 let path = object_path(&format!("jobs/{}/{}.json", job.id, task.kind));
                 if let Err(e) = self
@@ -107,6 +113,23 @@ impl Pipeline {
             Err(e) => return self.retry_later(task, attempt, &e.to_string()),
         }
         self.after_step(task).await
+    }
+
+    /// The checkpoint before a result is stored: the job still runs and the step is still
+    /// this worker's. (If the store cannot say, the step goes on; `finish` checks again.)
+    async fn still_held(&self, task: &StepTask) -> bool {
+        match self.ports.store.get_job(&task.job_id).await {
+            Ok(Some(job)) => {
+                let step = job.value.step(task.kind);
+                job.value.status != JobStatus::Cancelled
+                    && step.is_some_and(|s| {
+                        s.status == StepStatus::Running
+                            && s.lease_owner.as_deref() == Some(self.settings.worker.as_str())
+                    })
+            }
+            Ok(None) => false,
+            Err(_) => true,
+        }
     }
 
     /// After a step ended: dispatch what became ready, and finish the job if it is complete.

@@ -432,6 +432,27 @@ async fn cancelling_a_running_job_stops_it() {
         .await
         .json();
     assert_eq!(later["status"], "cancelled", "nothing runs after a cancel");
+    assert_eq!(
+        later["steps"], job["steps"],
+        "no step changed after the cancel"
+    );
+    assert_eq!(
+        later["artifacts"], job["artifacts"],
+        "the step running at the cancel stored nothing"
+    );
+    let dir = api
+        .state
+        .factory
+        .pipeline
+        .ports
+        .objects
+        .list(&format!("jobs/{id}/"))
+        .await
+        .unwrap();
+    assert!(
+        dir.is_empty(),
+        "no file was written for the cancelled job: {dir:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
