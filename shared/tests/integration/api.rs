@@ -303,6 +303,18 @@ async fn an_idempotency_key_returns_the_same_job_and_refuses_a_different_body() 
     assert_eq!(second.header("idempotent-replayed"), "true");
     let other = api.send(Function::Local, post(request(1))).await;
     other.problem(StatusCode::CONFLICT);
+    // The same key and body sent to another kind is another request.
+    let elsewhere = Request::builder()
+        .method(Method::POST)
+        .uri("/v1/flashcards")
+        .header(header::AUTHORIZATION, format!("Bearer {key}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .header("idempotency-key", "lesson-7")
+        .body(Body::from(serde_json::to_vec(&request(2)).unwrap()))
+        .unwrap();
+    api.send(Function::Local, elsewhere)
+        .await
+        .problem(StatusCode::CONFLICT);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -211,7 +211,7 @@ async fn create(
         )
             .into_response());
     }
-    let idempotency = idempotency(headers, raw)?;
+    let idempotency = idempotency(headers, &kinds, raw)?;
     let mut submission = Submission::new(caller.tenant.clone(), text, kinds, options);
     submission.daily_limit = caller.daily_jobs;
     submission.idempotency = idempotency;
@@ -268,7 +268,12 @@ fn source_text(source: SourceInput, max_chars: usize) -> Result<SourceText, ApiE
     }
 }
 
-fn idempotency(headers: &HeaderMap, raw: &[u8]) -> Result<Option<Idempotency>, ApiError> {
+/// The `Idempotency-Key` with a fingerprint of the request: the kinds asked for and the body.
+fn idempotency(
+    headers: &HeaderMap,
+    kinds: &[Kind],
+    raw: &[u8],
+) -> Result<Option<Idempotency>, ApiError> {
     let Some(value) = headers.get("idempotency-key") else {
         return Ok(None);
     };
@@ -283,9 +288,16 @@ fn idempotency(headers: &HeaderMap, raw: &[u8]) -> Result<Option<Idempotency>, A
                 "must be 1 to 200 visible ASCII characters",
             )
         })?;
+    let mut fingerprint = Sha256::new();
+    for kind in kinds {
+        fingerprint.update(kind.slug().as_bytes());
+        fingerprint.update(b",");
+    }
+    fingerprint.update(b"\n");
+    fingerprint.update(raw);
     Ok(Some(Idempotency {
         key: key.to_owned(),
-        request_sha256: hex::encode(Sha256::digest(raw)),
+        request_sha256: hex::encode(fingerprint.finalize()),
     }))
 }
 
