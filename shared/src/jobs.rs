@@ -565,6 +565,26 @@ impl Job {
         Ok(())
     }
 
+    /// Hands back every step `owner` holds because the worker is stopping: they are queued
+    /// again and the interrupted attempt is not counted (the step did not fail). Returns the
+    /// kinds handed back.
+    pub fn hand_back(&mut self, owner: &str, now: Timestamp) -> Vec<Kind> {
+        let mut handed = Vec::new();
+        for step in &mut self.steps {
+            if step.status == StepStatus::Running && step.lease_owner.as_deref() == Some(owner) {
+                step.status = StepStatus::Queued;
+                step.lease_owner = None;
+                step.lease_until = None;
+                step.attempts = step.attempts.saturating_sub(1);
+                handed.push(step.kind);
+            }
+        }
+        if !handed.is_empty() {
+            self.updated_at = now;
+        }
+        handed
+    }
+
     /// Steps that depend on a failed one can never run: they fail too, saying why.
     fn cascade_failure(&mut self, failed: Kind, now: Timestamp) {
         for step in &mut self.steps {
@@ -792,6 +812,23 @@ mod tests {
         let error = job.step(Kind::Outline).unwrap().error.clone().unwrap();
         assert_eq!(error.code, ErrorCode::AttemptsExhausted);
         assert!(error.message.contains("disk full"), "{}", error.message);
+    }
+
+    #[test]
+    fn a_stopping_worker_hands_back_only_its_own_steps_without_spending_attempts() {
+        let mut job = job(&[Kind::Faq, Kind::Flashcards]);
+        job.claim(Kind::Outline, "w", LEASE, 3, Timestamp(0));
+        job.finish(Kind::Outline, "w", success(), Timestamp(1))
+            .unwrap();
+        job.claim(Kind::Faq, "stopping", LEASE, 3, Timestamp(2));
+        job.claim(Kind::Flashcards, "other", LEASE, 3, Timestamp(2));
+        assert_eq!(job.hand_back("stopping", Timestamp(3)), [Kind::Faq]);
+        let faq = job.step(Kind::Faq).unwrap();
+        assert_eq!((faq.status, faq.attempts), (StepStatus::Queued, 0));
+        assert_eq!(
+            job.step(Kind::Flashcards).unwrap().status,
+            StepStatus::Running
+        );
     }
 
     #[test]

@@ -23,7 +23,7 @@ use crate::content::{Kind, OptionError, Options};
 use crate::dispatch::inline::{Delivery, WorkHandler};
 use crate::dispatch::{Dispatcher, StepTask};
 use crate::engine::Engine;
-use crate::jobs::{ErrorCode, Job, JobId, SourceInfo, StepError, StepStatus};
+use crate::jobs::{Job, JobId, SourceInfo, StepStatus};
 use crate::objects::{ObjectError, ObjectPath, ObjectStore, ObjectWritten};
 use crate::source::SourceText;
 use crate::store::{Admission, Admitted, Idempotency, JobStore, StoreError, update_job};
@@ -266,26 +266,11 @@ impl Pipeline {
         let mut released = 0;
         for id in self.ports.store.unfinished_jobs(10_000).await? {
             let now = self.ports.clock.now();
-            let (_, count) = update_job(self.ports.store.as_ref(), &id, |job| {
-                let held: Vec<Kind> = job
-                    .steps
-                    .iter()
-                    .filter(|s| {
-                        s.status == StepStatus::Running && s.lease_owner.as_deref() == Some(worker)
-                    })
-                    .map(|s| s.kind)
-                    .collect();
-                for &kind in &held {
-                    let note = StepError::new(
-                        ErrorCode::Unavailable,
-                        "the worker stopped; the step will run again",
-                    );
-                    let _ = job.release(kind, worker, note, now);
-                }
-                held.len()
+            let (_, handed) = update_job(self.ports.store.as_ref(), &id, |job| {
+                job.hand_back(worker, now)
             })
             .await?;
-            released += count;
+            released += handed.len();
         }
         Ok(released)
     }
