@@ -58,16 +58,17 @@ impl Factory {
             max_attempts: config.max_attempts,
             ..Settings::default()
         };
-        let pipeline = Arc::new(Pipeline {
-            ports: Ports {
-                store,
-                objects,
-                clock: Arc::new(SystemClock),
-            },
+        let ports = Ports {
+            store,
+            objects,
+            clock: Arc::new(SystemClock),
+        };
+        let pipeline = Arc::new(Pipeline::new(
+            ports,
             engine,
-            dispatcher: Arc::new(queue.clone()),
+            Arc::new(queue.clone()),
             settings,
-        });
+        ));
         tokio::spawn(queue.run(receiver, pipeline.clone(), config.concurrency));
         Ok(Self { pipeline, config })
     }

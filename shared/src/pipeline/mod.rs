@@ -11,6 +11,7 @@ pub mod finish;
 mod step;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -135,6 +136,31 @@ pub struct Pipeline {
     pub engine: Arc<dyn Engine>,
     pub dispatcher: Arc<dyn Dispatcher>,
     pub settings: Settings,
+    /// Set when the process stops: no new step starts (its delivery is acknowledged; the
+    /// step stays queued in the store, where the next start or maintenance finds it).
+    stopping: AtomicBool,
+}
+
+impl Pipeline {
+    pub fn new(
+        ports: Ports,
+        engine: Arc<dyn Engine>,
+        dispatcher: Arc<dyn Dispatcher>,
+        settings: Settings,
+    ) -> Self {
+        Self {
+            ports,
+            engine,
+            dispatcher,
+            settings,
+            stopping: AtomicBool::new(false),
+        }
+    }
+
+    /// Whether [`Pipeline::release_leases`] was called: the process is stopping.
+    pub fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::SeqCst)
+    }
 }
 
 impl Pipeline {
@@ -258,10 +284,11 @@ impl Pipeline {
         Ok(report)
     }
 
-    /// Gives back every step this worker holds (on shutdown), so another worker or the next
-    /// start picks them up at once instead of waiting for the leases to expire. Returns how
-    /// many were released.
+    /// Stops starting steps and gives back every step this worker holds (on shutdown), so
+    /// another worker or the next start picks them up at once instead of waiting for the
+    /// leases to expire. Returns how many were released.
     pub async fn release_leases(&self) -> Result<usize, StoreError> {
+        self.stopping.store(true, Ordering::SeqCst);
         let worker = self.settings.worker.as_str();
         let mut released = 0;
         for id in self.ports.store.unfinished_jobs(10_000).await? {

@@ -29,6 +29,9 @@ struct Produced {
 impl Pipeline {
     #[tracing::instrument(skip_all, fields(job_id = %task.job_id, kind = %task.kind))]
     pub(super) async fn run(&self, task: &StepTask) -> Delivery {
+        if self.is_stopping() {
+            return Delivery::Ack;
+        }
         let store = self.ports.store.as_ref();
         let (lease, max_attempts, worker) = (
             self.settings.lease,
@@ -54,6 +57,12 @@ impl Pipeline {
             Err(e) => return self.retry_later(task, 1, &e.to_string()),
         };
 
+        if self.is_stopping() {
+            // The stop's hand-back may have run before this claim landed: give it back too.
+            let now = self.ports.clock.now();
+            let _ = update_job(store, &task.job_id, |job| job.hand_back(worker, now)).await;
+            return Delivery::Ack;
+        }
         let started = Instant::now();
         let outcome = match self.produce(&job, task.kind).await {
             Ok(_) if !self.still_held(task).await => {
