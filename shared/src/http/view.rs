@@ -124,6 +124,15 @@ pub struct JobPage {
     pub next_cursor: Option<String>,
 }
 
+/// The `200` answer of a job-creating route: the job, when it ended within `?wait`, or the
+/// plan of a `?dry_run`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum CreatedOrPlanned {
+    Job(JobView),
+    Plan(Plan),
+}
+
 /// What a dry run would do: every step and whether the cache already holds its result.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Plan {

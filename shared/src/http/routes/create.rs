@@ -17,7 +17,7 @@ use crate::content::{Kind, Options};
 use crate::http::AppState;
 use crate::http::extract::{Caller, QueryParams, StrictJson};
 use crate::http::problem::{ApiError, FieldError, Problem};
-use crate::http::view::{JobView, Plan, PlannedStep, SourceView};
+use crate::http::view::{CreatedOrPlanned, JobView, Plan, PlannedStep, SourceView};
 use crate::jobs::{Job, JobId};
 use crate::pipeline::{Submission, SubmitError, cache_key, object_path};
 use crate::source::{MIN_SOURCE_CHARS, SourceError, SourceText};
@@ -95,7 +95,7 @@ pub fn bundle_router() -> Router<AppState> {
     request_body = KindRequest,
     responses(
         (status = 202, description = "Accepted; the job runs", body = JobView, headers(("Location" = String, description = "The job's URL"))),
-        (status = 200, description = "Ended within `wait`, or a dry-run plan", body = JobView),
+        (status = 200, description = "The job, ended within `wait`; or a dry run's plan", body = CreatedOrPlanned),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),
@@ -136,7 +136,7 @@ pub async fn create_kind(
     request_body = BundleRequest,
     responses(
         (status = 202, description = "Accepted; the job runs", body = JobView, headers(("Location" = String, description = "The job's URL"))),
-        (status = 200, description = "Ended within `wait`, or a dry-run plan", body = JobView),
+        (status = 200, description = "The job, ended within `wait`; or a dry run's plan", body = CreatedOrPlanned),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),
