@@ -129,7 +129,7 @@ pub struct JobPage {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(untagged)]
 pub enum CreatedOrPlanned {
-    Job(JobView),
+    Job(Box<JobView>),
     Plan(Plan),
 }
 
