@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::study_guide::section_number;
 use super::validate::{Checks, ValidationContext, Violation};
-use super::{ExtractInput, Kind, KindSpec, SourceRef, ThinSource};
+use super::{ExtractInput, Kind, KindSpec, SourceRef, ThinSource, in_sentence};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -91,7 +91,10 @@ impl KindSpec for Faq {
             if let Some(&sentence) = a.best(ids, 1).first() {
                 picked.push((
                     sentence,
-                    format!("What should a learner know about {}?", section.title),
+                    format!(
+                        "What should a learner know about {}?",
+                        in_sentence(&section.title)
+                    ),
                 ));
             }
         }

@@ -273,12 +273,13 @@ impl ExtractInput<'_> {
     }
 
     /// How a defined term reads inside a sentence: its first letter is lowered unless the
-    /// source writes its first word capitalized after the start of some sentence (a proper
-    /// noun such as "Senate") or the term has capitals past its first letter ("TCP").
+    /// source writes its lead (first word, or first two) capitalized after the start of some
+    /// sentence (a proper noun such as "Senate", "Tribal Assembly") or the term has capitals
+    /// past its first letter ("TCP").
     pub fn display_term(&self, term: &str) -> String {
-        let first_word = term.split_whitespace().next().unwrap_or_default();
+        let lead: Vec<&str> = term.split_whitespace().take(2).collect();
         let proper = term.chars().skip(1).any(char::is_uppercase)
-            || self.analysis.is_capitalized_inside(first_word);
+            || self.analysis.is_capitalized_inside(&lead.join(" "));
         if proper {
             term.to_owned()
         } else {
@@ -288,6 +289,17 @@ impl ExtractInput<'_> {
                 .unwrap_or_default()
         }
     }
+}
+
+/// A title as it reads inside a sentence: a leading article is lowered ("The Senate and the
+/// Assemblies" → "the Senate and the Assemblies").
+pub fn in_sentence(title: &str) -> String {
+    for article in ["The ", "A ", "An "] {
+        if let Some(rest) = title.strip_prefix(article) {
+            return format!("{}{rest}", article.to_lowercase());
+        }
+    }
+    title.to_owned()
 }
 
 /// The source does not hold enough material for a kind; the message says what is missing.

@@ -5,7 +5,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::validate::{Checks, Rule, ValidationContext, Violation};
-use super::{ExtractInput, Kind, KindSpec, Outline, SourceRef, ThinSource};
+use super::{ExtractInput, Kind, KindSpec, Outline, SourceRef, ThinSource, in_sentence};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -379,7 +379,7 @@ fn build(
         let index = input.section_index(section.number);
         let mut turns = vec![turn(
             host,
-            format!("Let's turn to {}.", section.title),
+            format!("Let's turn to {}.", in_sentence(&section.title)),
             Some(SourceRef {
                 section: section.number,
                 span: None,

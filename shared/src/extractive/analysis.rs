@@ -150,14 +150,7 @@ impl Analysis {
             .take_while(|s| s.section.is_none())
             .count();
         analysis.find_definitions();
-        analysis.capitalized_inside = analysis
-            .sentences
-            .iter()
-            .flat_map(|s| s.text.split_whitespace().skip(1))
-            .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()))
-            .filter(|w| w.chars().next().is_some_and(char::is_uppercase))
-            .map(str::to_owned)
-            .collect();
+        analysis.capitalized_inside = capitalized_inside(&analysis.sentences);
         let weights = analysis.word_weights();
         analysis.score_sentences(&weights);
         analysis.rank_phrases(&weights);
@@ -189,9 +182,10 @@ impl Analysis {
         }
     }
 
-    /// Whether `word` is written capitalized somewhere other than at a sentence's start.
-    pub fn is_capitalized_inside(&self, word: &str) -> bool {
-        self.capitalized_inside.contains(word)
+    /// Whether `words` (one word, or a word and the next) is written capitalized somewhere
+    /// other than at a sentence's start.
+    pub fn is_capitalized_inside(&self, words: &str) -> bool {
+        self.capitalized_inside.contains(words)
     }
 
     pub fn definition_at(&self, sentence: usize) -> Option<&Definition> {
@@ -200,8 +194,9 @@ impl Analysis {
             .map(|&i| &self.definitions[i])
     }
 
-    /// Up to `n` of the best sentences among `ids`, returned in document order. Sentences
-    /// that depend on context (opening with "It", "This", …) are kept last.
+    /// Up to `n` of the best-scored sentences among `ids`, returned in document order. (Scores
+    /// already push down sentences that lean on their context, such as those opening with
+    /// "It" or "This".)
     pub fn best(&self, ids: impl IntoIterator<Item = usize>, n: usize) -> Vec<usize> {
         let mut ids: Vec<usize> = ids.into_iter().collect();
         ids.sort_by(|&a, &b| {
@@ -621,6 +616,28 @@ impl Structure {
     fn section_of(&self, block: usize) -> Option<usize> {
         self.block_section[block]
     }
+}
+
+/// Capitalized words after the start of a sentence, alone and with the word that follows
+/// ("Senate", "Tribal Assembly"): what proper nouns look like in this source.
+fn capitalized_inside(sentences: &[Sentence]) -> std::collections::HashSet<String> {
+    let mut found = std::collections::HashSet::new();
+    for sentence in sentences {
+        let words: Vec<&str> = sentence
+            .text
+            .split_whitespace()
+            .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()))
+            .collect();
+        for (i, word) in words.iter().enumerate().skip(1) {
+            if word.chars().next().is_some_and(char::is_uppercase) {
+                found.insert((*word).to_owned());
+                if let Some(next) = words.get(i + 1) {
+                    found.insert(format!("{word} {next}"));
+                }
+            }
+        }
+    }
+    found
 }
 
 /// Headings that repeat ("Summary", "Summary") get their place in the order: "Summary (2)".

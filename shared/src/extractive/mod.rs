@@ -20,7 +20,7 @@ use crate::engine::{Engine, EngineError, EngineInfo, Generation, GenerationReque
 use crate::jobs::{ErrorCode, Usage};
 
 /// Bumped whenever a change alters output, so cached artifacts of older versions are not reused.
-pub const VERSION: &str = "1.1.0";
+pub const VERSION: &str = "1.2.0";
 
 /// The built-in engine. Keeps the analysis of the last source, since a bundle asks for eight
 /// kinds of the same source.

@@ -77,7 +77,7 @@ async fn run_step(
     }
 }
 
-/// The part of a Cloud Storage object event the factory reads.
+/// The part of a Cloud Storage object event the factory reads (other fields are ignored).
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct StorageObject {
     pub name: String,
@@ -85,11 +85,9 @@ pub struct StorageObject {
 
 async fn object_event(
     State(state): State<AppState>,
-    StrictJson { value, .. }: StrictJson<serde_json::Value>,
+    StrictJson { value: object, .. }: StrictJson<StorageObject>,
 ) -> Result<Response, ApiError> {
     allowed(&state)?;
-    let object: StorageObject =
-        serde_json::from_value(value).map_err(|e| ApiError::field("/name", e.to_string()))?;
     let Ok(path) = ObjectPath::new(object.name) else {
         return Ok(StatusCode::NO_CONTENT.into_response());
     };
