@@ -978,3 +978,95 @@ fn a_server_stopped_with_sigterm_hands_back_its_steps_for_an_immediate_restart()
         "the restart did not wait for a lease to expire"
     );
 }
+
+/// A stand-in for Sentry's ingest endpoint: accepts HTTP requests and hands each one (head
+/// and body) to the test.
+fn fake_sentry() -> (u16, mpsc::Receiver<String>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (sender, received) = mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+            let mut request = Vec::new();
+            let mut buffer = [0u8; 8192];
+            while let Ok(n) = stream.read(&mut buffer) {
+                if n == 0 {
+                    break;
+                }
+                request.extend_from_slice(&buffer[..n]);
+            }
+            let _ = stream
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}");
+            let _ = sender.send(String::from_utf8_lossy(&request).into_owned());
+        }
+    });
+    (port, received)
+}
+
+#[test]
+fn server_errors_reach_sentry_and_logs_are_cloud_logging_json() {
+    let home = tempfile::tempdir().unwrap();
+    let (sentry_port, sentry) = fake_sentry();
+    let dsn = format!("http://public@127.0.0.1:{sentry_port}/42");
+    let env = [
+        ("SENTRY_DSN", dsn.as_str()),
+        ("FACTORY_LOG_FORMAT", "json"),
+        ("RUST_LOG", "info"),
+    ];
+    let mut server = Server::start(home.path(), &env);
+    let key = create_key(home.path(), "acme", &[]);
+    let made = server.post(
+        "/v1/faq?wait=30",
+        &key,
+        &json!({"source": {"text": example_text(TCP_HANDSHAKE)}}),
+    );
+    let id = made.json()["id"].as_str().unwrap().to_owned();
+
+    // Corrupt the stored job so that reading it fails inside the server.
+    let db = rusqlite::Connection::open(home.path().join("state/factory.db")).unwrap();
+    db.execute("UPDATE jobs SET body = '{broken' WHERE id = ?1", [&id])
+        .unwrap();
+    let failed = server.get(&format!("/v1/jobs/{id}"), &key);
+    let problem = assert_problem(&failed, 500, "a corrupt job");
+    assert!(
+        !problem["detail"].as_str().unwrap().contains("corrupt"),
+        "the cause is logged, not sent: {problem}"
+    );
+    assert!(server.terminate().success());
+
+    let mut envelopes = String::new();
+    while let Ok(request) = sentry.recv_timeout(Duration::from_secs(5)) {
+        envelopes.push_str(&request);
+        if envelopes.contains("stored data is corrupt") {
+            break;
+        }
+    }
+    assert!(
+        envelopes.contains("/api/42/envelope/"),
+        "no envelope reached the fake Sentry:\n{envelopes}"
+    );
+    assert!(
+        envelopes.contains("stored data is corrupt"),
+        "the error event names its cause:\n{envelopes}"
+    );
+
+    let logs = server.log_text();
+    let request_lines: Vec<Value> = logs
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|line| line["message"] == "request")
+        .collect();
+    assert!(
+        !request_lines.is_empty(),
+        "no JSON request lines in:\n{logs}"
+    );
+    for line in &request_lines {
+        assert!(
+            line["severity"].is_string() && line["time"].is_string(),
+            "{line}"
+        );
+        assert!(line["span"]["request_id"].is_string(), "{line}");
+    }
+}
