@@ -383,10 +383,6 @@ impl Job {
         kinds: &[Kind],
         now: Timestamp,
     ) -> Self {
-        let mut wanted: Vec<Kind> = kinds.to_vec();
-        wanted.push(Kind::Outline);
-        wanted.sort();
-        wanted.dedup();
         Self {
             id,
             tenant,
@@ -396,7 +392,10 @@ impl Job {
             finished_at: None,
             source,
             options,
-            steps: wanted.into_iter().map(Step::new).collect(),
+            steps: Kind::with_outline(kinds)
+                .into_iter()
+                .map(Step::new)
+                .collect(),
             artifacts: Vec::new(),
             manifest: false,
             use_cache: true,

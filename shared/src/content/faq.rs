@@ -36,11 +36,13 @@ impl KindSpec for Faq {
     fn validate(&self, ctx: &ValidationContext<'_>) -> Vec<Violation> {
         let mut c = Checks::new();
         c.title_matches(ctx, &self.title);
-        let range = ctx
-            .options
-            .allowed_count(Kind::Faq)
-            .expect("FAQs have a count");
-        c.count("/items", "question/answer pairs", self.items.len(), range);
+        c.item_count(
+            ctx,
+            Kind::Faq,
+            "/items",
+            "question/answer pairs",
+            self.items.len(),
+        );
         for (i, item) in self.items.iter().enumerate() {
             c.question(&format!("/items/{i}/question"), &item.question, 10);
             c.length(&format!("/items/{i}/answer"), &item.answer, 20, 2_000);
@@ -119,18 +121,14 @@ impl KindSpec for Faq {
                 format!("What {verb} {}?", input.term_phrase(definition)),
             ));
         }
-        let range = input
-            .options
-            .allowed_count(Kind::Faq)
-            .expect("FAQs have a count");
-        if !range.contains(picked.len()) {
-            return Err(ThinSource(format!(
+        input.require_count(Kind::Faq, picked.len(), |range| {
+            format!(
                 "the source supports {} questions, the FAQ needs {} to {}",
                 picked.len(),
                 range.min,
                 range.max
-            )));
-        }
+            )
+        })?;
         picked.sort_by_key(|(sentence, _)| *sentence);
         let items = picked
             .into_iter()

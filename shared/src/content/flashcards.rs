@@ -44,11 +44,7 @@ impl KindSpec for Flashcards {
     fn validate(&self, ctx: &ValidationContext<'_>) -> Vec<Violation> {
         let mut c = Checks::new();
         c.title_matches(ctx, &self.title);
-        let range = ctx
-            .options
-            .allowed_count(Kind::Flashcards)
-            .expect("flashcards have a count");
-        c.count("/cards", "cards", self.cards.len(), range);
+        c.item_count(ctx, Kind::Flashcards, "/cards", "cards", self.cards.len());
         for (i, card) in self.cards.iter().enumerate() {
             c.length(&format!("/cards/{i}/term"), &card.term, 1, 100);
             c.length(
@@ -93,18 +89,14 @@ impl KindSpec for Flashcards {
         let outline = input.outline()?;
         let wanted = input.options.target_count(Kind::Flashcards);
         let found = concepts(input, wanted);
-        let range = input
-            .options
-            .allowed_count(Kind::Flashcards)
-            .expect("flashcards have a count");
-        if !range.contains(found.len()) {
-            return Err(ThinSource(format!(
+        input.require_count(Kind::Flashcards, found.len(), |range| {
+            format!(
                 "found {} distinct terms in the source, flashcards need {} to {}",
                 found.len(),
                 range.min,
                 range.max
-            )));
-        }
+            )
+        })?;
         let category = |number: u32| outline.section_title(number).map(str::to_owned);
         let cards = found
             .into_iter()

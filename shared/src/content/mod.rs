@@ -91,6 +91,16 @@ impl Kind {
         }
     }
 
+    /// The kinds a job for `kinds` runs: those asked for plus the outline, in bundle order,
+    /// each once.
+    pub fn with_outline(kinds: &[Kind]) -> Vec<Kind> {
+        let mut all = kinds.to_vec();
+        all.push(Kind::Outline);
+        all.sort();
+        all.dedup();
+        all
+    }
+
     /// The kinds this kind is derived from: the outline for every other kind.
     pub fn depends_on(self) -> &'static [Kind] {
         match self {
@@ -236,6 +246,20 @@ impl ExtractInput<'_> {
             .ok_or_else(|| ThinSource("the outline is required to build this kind".into()))
     }
 
+    /// Fails with the reason `describe` gives when `n` items of `kind` fall outside what the
+    /// options allow: the source is too thin for that kind.
+    pub fn require_count(
+        &self,
+        kind: Kind,
+        n: usize,
+        describe: impl FnOnce(options::CountRange) -> String,
+    ) -> Result<(), ThinSource> {
+        match self.options.allowed_count(kind) {
+            Some(range) if !range.contains(n) => Err(ThinSource(describe(range))),
+            _ => Ok(()),
+        }
+    }
+
     /// The analysed section that outline section `number` covers. Outlines made by this
     /// engine map one to one; others are mapped proportionally.
     pub fn section_index(&self, number: u32) -> usize {
@@ -360,32 +384,35 @@ impl Content {
 
     /// Parses a kind's content from JSON (as a model returns it), rejecting unknown fields.
     pub fn from_json(kind: Kind, value: serde_json::Value) -> Result<Self, serde_json::Error> {
-        Ok(match kind {
-            Kind::Outline => Content::Outline(serde_json::from_value(value)?),
-            Kind::PodcastScript => Content::PodcastScript(serde_json::from_value(value)?),
-            Kind::StudyGuide => Content::StudyGuide(serde_json::from_value(value)?),
-            Kind::OnePager => Content::OnePager(serde_json::from_value(value)?),
-            Kind::DetailedReading => Content::DetailedReading(serde_json::from_value(value)?),
-            Kind::Faq => Content::Faq(serde_json::from_value(value)?),
-            Kind::Flashcards => Content::Flashcards(serde_json::from_value(value)?),
-            Kind::ReadingQuestions => Content::ReadingQuestions(serde_json::from_value(value)?),
-        })
+        with_kind!(kind, T => serde_json::from_value::<T>(value).map(Content::from))
     }
 
     /// Builds a kind with the extractive engine.
     pub fn extract(kind: Kind, input: &ExtractInput<'_>) -> Result<Self, ThinSource> {
-        Ok(match kind {
-            Kind::Outline => Content::Outline(Outline::extract(input)?),
-            Kind::PodcastScript => Content::PodcastScript(PodcastScript::extract(input)?),
-            Kind::StudyGuide => Content::StudyGuide(StudyGuide::extract(input)?),
-            Kind::OnePager => Content::OnePager(OnePager::extract(input)?),
-            Kind::DetailedReading => Content::DetailedReading(DetailedReading::extract(input)?),
-            Kind::Faq => Content::Faq(Faq::extract(input)?),
-            Kind::Flashcards => Content::Flashcards(Flashcards::extract(input)?),
-            Kind::ReadingQuestions => Content::ReadingQuestions(ReadingQuestions::extract(input)?),
-        })
+        with_kind!(kind, T => T::extract(input).map(Content::from))
     }
 }
+
+/// `Content::from(faq)` and the like, one per kind.
+macro_rules! content_from {
+    ($($variant:ident),+) => {
+        $(impl From<$variant> for Content {
+            fn from(value: $variant) -> Self {
+                Content::$variant(value)
+            }
+        })+
+    };
+}
+content_from!(
+    Outline,
+    PodcastScript,
+    StudyGuide,
+    OnePager,
+    DetailedReading,
+    Faq,
+    Flashcards,
+    ReadingQuestions
+);
 
 fn kindof<T: KindSpec>(_: &T) -> Kind {
     T::KIND

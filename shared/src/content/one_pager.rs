@@ -45,15 +45,12 @@ impl KindSpec for OnePager {
         let mut c = Checks::new();
         c.title_matches(ctx, &self.title);
         c.length("/executive_summary", &self.executive_summary, 100, 500);
-        let range = ctx
-            .options
-            .allowed_count(Kind::OnePager)
-            .expect("one-pagers have a count");
-        c.count(
+        c.item_count(
+            ctx,
+            Kind::OnePager,
             "/key_takeaways",
             "key takeaways",
             self.key_takeaways.len(),
-            range,
         );
         for (i, takeaway) in self.key_takeaways.iter().enumerate() {
             c.length(&format!("/key_takeaways/{i}/text"), &takeaway.text, 20, 400);
@@ -128,18 +125,14 @@ impl KindSpec for OnePager {
         });
         leads.truncate(wanted);
         leads.sort_by_key(|&(_, i)| i);
-        let range = input
-            .options
-            .allowed_count(Kind::OnePager)
-            .expect("one-pagers have a count");
-        if !range.contains(leads.len()) {
-            return Err(ThinSource(format!(
+        input.require_count(Kind::OnePager, leads.len(), |range| {
+            format!(
                 "found {} sections with a usable takeaway, the one-pager needs {} to {}",
                 leads.len(),
                 range.min,
                 range.max
-            )));
-        }
+            )
+        })?;
         let key_takeaways: Vec<Passage> = leads
             .into_iter()
             .map(|(section, i)| input.passage(section, i))

@@ -4,7 +4,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::options::{CountRange, item_range};
+use super::options::CountRange;
 use super::validate::{Checks, Rule, ValidationContext, Violation};
 use super::{ExtractInput, Kind, KindSpec, Level, Passage, SourceRef, ThinSource};
 use crate::extractive::text::capitalize;
@@ -76,11 +76,13 @@ impl KindSpec for Outline {
                 .enumerate()
                 .map(|(i, o)| (format!("/learning_objectives/{i}"), o.as_str())),
         );
-        let range = ctx
-            .options
-            .allowed_count(Kind::Outline)
-            .unwrap_or(CountRange::new(3, 15));
-        c.count("/sections", "sections", self.sections.len(), range);
+        c.item_count(
+            ctx,
+            Kind::Outline,
+            "/sections",
+            "sections",
+            self.sections.len(),
+        );
         for (i, section) in self.sections.iter().enumerate() {
             let path = format!("/sections/{i}");
             if section.number as usize != i + 1 {
@@ -164,19 +166,9 @@ impl KindSpec for Outline {
 
     fn extract(input: &ExtractInput<'_>) -> Result<Self, ThinSource> {
         let a = input.analysis;
-        let wanted = input
-            .options
-            .allowed_count(Kind::Outline)
-            .or(item_range(Kind::Outline))
-            .unwrap_or(CountRange::new(3, 15));
-        if !wanted.contains(a.sections.len()) {
-            return Err(ThinSource(format!(
-                "found {} sections in the source but the outline needs {} to {}; add headings or paragraphs",
-                a.sections.len(),
-                wanted.min,
-                wanted.max
-            )));
-        }
+        input.require_count(Kind::Outline, a.sections.len(), |range| {
+            format!("found {} sections in the source but the outline needs {} to {}; add headings or paragraphs", a.sections.len(), range.min, range.max)
+        })?;
         let per_section = input.per_section(3, 5, 8).min(MAX_KEY_POINTS);
         let mut sections = Vec::new();
         for (index, section) in a.sections.iter().enumerate() {

@@ -36,11 +36,13 @@ impl KindSpec for ReadingQuestions {
     fn validate(&self, ctx: &ValidationContext<'_>) -> Vec<Violation> {
         let mut c = Checks::new();
         c.title_matches(ctx, &self.title);
-        let range = ctx
-            .options
-            .allowed_count(Kind::ReadingQuestions)
-            .expect("reading questions have a count");
-        c.count("/questions", "questions", self.questions.len(), range);
+        c.item_count(
+            ctx,
+            Kind::ReadingQuestions,
+            "/questions",
+            "questions",
+            self.questions.len(),
+        );
         for (i, q) in self.questions.iter().enumerate() {
             c.question(&format!("/questions/{i}/question"), &q.question, 15);
             c.section_exists(ctx, &format!("/questions/{i}/section"), q.section);
@@ -149,18 +151,14 @@ impl KindSpec for ReadingQuestions {
                 }
             }
         }
-        let range = input
-            .options
-            .allowed_count(Kind::ReadingQuestions)
-            .expect("reading questions have a count");
-        if !range.contains(questions.len()) {
-            return Err(ThinSource(format!(
+        input.require_count(Kind::ReadingQuestions, questions.len(), |range| {
+            format!(
                 "the source supports {} reading questions, {} to {} are needed",
                 questions.len(),
                 range.min,
                 range.max
-            )));
-        }
+            )
+        })?;
         questions.sort_by_key(|q| q.section);
         Ok(Self {
             title: outline.title.clone(),

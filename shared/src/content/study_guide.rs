@@ -60,15 +60,12 @@ impl KindSpec for StudyGuide {
         let mut c = Checks::new();
         c.title_matches(ctx, &self.title);
         c.length("/overview", &self.overview, 50, 1_500);
-        let range = ctx
-            .options
-            .allowed_count(Kind::StudyGuide)
-            .expect("study guides have a count");
-        c.count(
+        c.item_count(
+            ctx,
+            Kind::StudyGuide,
             "/key_concepts",
             "key concepts",
             self.key_concepts.len(),
-            range,
         );
         for (i, concept) in self.key_concepts.iter().enumerate() {
             c.length(&format!("/key_concepts/{i}/term"), &concept.term, 1, 100);
@@ -160,18 +157,14 @@ impl KindSpec for StudyGuide {
         let a = input.analysis;
         let wanted = input.options.target_count(Kind::StudyGuide);
         let key_concepts = concepts(input, wanted);
-        let range = input
-            .options
-            .allowed_count(Kind::StudyGuide)
-            .expect("study guides have a count");
-        if !range.contains(key_concepts.len()) {
-            return Err(ThinSource(format!(
+        input.require_count(Kind::StudyGuide, key_concepts.len(), |range| {
+            format!(
                 "found {} distinct concepts in the source, the study guide needs {} to {}",
                 key_concepts.len(),
                 range.min,
                 range.max
-            )));
-        }
+            )
+        })?;
 
         let per_section = input.per_section(2, 4, 6);
         let mut sections: Vec<GuideSection> = outline

@@ -7,7 +7,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::options::CountRange;
-use super::{Options, Outline, SourceRef};
+use super::{Kind, Options, Outline, SourceRef};
 
 /// One broken rule: where (a JSON Pointer into the artifact), which rule, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -92,6 +92,21 @@ impl Checks {
                 Rule::Count,
                 format!("needs {wanted} {what}, found {n}"),
             );
+        }
+    }
+
+    /// The number of `kind`'s items lies in the range the options allow: the requested count
+    /// exactly, else the kind's whole range.
+    pub fn item_count(
+        &mut self,
+        ctx: &ValidationContext<'_>,
+        kind: Kind,
+        path: &str,
+        what: &str,
+        n: usize,
+    ) {
+        if let Some(range) = ctx.options.allowed_count(kind) {
+            self.count(path, what, n, range);
         }
     }
 

@@ -354,12 +354,8 @@ async fn plan(
             .map(|b| hex::encode(Sha256::digest(&b))),
         None => None,
     };
-    let mut all: Vec<Kind> = kinds.to_vec();
-    all.push(Kind::Outline);
-    all.sort();
-    all.dedup();
     let mut steps = Vec::new();
-    for kind in all {
+    for kind in Kind::with_outline(kinds) {
         let cache_hit = match (kind, &outline_sha) {
             (Kind::Outline, sha_of_outline) => sha_of_outline.is_some(),
             (_, Some(outline)) => {
