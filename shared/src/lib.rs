@@ -20,6 +20,7 @@ pub mod content;
 pub mod dispatch;
 pub mod engine;
 pub mod extractive;
+pub mod gcp;
 pub mod http;
 pub mod jobs;
 pub mod objects;

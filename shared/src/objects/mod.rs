@@ -105,6 +105,16 @@ pub trait ObjectStore: Send + Sync + fmt::Debug {
 
     /// Checks that the store answers (for readiness probes).
     async fn ping(&self) -> Result<(), ObjectError>;
+
+    /// A time-limited URL a client can download the object from directly (a V4 signed URL
+    /// on Cloud Storage). `None` when the store has no such thing: the API streams the bytes.
+    async fn signed_url(
+        &self,
+        _path: &ObjectPath,
+        _valid_for: std::time::Duration,
+    ) -> Result<Option<String>, ObjectError> {
+        Ok(None)
+    }
 }
 
 /// What happened to an object: the equivalent of a Cloud Storage "finalized" event.
@@ -157,6 +167,14 @@ impl ObjectStore for Notifying {
 
     async fn ping(&self) -> Result<(), ObjectError> {
         self.inner.ping().await
+    }
+
+    async fn signed_url(
+        &self,
+        path: &ObjectPath,
+        valid_for: std::time::Duration,
+    ) -> Result<Option<String>, ObjectError> {
+        self.inner.signed_url(path, valid_for).await
     }
 }
 
