@@ -5,6 +5,7 @@
 //! Adapters: [`sqlite::SqliteStore`] (embedded). Each must pass the contract suite in
 //! `shared/tests/integration/store_contract.rs`.
 
+pub mod firestore;
 pub mod sqlite;
 
 use std::fmt;

@@ -373,3 +373,7 @@ store_contract!(
         ()
     )
 );
+store_contract!(firestore_emulator, {
+    let store = crate::support::firestore_store().await;
+    (Arc::new(store) as Arc<dyn JobStore>, ())
+});

@@ -24,3 +24,25 @@ pub fn started_factory(extra: &[(&str, &str)]) -> (Factory, tempfile::TempDir) {
     let config = Config::from_lookup(|name| vars.get(name).cloned()).unwrap();
     (Factory::start(config).unwrap(), dir)
 }
+
+/// The address of an emulator from the environment `scripts/emulators` sets up. Tests of the
+/// cloud adapters never skip: without the emulator they fail and say how to start it.
+pub fn emulator(variable: &str) -> String {
+    std::env::var(variable).unwrap_or_else(|_| {
+        panic!("{variable} is not set: run the tests through `scripts/emulators cargo test` (scripts/test does)")
+    })
+}
+
+/// A Firestore store on the emulator, in a project of its own so tests never see each
+/// other's documents.
+pub async fn firestore_store() -> factory_shared::store::firestore::FirestoreStore {
+    emulator("FIRESTORE_EMULATOR_HOST");
+    let project = format!("test-{}", ulid::Ulid::new().to_string().to_lowercase());
+    factory_shared::store::firestore::FirestoreStore::connect(
+        &project,
+        None,
+        std::time::Duration::from_secs(30 * 86_400),
+    )
+    .await
+    .unwrap()
+}
