@@ -9,13 +9,55 @@ use std::time::Duration;
 pub enum StoreConfig {
     /// `sqlite:PATH`
     Sqlite(PathBuf),
+    /// `firestore:PROJECT[/DATABASE]`
+    Firestore {
+        project: String,
+        database: Option<String>,
+    },
 }
 
 /// Where sources and artifacts live.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ObjectsConfig {
-    /// `dir:PATH`
+    /// `dir:PATH`; object events go to post-processing in process.
     Dir(PathBuf),
+    /// `gs://BUCKET`; object events arrive from Cloud Storage notifications.
+    Gcs { bucket: String },
+}
+
+/// How steps reach a worker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DispatchConfig {
+    /// `inline`: an in-process queue.
+    Inline,
+    /// `pubsub:PROJECT/TOPIC`: published to a topic, pushed to the functions.
+    PubSub { project: String, topic: String },
+}
+
+/// Who may call `/internal/*`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InternalAuth {
+    /// `closed` (default): nobody; they answer 403.
+    Closed,
+    /// `off`: anyone who can reach the port (a private network, the emulator harness).
+    Off,
+    /// `oidc`: a Google-signed OIDC token for one of `audiences`, from one of `allowed_emails`
+    /// (`FACTORY_OIDC_AUDIENCE`, `FACTORY_OIDC_ALLOWED_EMAILS`, comma-separated;
+    /// `FACTORY_OIDC_JWKS_URL` overrides Google's key set).
+    Oidc {
+        audiences: Vec<String>,
+        allowed_emails: Vec<String>,
+        jwks_url: Option<String>,
+    },
+}
+
+/// Emulator endpoints (`FIRESTORE_EMULATOR_HOST` is read by the Firestore client itself).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Emulators {
+    /// `STORAGE_EMULATOR_HOST`, e.g. `http://127.0.0.1:4443`.
+    pub storage: Option<String>,
+    /// `PUBSUB_EMULATOR_HOST`, e.g. `127.0.0.1:8085`.
+    pub pubsub: Option<String>,
 }
 
 /// Which engine generates content.
@@ -31,6 +73,8 @@ pub struct Config {
     pub store: StoreConfig,
     /// `FACTORY_OBJECTS`, default `dir:.factory/objects`.
     pub objects: ObjectsConfig,
+    /// `FACTORY_DISPATCH`, default `inline`.
+    pub dispatch: DispatchConfig,
     /// `FACTORY_MODEL`, default `extractive`.
     pub model: ModelConfig,
     /// `FACTORY_CONCURRENCY`: steps run at once in this process, default 4.
@@ -53,9 +97,13 @@ pub struct Config {
     /// `FACTORY_CORS_ORIGINS`: comma-separated origins allowed to call the API from a
     /// browser, default none.
     pub cors_origins: Vec<String>,
-    /// `FACTORY_INTERNAL_AUTH=off` opens `/internal/*` without authentication (only for a
-    /// private network or the local test harness); default closed.
-    pub internal_routes_open: bool,
+    /// `FACTORY_INTERNAL_AUTH`: `closed` (default), `off` or `oidc`.
+    pub internal_auth: InternalAuth,
+    /// `FACTORY_RETENTION_DAYS`: how long ended jobs are kept, default 30.
+    pub retention: Duration,
+    /// `FACTORY_SIGNED_URL_SECS`: how long an artifact download link is valid, default 900.
+    pub signed_url_ttl: Duration,
+    pub emulators: Emulators,
     /// `FACTORY_DEFAULT_RATE`: requests per minute for keys created without `--rate`,
     /// default 600.
     pub default_rate: u32,
@@ -87,24 +135,52 @@ impl Config {
                     Some(("sqlite", path)) if !path.is_empty() => {
                         StoreConfig::Sqlite(PathBuf::from(path))
                     }
+                    Some(("firestore", rest)) if is_name(rest.split('/').next().unwrap_or("")) => {
+                        let (project, database) = match rest.split_once('/') {
+                            Some((p, d)) if is_name(d) => (p, Some(d.to_owned())),
+                            Some(_) => return Err(invalid("FACTORY_STORE", format!("`{v}` has an invalid database name"))),
+                            None => (rest, None),
+                        };
+                        StoreConfig::Firestore { project: project.to_owned(), database }
+                    }
                     _ => {
                         return Err(invalid(
                             "FACTORY_STORE",
-                            format!("`{v}` is not `sqlite:PATH`"),
+                            format!("`{v}` is not `sqlite:PATH` or `firestore:PROJECT[/DATABASE]`"),
                         ));
                     }
                 },
             },
             objects: match get("FACTORY_OBJECTS") {
                 None => ObjectsConfig::Dir(PathBuf::from(".factory/objects")),
-                Some(v) => match v.split_once(':') {
-                    Some(("dir", path)) if !path.is_empty() => {
+                Some(v) => match (v.split_once(':'), v.strip_prefix("gs://")) {
+                    (_, Some(bucket)) if is_bucket(bucket) => ObjectsConfig::Gcs {
+                        bucket: bucket.to_owned(),
+                    },
+                    (Some(("dir", path)), None) if !path.is_empty() => {
                         ObjectsConfig::Dir(PathBuf::from(path))
                     }
                     _ => {
                         return Err(invalid(
                             "FACTORY_OBJECTS",
-                            format!("`{v}` is not `dir:PATH`"),
+                            format!("`{v}` is not `dir:PATH` or `gs://BUCKET`"),
+                        ));
+                    }
+                },
+            },
+            dispatch: match get("FACTORY_DISPATCH").as_deref() {
+                None | Some("inline") => DispatchConfig::Inline,
+                Some(v) => match v.strip_prefix("pubsub:").and_then(|r| r.split_once('/')) {
+                    Some((project, topic)) if is_name(project) && is_name(topic) => {
+                        DispatchConfig::PubSub {
+                            project: project.to_owned(),
+                            topic: topic.to_owned(),
+                        }
+                    }
+                    _ => {
+                        return Err(invalid(
+                            "FACTORY_DISPATCH",
+                            format!("`{v}` is not `inline` or `pubsub:PROJECT/TOPIC`"),
                         ));
                     }
                 },
@@ -154,15 +230,33 @@ impl Config {
                         .collect()
                 })
                 .unwrap_or_default(),
-            internal_routes_open: match get("FACTORY_INTERNAL_AUTH").as_deref() {
-                None | Some("closed") => false,
-                Some("off") => true,
+            internal_auth: match get("FACTORY_INTERNAL_AUTH").as_deref() {
+                None | Some("closed") => InternalAuth::Closed,
+                Some("off") => InternalAuth::Off,
+                Some("oidc") => InternalAuth::Oidc {
+                    audiences: required_list(&get, "FACTORY_OIDC_AUDIENCE")?,
+                    allowed_emails: required_list(&get, "FACTORY_OIDC_ALLOWED_EMAILS")?,
+                    jwks_url: get("FACTORY_OIDC_JWKS_URL"),
+                },
                 Some(v) => {
                     return Err(invalid(
                         "FACTORY_INTERNAL_AUTH",
-                        format!("`{v}` is not `off` or `closed`"),
+                        format!("`{v}` is not `closed`, `off` or `oidc`"),
                     ));
                 }
+            },
+            retention: Duration::from_secs(
+                86_400 * number(&get, "FACTORY_RETENTION_DAYS", 30, 1..=3_650)?,
+            ),
+            signed_url_ttl: Duration::from_secs(number(
+                &get,
+                "FACTORY_SIGNED_URL_SECS",
+                900,
+                60..=604_800,
+            )?),
+            emulators: Emulators {
+                storage: get("STORAGE_EMULATOR_HOST"),
+                pubsub: get("PUBSUB_EMULATOR_HOST"),
             },
             default_rate: number(&get, "FACTORY_DEFAULT_RATE", 600, 1..=1_000_000)?,
             project: get("GOOGLE_CLOUD_PROJECT"),
@@ -172,6 +266,44 @@ impl Config {
 
 fn invalid(variable: &'static str, message: String) -> ConfigError {
     ConfigError { variable, message }
+}
+
+/// A project, database or topic name: letters, digits, `-`, `_`, `.`, `(`/`)` for
+/// `(default)`.
+fn is_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 255
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'(' | b')'))
+}
+
+/// A Cloud Storage bucket name: 3 to 222 lowercase letters, digits, `-`, `_`, `.`.
+fn is_bucket(s: &str) -> bool {
+    (3..=222).contains(&s.len())
+        && s.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.')
+        })
+}
+
+/// A comma-separated list that must have at least one entry.
+fn required_list(
+    get: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+) -> Result<Vec<String>, ConfigError> {
+    let list: Vec<String> = get(variable)
+        .unwrap_or_default()
+        .split(',')
+        .map(|item| item.trim().to_owned())
+        .filter(|item| !item.is_empty())
+        .collect();
+    if list.is_empty() {
+        Err(invalid(
+            variable,
+            "is required when FACTORY_INTERNAL_AUTH=oidc (comma-separated)".into(),
+        ))
+    } else {
+        Ok(list)
+    }
 }
 
 fn number<T>(
@@ -218,6 +350,49 @@ mod tests {
         let c = config(&[]).unwrap();
         assert_eq!(c.store, StoreConfig::Sqlite(".factory/factory.db".into()));
         assert_eq!(c.port, 8080);
+        assert_eq!(c.dispatch, DispatchConfig::Inline);
+        assert_eq!(c.internal_auth, InternalAuth::Closed);
+    }
+
+    #[test]
+    fn the_cloud_adapters_are_chosen_by_their_variables() {
+        let c = config(&[
+            ("FACTORY_STORE", "firestore:my-project/jobs-db"),
+            ("FACTORY_OBJECTS", "gs://my-bucket"),
+            ("FACTORY_DISPATCH", "pubsub:my-project/steps"),
+            ("FACTORY_INTERNAL_AUTH", "oidc"),
+            ("FACTORY_OIDC_AUDIENCE", "https://faq-abc.a.run.app, https://faq.example.com"),
+            ("FACTORY_OIDC_ALLOWED_EMAILS", "push@my-project.iam.gserviceaccount.com"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.store,
+            StoreConfig::Firestore {
+                project: "my-project".into(),
+                database: Some("jobs-db".into())
+            }
+        );
+        assert_eq!(
+            c.objects,
+            ObjectsConfig::Gcs {
+                bucket: "my-bucket".into()
+            }
+        );
+        assert_eq!(
+            c.dispatch,
+            DispatchConfig::PubSub {
+                project: "my-project".into(),
+                topic: "steps".into()
+            }
+        );
+        assert_eq!(
+            c.internal_auth,
+            InternalAuth::Oidc {
+                audiences: vec!["https://faq-abc.a.run.app".into(), "https://faq.example.com".into()],
+                allowed_emails: vec!["push@my-project.iam.gserviceaccount.com".into()],
+                jwks_url: None,
+            }
+        );
     }
 
     #[test]
@@ -233,11 +408,64 @@ mod tests {
             config(&[("FACTORY_MODEL", "gpt")]).unwrap_err().variable,
             "FACTORY_MODEL"
         );
+        for (variable, value) in [
+            ("FACTORY_STORE", "firestore:"),
+            ("FACTORY_STORE", "firestore:p/bad db"),
+            ("FACTORY_OBJECTS", "gs://UPPER"),
+            ("FACTORY_OBJECTS", "s3://bucket"),
+            ("FACTORY_DISPATCH", "pubsub:project"),
+            ("FACTORY_INTERNAL_AUTH", "maybe"),
+            ("FACTORY_RETENTION_DAYS", "0"),
+        ] {
+            assert_eq!(
+                config(&[(variable, value)]).unwrap_err().variable,
+                variable,
+                "{value}"
+            );
+        }
+        assert_eq!(
+            config(&[("FACTORY_INTERNAL_AUTH", "oidc")])
+                .unwrap_err()
+                .variable,
+            "FACTORY_OIDC_AUDIENCE"
+        );
+        assert_eq!(
+            config(&[
+                ("FACTORY_INTERNAL_AUTH", "oidc"),
+                ("FACTORY_OIDC_AUDIENCE", "https://faq-abc.a.run.app")
+            ])
+            .unwrap_err()
+            .variable,
+            "FACTORY_OIDC_ALLOWED_EMAILS"
+        );
         assert_eq!(
             config(&[("FACTORY_CONCURRENCY", "0")])
                 .unwrap_err()
                 .variable,
             "FACTORY_CONCURRENCY"
         );
+    }
+
+    #[test]
+    fn every_variable_read_is_documented_in_env_example() {
+        let documented = include_str!("../../.env.example");
+        let read = std::cell::RefCell::new(std::collections::BTreeSet::new());
+        let lookup = |name: &str| {
+            read.borrow_mut().insert(name.to_owned());
+            match name {
+                "FACTORY_INTERNAL_AUTH" => Some("oidc".to_owned()),
+                "FACTORY_OIDC_AUDIENCE" | "FACTORY_OIDC_ALLOWED_EMAILS" => Some("x".to_owned()),
+                _ => None,
+            }
+        };
+        Config::from_lookup(lookup).unwrap();
+        let read = read.into_inner();
+        assert!(read.len() > 15, "{read:?}");
+        for name in read {
+            assert!(
+                documented.lines().any(|line| line.starts_with(&format!("{name}="))),
+                "{name} is read but not documented in .env.example"
+            );
+        }
     }
 }

@@ -20,13 +20,19 @@ pub fn artifact_target(path: &str) -> Option<(JobId, Kind)> {
     Some((id.parse().ok()?, kind))
 }
 
-/// Handles one object event; failures are logged (a later resume re-renders).
+/// Handles one object event in process; failures are logged (a later resume re-renders).
 pub async fn handle(ports: &Ports, event: &ObjectWritten) {
-    let Some((id, kind)) = artifact_target(event.info.path.as_str()) else {
-        return;
-    };
-    if let Err(e) = render(ports, &id, kind, &event.info).await {
-        tracing::warn!(job_id = %id, %kind, error = %e, "post-processing failed; resume will retry");
+    if let Err(e) = process(ports, event).await {
+        tracing::warn!(object = %event.info.path, error = %e, "post-processing failed; resume will retry");
+    }
+}
+
+/// Renders the artifact an event is about, if it is one (other objects are ignored).
+/// An error means the event should be delivered again.
+pub async fn process(ports: &Ports, event: &ObjectWritten) -> Result<(), String> {
+    match artifact_target(event.info.path.as_str()) {
+        Some((id, kind)) => render(ports, &id, kind, &event.info).await,
+        None => Ok(()),
     }
 }
 

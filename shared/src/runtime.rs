@@ -1,17 +1,25 @@
 //! Wiring: builds the adapters the configuration selects, connects the pipeline to its
-//! queue, and starts the in-process worker. The binaries call this and nothing else.
+//! dispatcher, and starts the in-process worker. The binaries call this and nothing else.
+//!
+//! Object events reach post-processing in process when objects are a local folder; on
+//! Cloud Storage they arrive as storage notifications at the `post-process` function.
 
 use std::sync::Arc;
 
 use crate::clock::SystemClock;
-use crate::config::{Config, ModelConfig, ObjectsConfig, StoreConfig};
+use crate::config::{Config, DispatchConfig, ModelConfig, ObjectsConfig, StoreConfig};
+use crate::dispatch::Dispatcher;
 use crate::dispatch::inline::InlineQueue;
+use crate::dispatch::pubsub::PubSubDispatcher;
 use crate::engine::{Delayed, Engine};
 use crate::extractive::ExtractiveEngine;
+use crate::gcp::auth::{AuthError, GoogleAuth};
 use crate::objects::dir::DirObjectStore;
+use crate::objects::gcs::GcsObjectStore;
 use crate::objects::{Notifying, ObjectStore};
 use crate::pipeline::{Pipeline, Ports, Settings};
 use crate::store::JobStore;
+use crate::store::firestore::FirestoreStore;
 use crate::store::sqlite::SqliteStore;
 
 /// A running factory: the pipeline and the ports it uses.
@@ -28,22 +36,43 @@ pub enum StartError {
     Store(#[from] crate::store::StoreError),
     #[error("object store: {0}")]
     Objects(#[from] crate::objects::ObjectError),
+    #[error("{0}")]
+    Auth(#[from] AuthError),
 }
 
 impl Factory {
     /// Builds every adapter and starts the worker loop on the current Tokio runtime.
-    pub fn start(config: Config) -> Result<Self, StartError> {
+    pub async fn start(config: Config) -> Result<Self, StartError> {
         let store: Arc<dyn JobStore> = match &config.store {
             StoreConfig::Sqlite(path) => Arc::new(SqliteStore::open(path)?),
+            StoreConfig::Firestore { project, database } => Arc::new(
+                FirestoreStore::connect(project, database.as_deref(), config.retention).await?,
+            ),
         };
         let (queue, receiver) = InlineQueue::new();
         let objects: Arc<dyn ObjectStore> = match &config.objects {
-            ObjectsConfig::Dir(path) => Arc::new(DirObjectStore::open(path)?),
+            ObjectsConfig::Dir(path) => Arc::new(Notifying {
+                inner: Arc::new(DirObjectStore::open(path)?),
+                events: Arc::new(queue.clone()),
+            }),
+            ObjectsConfig::Gcs { bucket } => {
+                let endpoint = config.emulators.storage.clone();
+                let auth = google_auth(endpoint.is_some())?;
+                Arc::new(GcsObjectStore::new(bucket.clone(), endpoint, auth)?)
+            }
         };
-        let objects = Arc::new(Notifying {
-            inner: objects,
-            events: Arc::new(queue.clone()),
-        });
+        let dispatcher: Arc<dyn Dispatcher> = match &config.dispatch {
+            DispatchConfig::Inline => Arc::new(queue.clone()),
+            DispatchConfig::PubSub { project, topic } => {
+                let emulator = config.emulators.pubsub.as_deref();
+                Arc::new(PubSubDispatcher::new(
+                    project,
+                    topic,
+                    emulator,
+                    google_auth(emulator.is_some())?,
+                ))
+            }
+        };
         let mut engine: Arc<dyn Engine> = match config.model {
             ModelConfig::Extractive => Arc::new(ExtractiveEngine::new()),
         };
@@ -66,10 +95,19 @@ impl Factory {
         let pipeline = Arc::new(Pipeline::new(
             ports,
             engine,
-            Arc::new(queue.clone()),
+            dispatcher,
             settings,
         ));
         tokio::spawn(queue.run(receiver, pipeline.clone(), config.concurrency));
         Ok(Self { pipeline, config })
+    }
+}
+
+/// Application Default Credentials, or none against an emulator.
+fn google_auth(emulated: bool) -> Result<GoogleAuth, AuthError> {
+    if emulated {
+        Ok(GoogleAuth::anonymous())
+    } else {
+        GoogleAuth::application_default()
     }
 }

@@ -27,6 +27,7 @@ pub enum Command {
 
 pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
     let factory = Factory::start(Config::from_env().context("configuration")?)
+        .await
         .context("starting the factory")?;
     let store = factory.pipeline.ports.store.as_ref();
     match command {

@@ -2,7 +2,9 @@
 //! probes, OpenAPI document and the common middleware) from an [`AppState`]; [`serve`] runs a
 //! router on a listener until a shutdown signal. Tests call `app(state)` with no socket.
 
+pub mod envelopes;
 pub mod extract;
+pub mod guard;
 pub mod keys;
 mod layers;
 pub mod openapi;
@@ -57,7 +59,7 @@ impl Function {
     fn routes(self) -> Router<AppState> {
         use routes::{create, internal, jobs};
         match self {
-            Self::Kind(kind) => create::kind_router(kind).merge(internal::steps_router()),
+            Self::Kind(kind) => create::kind_router(kind).merge(internal::steps_router(kind)),
             Self::Bundle => create::bundle_router(),
             Self::JobStatus => jobs::router(),
             Self::PostProcess => internal::events_router(),
@@ -76,8 +78,6 @@ pub struct HttpSettings {
     pub body_limit: usize,
     pub request_timeout: Duration,
     pub cors_origins: Vec<String>,
-    /// Whether `/internal/*` answer (`FACTORY_INTERNAL_AUTH=off`).
-    pub internal_routes_open: bool,
     /// `GOOGLE_CLOUD_PROJECT`, for Cloud Logging trace correlation.
     pub project: Option<String>,
 }
@@ -88,7 +88,6 @@ impl HttpSettings {
             body_limit: config.body_limit,
             request_timeout: config.request_timeout,
             cors_origins: config.cors_origins.clone(),
-            internal_routes_open: config.internal_routes_open,
             project: config.project.clone(),
         }
     }
@@ -101,12 +100,15 @@ pub struct AppState {
     pub keys: Arc<KeyCache>,
     pub limiter: Arc<RateLimiter>,
     pub settings: Arc<HttpSettings>,
+    /// Who may call `/internal/*`.
+    pub internal: guard::InternalGuard,
 }
 
 impl AppState {
     pub fn new(factory: Factory) -> Self {
         let settings = Arc::new(HttpSettings::from_config(&factory.config));
         Self {
+            internal: guard::InternalGuard::from_config(&factory.config.internal_auth),
             factory,
             keys: Arc::new(KeyCache::default()),
             limiter: Arc::new(RateLimiter::default()),
@@ -230,7 +232,7 @@ pub async fn run_function(function: Function) -> ExitCode {
         }
     };
     let port = config.port;
-    let factory = match Factory::start(config) {
+    let factory = match Factory::start(config).await {
         Ok(factory) => factory,
         Err(e) => {
             eprintln!("cannot start: {e}");

@@ -29,8 +29,9 @@ struct Produced {
 impl Pipeline {
     #[tracing::instrument(skip_all, fields(job_id = %task.job_id, kind = %task.kind))]
     pub(super) async fn run(&self, task: &StepTask) -> Delivery {
+        // A stopping instance takes no new work; the redelivery goes to another one.
         if self.is_stopping() {
-            return Delivery::Ack;
+            return Delivery::RetryAfter(Duration::from_secs(1));
         }
         let store = self.ports.store.as_ref();
         let (lease, max_attempts, worker) = (
@@ -61,7 +62,7 @@ impl Pipeline {
             // The stop's hand-back may have run before this claim landed: give it back too.
             let now = self.ports.clock.now();
             let _ = update_job(store, &task.job_id, |job| job.hand_back(worker, now)).await;
-            return Delivery::Ack;
+            return Delivery::RetryAfter(Duration::from_secs(1));
         }
         let started = Instant::now();
         let outcome = match self.produce(&job, task.kind).await {

@@ -52,8 +52,8 @@ impl Answer {
     }
 }
 
-fn api(extra: &[(&str, &str)]) -> Api {
-    let (factory, dir) = started_factory(extra);
+async fn api(extra: &[(&str, &str)]) -> Api {
+    let (factory, dir) = started_factory(extra).await;
     Api {
         state: AppState::new(factory),
         _dir: dir,
@@ -146,7 +146,7 @@ fn assert_security_headers(answer: &Answer) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bundle_is_accepted_followed_and_downloaded() {
-    let api = api(&[]);
+    let api = api(&[]).await;
     let key = api.key("school", 1000, None).await;
     let accepted = api
         .local(Method::POST, "/v1/bundles", Some(&key), Some(request(2)))
@@ -197,7 +197,7 @@ async fn a_bundle_is_accepted_followed_and_downloaded() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wait_holds_the_answer_until_the_job_ends() {
-    let api = api(&[]);
+    let api = api(&[]).await;
     let key = api.key("school", 1000, None).await;
     let done = api
         .call(
@@ -234,7 +234,7 @@ async fn wait_holds_the_answer_until_the_job_ends() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dry_run_plans_without_creating_and_sees_the_cache() {
-    let api = api(&[]);
+    let api = api(&[]).await;
     let key = api.key("school", 1000, None).await;
     let plan = api
         .local(
@@ -285,7 +285,7 @@ async fn a_dry_run_plans_without_creating_and_sees_the_cache() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_idempotency_key_returns_the_same_job_and_refuses_a_different_body() {
-    let api = api(&[]);
+    let api = api(&[]).await;
     let key = api.key("school", 1000, None).await;
     let post = |body: Value| {
         Request::builder()
@@ -319,7 +319,7 @@ async fn an_idempotency_key_returns_the_same_job_and_refuses_a_different_body() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tenants_never_see_each_others_jobs() {
-    let api = api(&[]);
+    let api = api(&[]).await;
     let a = api.key("alpha", 1000, None).await;
     let b = api.key("beta", 1000, None).await;
     let job = api
@@ -357,7 +357,7 @@ async fn tenants_never_see_each_others_jobs() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn listing_pages_newest_first_and_filters_by_status() {
-    let api = api(&[]);
+    let api = api(&[]).await;
     let key = api.key("school", 1000, None).await;
     let mut ids = Vec::new();
     for _ in 0..3 {
@@ -416,7 +416,7 @@ async fn cancelling_a_running_job_stops_it() {
     let api = api(&[
         ("FACTORY_ENGINE_DELAY_MS", "1000"),
         ("FACTORY_CONCURRENCY", "1"),
-    ]);
+    ]).await;
     let key = api.key("school", 1000, None).await;
     let id = api
         .local(Method::POST, "/v1/bundles", Some(&key), Some(request(2)))
@@ -469,7 +469,7 @@ async fn cancelling_a_running_job_stops_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_requests_get_problems_with_field_paths() {
-    let api = api(&[("FACTORY_BODY_LIMIT_BYTES", "4096")]);
+    let api = api(&[("FACTORY_BODY_LIMIT_BYTES", "4096")]).await;
     let key = api.key("school", 1000, None).await;
     let post = |body: Value| api.local(Method::POST, "/v1/faq", Some(&key), Some(body));
     let short = json!({"source": {"text": "Too short."}});
@@ -529,7 +529,7 @@ async fn bad_requests_get_problems_with_field_paths() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keys_are_required_and_limited() {
-    let api = api(&[]);
+    let api = api(&[]).await;
     let missing = api.local(Method::GET, "/v1/jobs", None, None).await;
     missing.problem(StatusCode::UNAUTHORIZED);
     assert_eq!(missing.header("www-authenticate"), "Bearer");
@@ -577,7 +577,7 @@ async fn keys_are_required_and_limited() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_function_serves_only_its_own_routes() {
-    let api = api(&[]);
+    let api = api(&[]).await;
     let key = api.key("school", 1000, None).await;
     let faq = Function::Kind(factory_shared::content::Kind::Faq);
     api.call(
@@ -599,7 +599,7 @@ async fn each_function_serves_only_its_own_routes() {
     .await
     .problem(StatusCode::NOT_FOUND);
     // The local server never mounts internal routes; functions keep them closed by default.
-    let step = json!({"job_id": "01m8e7xxgbwt76w6fyt7xjgjbe", "kind": "faq"});
+    let step = json!({"job_id": "01m8e7xxgbwt76w6fyt7xjgjbe", "step": "faq"});
     api.local(Method::POST, "/internal/steps", None, Some(step.clone()))
         .await
         .problem(StatusCode::NOT_FOUND);
@@ -630,15 +630,53 @@ async fn each_function_serves_only_its_own_routes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn internal_routes_run_steps_and_sweeps_when_opened() {
-    let api = api(&[("FACTORY_INTERNAL_AUTH", "off")]);
+    let api = api(&[("FACTORY_INTERNAL_AUTH", "off")]).await;
     let faq = Function::Kind(factory_shared::content::Kind::Faq);
-    let unknown = json!({"job_id": "01m8e7xxgbwt76w6fyt7xjgjbe", "kind": "faq"});
+    let unknown = json!({"job_id": "01m8e7xxgbwt76w6fyt7xjgjbe", "step": "faq"});
     assert_eq!(
-        api.call(faq, Method::POST, "/internal/steps", None, Some(unknown))
+        api.call(faq, Method::POST, "/internal/steps", None, Some(unknown.clone()))
             .await
             .status,
         StatusCode::NO_CONTENT
     );
+    // The same step as Pub/Sub pushes it.
+    let push = |step: serde_json::Value| {
+        use base64::Engine as _;
+        json!({
+            "message": {
+                "data": base64::engine::general_purpose::STANDARD.encode(step.to_string()),
+                "attributes": {"kind": step["step"]},
+                "messageId": "1",
+                "publishTime": "2026-11-27T12:00:00Z"
+            },
+            "subscription": "projects/p/subscriptions/faq-steps",
+            "deliveryAttempt": 1
+        })
+    };
+    assert_eq!(
+        api.call(faq, Method::POST, "/internal/steps", None, Some(push(unknown)))
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    // A step of another kind: acknowledged when pushed (subscriptions may not filter),
+    // refused with the field at fault when called directly.
+    let other = json!({"job_id": "01m8e7xxgbwt76w6fyt7xjgjbe", "step": "flashcards"});
+    assert_eq!(
+        api.call(faq, Method::POST, "/internal/steps", None, Some(push(other.clone())))
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    let refused = api
+        .call(faq, Method::POST, "/internal/steps", None, Some(other))
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused["errors"][0]["path"], "/step");
+    let garbled = json!({"message": {"data": "%%%"}});
+    api.call(faq, Method::POST, "/internal/steps", None, Some(garbled))
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY);
     let sweep = api
         .call(
             Function::Maintenance,
@@ -667,7 +705,7 @@ async fn internal_routes_run_steps_and_sweeps_when_opened() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cors_answers_only_the_configured_origins() {
-    let api = api(&[("FACTORY_CORS_ORIGINS", "https://lms.example.edu")]);
+    let api = api(&[("FACTORY_CORS_ORIGINS", "https://lms.example.edu")]).await;
     let preflight = |origin: &str| {
         Request::builder()
             .method(Method::OPTIONS)
@@ -692,7 +730,7 @@ async fn cors_answers_only_the_configured_origins() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_published_openapi_document_is_the_served_one() {
-    let api = api(&[]);
+    let api = api(&[]).await;
     let served = api.local(Method::GET, "/openapi.json", None, None).await;
     assert_eq!(served.status, StatusCode::OK);
     let document = openapi::document();

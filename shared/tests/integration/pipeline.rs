@@ -20,8 +20,8 @@ struct Harness {
     _dir: tempfile::TempDir,
 }
 
-fn harness(extra: &[(&str, &str)]) -> Harness {
-    let (factory, dir) = started_factory(extra);
+async fn harness(extra: &[(&str, &str)]) -> Harness {
+    let (factory, dir) = started_factory(extra).await;
     Harness { factory, _dir: dir }
 }
 
@@ -72,7 +72,7 @@ fn example(n: usize) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bundle_ends_succeeded_with_every_rendering_and_a_true_manifest() {
-    let h = harness(&[]);
+    let h = harness(&[]).await;
     let job = h.run(submission(&example(0), &Kind::ALL)).await;
     assert_eq!(job.status, JobStatus::Succeeded, "{job:#?}");
     assert!(
@@ -99,7 +99,7 @@ async fn a_bundle_ends_succeeded_with_every_rendering_and_a_true_manifest() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_same_source_twice_is_served_from_the_cache_with_identical_bytes() {
-    let h = harness(&[]);
+    let h = harness(&[]).await;
     let first = h.run(submission(&example(2), &Kind::ALL)).await;
     let second = h.run(submission(&example(2), &Kind::ALL)).await;
     assert!(first.steps.iter().all(|s| !s.cache_hit));
@@ -122,7 +122,7 @@ async fn the_same_source_twice_is_served_from_the_cache_with_identical_bytes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_step_delivered_again_after_it_ended_changes_nothing() {
-    let h = harness(&[]);
+    let h = harness(&[]).await;
     let job = h.run(submission(&example(2), &[Kind::Faq])).await;
     let pipeline = &h.factory.pipeline;
     for _ in 0..3 {
@@ -160,7 +160,7 @@ async fn a_step_delivered_again_after_it_ended_changes_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_source_too_thin_for_some_kinds_ends_partial_with_typed_reasons() {
-    let h = harness(&[]);
+    let h = harness(&[]).await;
     // Three short sections: enough for an outline, not for 10 flashcards or a long reading.
     let text = "# Tiny\n\n## One\nCats are small animals that purr softly.\n\n## Two\nDogs are loyal animals that bark loudly.\n\n## Three\nBirds are light animals that fly high above.\n\nFish swim in water all day and all night long.";
     let job = h
@@ -189,7 +189,7 @@ async fn a_source_too_thin_for_some_kinds_ends_partial_with_typed_reasons() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn when_the_outline_fails_the_job_fails_and_says_why_for_every_kind() {
-    let h = harness(&[]);
+    let h = harness(&[]).await;
     // Two long sentences: too few to make the three sections an outline needs.
     let text = "A single paragraph that never has any headings at all goes on for quite a while without saying very much of anything in particular, which is all it does here. \
                 A second sentence follows the first one and ends the text with a final remark that adds a little more length but no structure at all.";
@@ -212,7 +212,7 @@ async fn when_the_outline_fails_the_job_fails_and_says_why_for_every_kind() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invalid_options_are_refused_before_a_job_exists() {
-    let h = harness(&[]);
+    let h = harness(&[]).await;
     let mut bad = submission(&example(2), &[Kind::Faq]);
     bad.options.speakers = 9;
     bad.options.counts.insert(Kind::Faq, 100);
@@ -235,7 +235,7 @@ async fn invalid_options_are_refused_before_a_job_exists() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn explicit_counts_are_honoured_exactly() {
-    let h = harness(&[]);
+    let h = harness(&[]).await;
     let mut s = submission(&example(1), &[Kind::Faq, Kind::Flashcards]);
     s.options.counts.insert(Kind::Faq, 6);
     s.options.counts.insert(Kind::Flashcards, 12);

@@ -7,7 +7,7 @@ use factory_shared::runtime::Factory;
 
 /// A factory on embedded adapters in a temporary directory, with extra configuration
 /// variables; keep the directory alive as long as the factory.
-pub fn started_factory(extra: &[(&str, &str)]) -> (Factory, tempfile::TempDir) {
+pub async fn started_factory(extra: &[(&str, &str)]) -> (Factory, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let mut vars: HashMap<String, String> = HashMap::new();
     vars.insert(
@@ -22,7 +22,7 @@ pub fn started_factory(extra: &[(&str, &str)]) -> (Factory, tempfile::TempDir) {
         vars.insert((*k).into(), (*v).into());
     }
     let config = Config::from_lookup(|name| vars.get(name).cloned()).unwrap();
-    (Factory::start(config).unwrap(), dir)
+    (Factory::start(config).await.unwrap(), dir)
 }
 
 /// The address of an emulator from the environment `scripts/emulators` sets up. Tests of the

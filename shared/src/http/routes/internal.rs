@@ -1,29 +1,38 @@
-//! Internal routes, called by the platform, never by clients: run one step (a dispatch),
-//! react to a stored object (post-processing), run maintenance. They answer 2xx when the
-//! work is done or needs no retry, and 503 with `Retry-After` when it should be redelivered.
+//! Internal routes, called by the platform, never by clients: run one step (a Pub/Sub push
+//! or a direct call), react to a stored object (an Eventarc CloudEvent, a Cloud Storage
+//! notification pushed by Pub/Sub, or a direct call), run maintenance. They answer 2xx when
+//! the work is done or needs no retry, and 503 with `Retry-After` when it should be
+//! redelivered (Pub/Sub and Eventarc redeliver on any non-2xx answer).
 //!
-//! They are mounted only on the deployed functions, and only answer when
-//! `FACTORY_INTERNAL_AUTH=off` (the local harness); production authentication of the
-//! platform's OIDC tokens is configured separately. `factory serve` does not mount them.
+//! Who may call them is [`InternalGuard`]'s decision. `factory serve` does not mount them.
 
+use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::{Json, Router, routing::post};
+use axum::routing::post;
+use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::config::ObjectsConfig;
 use crate::content::Kind;
 use crate::dispatch::StepTask;
 use crate::dispatch::inline::{Delivery, WorkHandler};
+use crate::dispatch::pubsub::StepMessage;
 use crate::http::AppState;
-use crate::http::extract::StrictJson;
+use crate::http::envelopes::{self, PushEnvelope, StorageEvent};
+use crate::http::extract::parse;
 use crate::http::problem::ApiError;
 use crate::jobs::JobId;
 use crate::objects::{ObjectPath, ObjectWritten};
 
-pub fn steps_router() -> Router<AppState> {
-    Router::new().route("/internal/steps", post(run_step))
+/// `POST /internal/steps` on the function of `kind`.
+pub fn steps_router(kind: Kind) -> Router<AppState> {
+    Router::new().route(
+        "/internal/steps",
+        post(move |state, headers, body| run_step(state, kind, headers, body)),
+    )
 }
 
 pub fn events_router() -> Router<AppState> {
@@ -34,42 +43,62 @@ pub fn maintenance_router() -> Router<AppState> {
     Router::new().route("/internal/maintenance", post(maintenance))
 }
 
-fn allowed(state: &AppState) -> Result<(), ApiError> {
-    if state.settings.internal_routes_open {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden(
-            "set FACTORY_INTERNAL_AUTH=off to open them on a private network".into(),
-        ))
-    }
+fn no_content() -> Response {
+    StatusCode::NO_CONTENT.into_response()
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct StepMessage {
-    pub job_id: String,
-    pub kind: Kind,
+fn json_body(body: &[u8]) -> Result<serde_json::Value, ApiError> {
+    serde_json::from_slice(body).map_err(|e| ApiError::BadRequest(format!("malformed JSON: {e}")))
+}
+
+fn envelope(body: serde_json::Value) -> Result<PushEnvelope, ApiError> {
+    serde_json::from_value(body)
+        .map_err(|e| ApiError::field("/message", format!("not a Pub/Sub push message: {e}")))
 }
 
 async fn run_step(
     State(state): State<AppState>,
-    StrictJson { value, .. }: StrictJson<StepMessage>,
+    kind: Kind,
+    headers: HeaderMap,
+    body: Bytes,
 ) -> Result<Response, ApiError> {
-    allowed(&state)?;
-    let job_id: JobId = value
+    state.internal.check(&headers).await?;
+    let value = json_body(&body)?;
+    let pushed = envelopes::is_push(&value);
+    let message: StepMessage = if pushed {
+        let envelope = envelope(value)?;
+        let payload = envelope
+            .message
+            .payload()
+            .map_err(|e| ApiError::field("/message/data", e.to_string()))?;
+        parse(&payload)?
+    } else {
+        parse(&body)?
+    };
+    if message.step != kind {
+        // Where subscription filters are not applied (the emulator), every function sees
+        // every step: acknowledge the others so they are not redelivered here.
+        return if pushed {
+            tracing::debug!(step = %message.step, "a step for another function; acknowledged");
+            Ok(no_content())
+        } else {
+            Err(ApiError::field(
+                "/step",
+                format!("this function runs `{kind}` steps"),
+            ))
+        };
+    }
+    let job_id: JobId = message
         .job_id
         .parse()
         .map_err(|_| ApiError::field("/job_id", "not a job id"))?;
     match state
         .factory
         .pipeline
-        .run_step(&StepTask {
-            job_id,
-            kind: value.kind,
-        })
+        .run_step(&StepTask { job_id, kind })
         .await
     {
-        Delivery::Ack => Ok(StatusCode::NO_CONTENT.into_response()),
+        Delivery::Ack => Ok(no_content()),
         Delivery::RetryAfter(delay) => Err(ApiError::Unavailable {
             detail: "the step will be retried".into(),
             retry_after: delay.as_secs().max(1),
@@ -77,7 +106,7 @@ async fn run_step(
     }
 }
 
-/// The part of a Cloud Storage object event the factory reads (other fields are ignored).
+/// A direct call names the object; other Cloud Storage fields are ignored.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct StorageObject {
     pub name: String,
@@ -85,20 +114,54 @@ pub struct StorageObject {
 
 async fn object_event(
     State(state): State<AppState>,
-    StrictJson { value: object, .. }: StrictJson<StorageObject>,
+    headers: HeaderMap,
+    body: Bytes,
 ) -> Result<Response, ApiError> {
-    allowed(&state)?;
-    let Ok(path) = ObjectPath::new(object.name) else {
-        return Ok(StatusCode::NO_CONTENT.into_response());
+    state.internal.check(&headers).await?;
+    let event = match envelopes::cloud_event(&headers, &body) {
+        Some(event) => event.map_err(|e| ApiError::BadRequest(e.to_string()))?,
+        None => {
+            let value = json_body(&body)?;
+            if envelopes::is_push(&value) {
+                envelopes::storage_notification(&envelope(value)?)
+                    .map_err(|e| ApiError::BadRequest(e.to_string()))?
+            } else {
+                let object: StorageObject = parse(&body)?;
+                StorageEvent::Finalized(envelopes::StorageObjectRef {
+                    bucket: String::new(),
+                    name: object.name,
+                })
+            }
+        }
     };
-    if let Some(info) = state.factory.pipeline.ports.objects.head(&path).await? {
-        state
-            .factory
-            .pipeline
-            .object_written(&ObjectWritten { info })
-            .await;
+    let StorageEvent::Finalized(object) = event else {
+        return Ok(no_content());
+    };
+    // A notification topic may carry several buckets' events; only ours are work.
+    if let ObjectsConfig::Gcs { bucket } = &state.factory.config.objects
+        && !object.bucket.is_empty()
+        && &object.bucket != bucket
+    {
+        return Ok(no_content());
     }
-    Ok(StatusCode::NO_CONTENT.into_response())
+    let Ok(path) = ObjectPath::new(object.name) else {
+        return Ok(no_content());
+    };
+    if crate::postprocess::artifact_target(path.as_str()).is_none() {
+        return Ok(no_content());
+    }
+    let pipeline = &state.factory.pipeline;
+    // The object may be gone (a deleted job); then there is nothing to render.
+    let Some(info) = pipeline.ports.objects.head(&path).await? else {
+        return Ok(no_content());
+    };
+    crate::postprocess::process(&pipeline.ports, &ObjectWritten { info })
+        .await
+        .map_err(|detail| ApiError::Unavailable {
+            detail,
+            retry_after: 5,
+        })?;
+    Ok(no_content())
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -109,8 +172,11 @@ pub struct MaintenanceReport {
     pub settled: usize,
 }
 
-async fn maintenance(State(state): State<AppState>) -> Result<Json<MaintenanceReport>, ApiError> {
-    allowed(&state)?;
+async fn maintenance(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<MaintenanceReport>, ApiError> {
+    state.internal.check(&headers).await?;
     let r = state.factory.pipeline.resume().await?;
     tracing::info!(
         jobs = r.jobs,

@@ -2,7 +2,7 @@
 //! a cursor), cancel a job, download its artifacts. A job of another tenant is a 404.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router, routing::get};
 use serde::Deserialize;
@@ -164,6 +164,7 @@ pub async fn cancel_job(
     params(("id" = String, Path, description = "The job id"), ("name" = String, Path, description = "A file name from the job's `artifacts`")),
     responses(
         (status = 200, description = "The file: JSON, Markdown or HTML by its extension", body = String, content_type = "application/octet-stream"),
+        (status = 307, description = "On Cloud Storage: a redirect to a time-limited signed URL of the file", headers(("Location" = String, description = "The signed URL"))),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 429, body = Problem, content_type = "application/problem+json"),
@@ -181,14 +182,21 @@ pub async fn get_artifact(
     if !listed {
         return Err(ApiError::NotFound);
     }
-    let bytes = state
-        .factory
-        .pipeline
-        .ports
-        .objects
-        .get(&object_path(&format!("jobs/{}/{name}", job.id)))
+    let objects = state.factory.pipeline.ports.objects.as_ref();
+    let path = object_path(&format!("jobs/{}/{name}", job.id));
+    if let Some(url) = objects
+        .signed_url(&path, state.factory.config.signed_url_ttl)
         .await?
-        .ok_or(ApiError::NotFound)?;
+    {
+        let location = HeaderValue::try_from(url)
+            .map_err(|e| ApiError::Internal(format!("signed URL is not a header value: {e}")))?;
+        return Ok((
+            StatusCode::TEMPORARY_REDIRECT,
+            [(header::LOCATION, location), (header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
+        )
+            .into_response());
+    }
+    let bytes = objects.get(&path).await?.ok_or(ApiError::NotFound)?;
     let content_type = match name.rsplit('.').next() {
         Some("json") => "application/json",
         Some("md") => "text/markdown; charset=utf-8",
