@@ -5,6 +5,7 @@
 pub mod extract;
 pub mod keys;
 mod layers;
+pub mod oidc;
 pub mod openapi;
 pub mod problem;
 pub mod routes;
