@@ -7,6 +7,7 @@ pub mod extract;
 pub mod guard;
 pub mod keys;
 mod layers;
+pub mod oidc;
 pub mod openapi;
 pub mod problem;
 pub mod routes;
