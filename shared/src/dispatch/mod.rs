@@ -2,9 +2,11 @@
 //! the step runner is idempotent (it claims the step before working).
 //!
 //! Adapters: [`inline::InlineQueue`], an in-process queue with a concurrency limit that also
-//! carries object events to post-processing.
+//! carries object events to post-processing; [`pubsub::PubSubDispatcher`], a Pub/Sub topic
+//! pushed to the functions (production).
 
 pub mod inline;
+pub mod pubsub;
 
 use std::fmt;
 
