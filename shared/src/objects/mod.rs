@@ -1,12 +1,15 @@
 //! The `ObjectStore` port: sources, artifacts and renderings as named blobs
 //! (`sources/<sha256>.txt`, `jobs/<id>/<kind>.json`, `cache/<key>.json`, …).
 //!
-//! Adapters: [`dir::DirObjectStore`] (a local folder). [`Notifying`] wraps any adapter and
+//! Adapters: [`dir::DirObjectStore`] (a local folder), [`gcs::GcsObjectStore`] (a Cloud Storage
+//! bucket, with V4 signed URLs from [`signing`]). [`Notifying`] wraps any adapter and
 //! reports each write to an [`ObjectEvents`] sink, the way Cloud Storage emits "object
 //! finalized" events in production. Each adapter must pass the contract suite in
 //! `shared/tests/integration/objects_contract.rs`.
 
 pub mod dir;
+pub mod gcs;
+pub mod signing;
 
 use std::fmt;
 use std::sync::Arc;

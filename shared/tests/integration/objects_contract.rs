@@ -157,3 +157,37 @@ objects_contract!(directory, {
         factory_shared::objects::dir::DirObjectStore::open(dir.path().join("objects")).unwrap();
     (Arc::new(objects) as Arc<dyn ObjectStore>, dir)
 });
+
+// Against fake-gcs-server at `STORAGE_EMULATOR_HOST` (scripts/test starts it), one fresh bucket
+// per test. Pages of two names, so listing walks several pages.
+objects_contract!(cloud_storage, {
+    let host = std::env::var("STORAGE_EMULATOR_HOST").expect(
+        "STORAGE_EMULATOR_HOST is not set: start fake-gcs-server and set it to \
+         http://127.0.0.1:PORT (the Cloud Storage contract tests need it)",
+    );
+    let origin = if host.contains("://") {
+        host.trim_end_matches('/').to_owned()
+    } else {
+        format!("http://{host}")
+    };
+    let bucket = format!("contract-{}", ulid::Ulid::new().to_string().to_lowercase());
+    let created = reqwest::Client::new()
+        .post(format!("{origin}/storage/v1/b?project=test"))
+        .json(&serde_json::json!({ "name": bucket }))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("fake-gcs-server at {origin} does not answer: {e}"));
+    assert!(
+        created.status().is_success(),
+        "creating bucket {bucket}: {}",
+        created.status()
+    );
+    let objects = factory_shared::objects::gcs::GcsObjectStore::new(
+        bucket,
+        Some(host),
+        factory_shared::gcp::auth::GoogleAuth::anonymous(),
+    )
+    .unwrap()
+    .with_list_page_size(2);
+    (Arc::new(objects) as Arc<dyn ObjectStore>, ())
+});
