@@ -138,10 +138,18 @@ impl Config {
                     Some(("firestore", rest)) if is_name(rest.split('/').next().unwrap_or("")) => {
                         let (project, database) = match rest.split_once('/') {
                             Some((p, d)) if is_name(d) => (p, Some(d.to_owned())),
-                            Some(_) => return Err(invalid("FACTORY_STORE", format!("`{v}` has an invalid database name"))),
+                            Some(_) => {
+                                return Err(invalid(
+                                    "FACTORY_STORE",
+                                    format!("`{v}` has an invalid database name"),
+                                ));
+                            }
                             None => (rest, None),
                         };
-                        StoreConfig::Firestore { project: project.to_owned(), database }
+                        StoreConfig::Firestore {
+                            project: project.to_owned(),
+                            database,
+                        }
                     }
                     _ => {
                         return Err(invalid(
@@ -361,8 +369,14 @@ mod tests {
             ("FACTORY_OBJECTS", "gs://my-bucket"),
             ("FACTORY_DISPATCH", "pubsub:my-project/steps"),
             ("FACTORY_INTERNAL_AUTH", "oidc"),
-            ("FACTORY_OIDC_AUDIENCE", "https://faq-abc.a.run.app, https://faq.example.com"),
-            ("FACTORY_OIDC_ALLOWED_EMAILS", "push@my-project.iam.gserviceaccount.com"),
+            (
+                "FACTORY_OIDC_AUDIENCE",
+                "https://faq-abc.a.run.app, https://faq.example.com",
+            ),
+            (
+                "FACTORY_OIDC_ALLOWED_EMAILS",
+                "push@my-project.iam.gserviceaccount.com",
+            ),
         ])
         .unwrap();
         assert_eq!(
@@ -388,7 +402,10 @@ mod tests {
         assert_eq!(
             c.internal_auth,
             InternalAuth::Oidc {
-                audiences: vec!["https://faq-abc.a.run.app".into(), "https://faq.example.com".into()],
+                audiences: vec![
+                    "https://faq-abc.a.run.app".into(),
+                    "https://faq.example.com".into()
+                ],
                 allowed_emails: vec!["push@my-project.iam.gserviceaccount.com".into()],
                 jwks_url: None,
             }
@@ -463,7 +480,9 @@ mod tests {
         assert!(read.len() > 15, "{read:?}");
         for name in read {
             assert!(
-                documented.lines().any(|line| line.starts_with(&format!("{name}="))),
+                documented
+                    .lines()
+                    .any(|line| line.starts_with(&format!("{name}="))),
                 "{name} is read but not documented in .env.example"
             );
         }

@@ -43,12 +43,7 @@ pub enum StartError {
 impl Factory {
     /// Builds every adapter and starts the worker loop on the current Tokio runtime.
     pub async fn start(config: Config) -> Result<Self, StartError> {
-        let store: Arc<dyn JobStore> = match &config.store {
-            StoreConfig::Sqlite(path) => Arc::new(SqliteStore::open(path)?),
-            StoreConfig::Firestore { project, database } => Arc::new(
-                FirestoreStore::connect(project, database.as_deref(), config.retention).await?,
-            ),
-        };
+        let store = open_store(&config).await?;
         let (queue, receiver) = InlineQueue::new();
         let objects: Arc<dyn ObjectStore> = match &config.objects {
             ObjectsConfig::Dir(path) => Arc::new(Notifying {
@@ -92,15 +87,20 @@ impl Factory {
             objects,
             clock: Arc::new(SystemClock),
         };
-        let pipeline = Arc::new(Pipeline::new(
-            ports,
-            engine,
-            dispatcher,
-            settings,
-        ));
+        let pipeline = Arc::new(Pipeline::new(ports, engine, dispatcher, settings));
         tokio::spawn(queue.run(receiver, pipeline.clone(), config.concurrency));
         Ok(Self { pipeline, config })
     }
+}
+
+/// The job store the configuration selects (also used alone, e.g. to create API keys).
+pub async fn open_store(config: &Config) -> Result<Arc<dyn JobStore>, StartError> {
+    Ok(match &config.store {
+        StoreConfig::Sqlite(path) => Arc::new(SqliteStore::open(path)?),
+        StoreConfig::Firestore { project, database } => {
+            Arc::new(FirestoreStore::connect(project, database.as_deref(), config.retention).await?)
+        }
+    })
 }
 
 /// Application Default Credentials, or none against an emulator.

@@ -60,7 +60,9 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         speakers: args.speakers,
         counts: args.counts.into_iter().collect(),
     };
-    let factory = Factory::start(config).await.context("starting the factory")?;
+    let factory = Factory::start(config)
+        .await
+        .context("starting the factory")?;
     let pipeline = &factory.pipeline;
     let resumed = pipeline
         .resume()

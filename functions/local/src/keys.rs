@@ -7,8 +7,6 @@ use anyhow::Context;
 use factory_shared::clock::SystemClock;
 use factory_shared::config::Config;
 use factory_shared::http::keys::create_key;
-use factory_shared::store::JobStore;
-use factory_shared::store::sqlite::SqliteStore;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
@@ -39,8 +37,9 @@ fn parse_rate(text: &str) -> Result<u32, String> {
 
 pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
     let config = Config::from_env().context("configuration")?;
-    let factory_shared::config::StoreConfig::Sqlite(path) = &config.store;
-    let store = SqliteStore::open(path).context("opening the job store")?;
+    let store = factory_shared::runtime::open_store(&config)
+        .await
+        .context("opening the job store")?;
     match command {
         Command::Create {
             tenant,
@@ -55,9 +54,8 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
                         .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
                 "a tenant is 1 to 64 letters, digits, `-` or `_`"
             );
-            let store: &dyn JobStore = &store;
             let key = create_key(
-                store,
+                store.as_ref(),
                 &SystemClock,
                 tenant,
                 rate.unwrap_or(config.default_rate),

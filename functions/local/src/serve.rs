@@ -28,7 +28,9 @@ const SWEEP_EVERY: Duration = Duration::from_secs(30);
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let config = Config::from_env().context("configuration")?;
     let port = args.port.unwrap_or(config.port);
-    let factory = Factory::start(config).await.context("starting the factory")?;
+    let factory = Factory::start(config)
+        .await
+        .context("starting the factory")?;
     let listener = TcpListener::bind((args.host.as_str(), port))
         .await
         .with_context(|| format!("listening on {}:{port}", args.host))?;

@@ -54,7 +54,8 @@ impl PushMessage {
 
 /// Whether a JSON body is a Pub/Sub push request rather than a direct call.
 pub fn is_push(body: &serde_json::Value) -> bool {
-    body.get("message").is_some_and(serde_json::Value::is_object)
+    body.get("message")
+        .is_some_and(serde_json::Value::is_object)
 }
 
 /// The object a storage event is about.
@@ -87,7 +88,10 @@ pub enum StorageEvent {
 
 /// Reads an Eventarc CloudEvent in binary mode, or `None` when the request has no `ce-type`
 /// header (it is not a CloudEvent).
-pub fn cloud_event(headers: &HeaderMap, body: &[u8]) -> Option<Result<StorageEvent, EnvelopeError>> {
+pub fn cloud_event(
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Option<Result<StorageEvent, EnvelopeError>> {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let event_type = header("ce-type")?;
     Some((|| {
@@ -125,21 +129,20 @@ pub fn cloud_event(headers: &HeaderMap, body: &[u8]) -> Option<Result<StorageEve
 /// (`payloadFormat=JSON_API_V1`, attributes `eventType`, `bucketId`, `objectId`).
 pub fn storage_notification(envelope: &PushEnvelope) -> Result<StorageEvent, EnvelopeError> {
     let attributes = &envelope.message.attributes;
-    let event_type = attributes.get("eventType").ok_or_else(|| {
-        EnvelopeError::Invalid("/message/attributes/eventType", "missing".into())
-    })?;
+    let event_type = attributes
+        .get("eventType")
+        .ok_or_else(|| EnvelopeError::Invalid("/message/attributes/eventType", "missing".into()))?;
     if event_type != "OBJECT_FINALIZE" {
         return Ok(StorageEvent::Other(event_type.clone()));
     }
-    let name = match attributes.get("objectId") {
-        Some(name) => name.clone(),
-        None => {
-            let object: ObjectResource = serde_json::from_slice(&envelope.message.payload()?)
-                .map_err(|e| {
-                    EnvelopeError::Invalid("/message/data", format!("not an object resource: {e}"))
-                })?;
-            object.name
-        }
+    let name = if let Some(name) = attributes.get("objectId") {
+        name.clone()
+    } else {
+        let object: ObjectResource =
+            serde_json::from_slice(&envelope.message.payload()?).map_err(|e| {
+                EnvelopeError::Invalid("/message/data", format!("not an object resource: {e}"))
+            })?;
+        object.name
     };
     Ok(StorageEvent::Finalized(StorageObjectRef {
         bucket: attributes.get("bucketId").cloned().unwrap_or_default(),
@@ -160,8 +163,14 @@ mod tests {
             ("ce-specversion", "1.0"),
             ("ce-id", "9751138410493453"),
             ("ce-type", OBJECT_FINALIZED),
-            ("ce-source", "//storage.googleapis.com/projects/_/buckets/factory-artifacts"),
-            ("ce-subject", "objects/jobs/01JD0000000000000000000000/faq.json"),
+            (
+                "ce-source",
+                "//storage.googleapis.com/projects/_/buckets/factory-artifacts",
+            ),
+            (
+                "ce-subject",
+                "objects/jobs/01JD0000000000000000000000/faq.json",
+            ),
             ("ce-time", "2026-11-27T12:00:00.000000Z"),
             ("content-type", "application/json; charset=utf-8"),
         ] {
@@ -220,7 +229,10 @@ mod tests {
         headers.insert("ce-specversion", HeaderValue::from_static("0.3"));
         assert_eq!(
             cloud_event(&headers, &body).unwrap().unwrap_err(),
-            EnvelopeError::Invalid("ce-specversion", "only CloudEvents 1.0 is understood".into())
+            EnvelopeError::Invalid(
+                "ce-specversion",
+                "only CloudEvents 1.0 is understood".into()
+            )
         );
         let (mut headers, _) = eventarc();
         headers.remove("ce-id");
@@ -233,10 +245,13 @@ mod tests {
             cloud_event(&headers, b"{\"bucket\": \"b\"}").unwrap(),
             Err(EnvelopeError::Invalid("/", _))
         ));
-        assert!(cloud_event(&HeaderMap::new(), b"{}").is_none(), "not a CloudEvent");
+        assert!(
+            cloud_event(&HeaderMap::new(), b"{}").is_none(),
+            "not a CloudEvent"
+        );
     }
 
-    fn notification(attributes: serde_json::Value, data: &str) -> PushEnvelope {
+    fn notification(attributes: &serde_json::Value, data: &str) -> PushEnvelope {
         let body = serde_json::json!({
             "message": {
                 "attributes": attributes,
@@ -255,7 +270,7 @@ mod tests {
     #[test]
     fn a_storage_notification_names_its_object() {
         let envelope = notification(
-            serde_json::json!({
+            &serde_json::json!({
                 "bucketId": "factory-artifacts",
                 "eventTime": "2026-11-27T12:00:00.000000Z",
                 "eventType": "OBJECT_FINALIZE",
@@ -279,7 +294,7 @@ mod tests {
     #[test]
     fn a_notification_without_object_id_is_read_from_its_payload() {
         let envelope = notification(
-            serde_json::json!({"eventType": "OBJECT_FINALIZE", "bucketId": "b"}),
+            &serde_json::json!({"eventType": "OBJECT_FINALIZE", "bucketId": "b"}),
             r#"{"name": "sources/abc.txt", "bucket": "b"}"#,
         );
         assert_eq!(
@@ -294,19 +309,19 @@ mod tests {
     #[test]
     fn other_notifications_are_ignored_and_bad_ones_refused() {
         let deleted = notification(
-            serde_json::json!({"eventType": "OBJECT_DELETE", "objectId": "x"}),
+            &serde_json::json!({"eventType": "OBJECT_DELETE", "objectId": "x"}),
             "{}",
         );
         assert_eq!(
             storage_notification(&deleted).unwrap(),
             StorageEvent::Other("OBJECT_DELETE".into())
         );
-        let untyped = notification(serde_json::json!({"objectId": "x"}), "{}");
+        let untyped = notification(&serde_json::json!({"objectId": "x"}), "{}");
         assert!(matches!(
             storage_notification(&untyped),
             Err(EnvelopeError::Invalid("/message/attributes/eventType", _))
         ));
-        let mut garbled = notification(serde_json::json!({"eventType": "OBJECT_FINALIZE"}), "");
+        let mut garbled = notification(&serde_json::json!({"eventType": "OBJECT_FINALIZE"}), "");
         garbled.message.data = Some("%%%".into());
         assert!(matches!(
             storage_notification(&garbled),

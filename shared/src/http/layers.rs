@@ -54,9 +54,15 @@ pub async fn request_id(State(state): State<AppState>, request: Request, next: N
         .await;
     let status = response.status().as_u16();
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
-    // The request line carries the trace at the top level, where Cloud Logging looks for it.
-    let trace = trace.as_deref().unwrap_or("");
-    span.in_scope(|| tracing::info!(%method, path, status, elapsed_ms, "logging.googleapis.com/trace" = trace, "request"));
+    // The request line carries the trace at the top level, where Cloud Logging looks for it
+    // (telemetry restores the field's reserved name); lines without a trace omit it.
+    span.in_scope(|| {
+        if let Some(trace) = trace.as_deref() {
+            tracing::info!(%method, path, status, elapsed_ms, "logging.googleapis.com/trace" = trace, "request");
+        } else {
+            tracing::info!(%method, path, status, elapsed_ms, "request");
+        }
+    });
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(X_REQUEST_ID.clone(), value);
     }

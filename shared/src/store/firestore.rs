@@ -15,10 +15,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use firestore::errors::{BackoffError, FirestoreError};
-use firestore::{
-    FirestoreDb, FirestoreDbOptions, FirestoreTimestamp,
-    FirestoreWritePrecondition,
-};
+use firestore::{FirestoreDb, FirestoreDbOptions, FirestoreTimestamp, FirestoreWritePrecondition};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -176,7 +173,8 @@ enum Decision {
     IdExists,
 }
 
-type TxFuture<'b> = Pin<Box<dyn Future<Output = Result<Decision, BackoffError<FirestoreError>>> + Send + 'b>>;
+type TxFuture<'b> =
+    Pin<Box<dyn Future<Output = Result<Decision, BackoffError<FirestoreError>>> + Send + 'b>>;
 
 #[async_trait]
 impl JobStore for FirestoreStore {
@@ -208,16 +206,26 @@ impl JobStore for FirestoreStore {
                             });
                         }
                     }
-                    let usage: Option<UsageDoc> =
-                        db.fluent().select().by_id_in(USAGE).obj().one(&usage_id).await?;
+                    let usage: Option<UsageDoc> = db
+                        .fluent()
+                        .select()
+                        .by_id_in(USAGE)
+                        .obj()
+                        .one(&usage_id)
+                        .await?;
                     let used = usage.as_ref().map_or(0, |u| u.jobs);
                     if let Some(limit) = admission.daily_limit
                         && used >= i64::from(limit)
                     {
                         return Ok(Decision::QuotaExceeded(limit));
                     }
-                    let existing: Option<JobDoc> =
-                        db.fluent().select().by_id_in(JOBS).obj().one(&doc.id).await?;
+                    let existing: Option<JobDoc> = db
+                        .fluent()
+                        .select()
+                        .by_id_in(JOBS)
+                        .obj()
+                        .one(&doc.id)
+                        .await?;
                     if existing.is_some() {
                         return Ok(Decision::IdExists);
                     }
@@ -366,9 +374,8 @@ impl JobStore for FirestoreStore {
         let update_time = current
             .update_time
             .ok_or_else(|| StoreError::Corrupt("a job document without an update time".into()))?;
-        let update_time =
-            firestore::jiff::Timestamp::new(update_time.seconds, update_time.nanos)
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let update_time = firestore::jiff::Timestamp::new(update_time.seconds, update_time.nanos)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let doc = self.job_doc(job, expected + 1)?;
         self.db
             .fluent()
@@ -391,7 +398,10 @@ impl JobStore for FirestoreStore {
             .from(JOBS)
             .filter(|q| {
                 q.for_all([
-                    query.tenant.as_ref().and_then(|t| q.field("tenant").eq(t.clone())),
+                    query
+                        .tenant
+                        .as_ref()
+                        .and_then(|t| q.field("tenant").eq(t.clone())),
                     query.status.and_then(|s| q.field("status").eq(s.slug())),
                     query
                         .before

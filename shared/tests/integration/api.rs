@@ -416,7 +416,8 @@ async fn cancelling_a_running_job_stops_it() {
     let api = api(&[
         ("FACTORY_ENGINE_DELAY_MS", "1000"),
         ("FACTORY_CONCURRENCY", "1"),
-    ]).await;
+    ])
+    .await;
     let key = api.key("school", 1000, None).await;
     let id = api
         .local(Method::POST, "/v1/bundles", Some(&key), Some(request(2)))
@@ -634,9 +635,15 @@ async fn internal_routes_run_steps_and_sweeps_when_opened() {
     let faq = Function::Kind(factory_shared::content::Kind::Faq);
     let unknown = json!({"job_id": "01m8e7xxgbwt76w6fyt7xjgjbe", "step": "faq"});
     assert_eq!(
-        api.call(faq, Method::POST, "/internal/steps", None, Some(unknown.clone()))
-            .await
-            .status,
+        api.call(
+            faq,
+            Method::POST,
+            "/internal/steps",
+            None,
+            Some(unknown.clone())
+        )
+        .await
+        .status,
         StatusCode::NO_CONTENT
     );
     // The same step as Pub/Sub pushes it.
@@ -654,18 +661,30 @@ async fn internal_routes_run_steps_and_sweeps_when_opened() {
         })
     };
     assert_eq!(
-        api.call(faq, Method::POST, "/internal/steps", None, Some(push(unknown)))
-            .await
-            .status,
+        api.call(
+            faq,
+            Method::POST,
+            "/internal/steps",
+            None,
+            Some(push(unknown))
+        )
+        .await
+        .status,
         StatusCode::NO_CONTENT
     );
     // A step of another kind: acknowledged when pushed (subscriptions may not filter),
     // refused with the field at fault when called directly.
     let other = json!({"job_id": "01m8e7xxgbwt76w6fyt7xjgjbe", "step": "flashcards"});
     assert_eq!(
-        api.call(faq, Method::POST, "/internal/steps", None, Some(push(other.clone())))
-            .await
-            .status,
+        api.call(
+            faq,
+            Method::POST,
+            "/internal/steps",
+            None,
+            Some(push(other.clone()))
+        )
+        .await
+        .status,
         StatusCode::NO_CONTENT
     );
     let refused = api

@@ -41,7 +41,7 @@ pub async fn firestore_store() -> factory_shared::store::firestore::FirestoreSto
     factory_shared::store::firestore::FirestoreStore::connect(
         &project,
         None,
-        std::time::Duration::from_secs(30 * 86_400),
+        std::time::Duration::from_hours(30 * 24),
     )
     .await
     .unwrap()

@@ -1028,7 +1028,18 @@ fn server_errors_reach_sentry_and_logs_are_cloud_logging_json() {
     let db = rusqlite::Connection::open(home.path().join("state/factory.db")).unwrap();
     db.execute("UPDATE jobs SET body = '{broken' WHERE id = ?1", [&id])
         .unwrap();
-    let failed = server.get(&format!("/v1/jobs/{id}"), &key);
+    let failed = server.request(
+        "GET",
+        &format!("/v1/jobs/{id}"),
+        &[
+            ("Authorization", &bearer(&key)),
+            (
+                "traceparent",
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            ),
+        ],
+        b"",
+    );
     let problem = assert_problem(&failed, 500, "a corrupt job");
     assert!(
         !problem["detail"].as_str().unwrap().contains("corrupt"),
@@ -1069,4 +1080,12 @@ fn server_errors_reach_sentry_and_logs_are_cloud_logging_json() {
         );
         assert!(line["span"]["request_id"].is_string(), "{line}");
     }
+    assert!(
+        request_lines
+            .iter()
+            .any(|line| line["logging.googleapis.com/trace"]
+                .as_str()
+                .is_some_and(|t| t.ends_with("4bf92f3577b34da6a3ce929d0e0e4736"))),
+        "the traced request's line names its trace under Cloud Logging's key:\n{logs}"
+    );
 }

@@ -30,7 +30,6 @@ const OTHER_FUNCTIONS: [&str; 4] = ["bundle", "job-status", "post-process", "mai
 pub struct Cloud {
     pub project: String,
     pub bucket: String,
-    pub pubsub: String,
     pub storage: String,
     /// (function name, base URL)
     pub functions: Vec<(String, String)>,
@@ -41,7 +40,9 @@ pub struct Cloud {
 /// An emulator address from the environment; never skips.
 pub fn env(variable: &str) -> String {
     std::env::var(variable).unwrap_or_else(|_| {
-        panic!("{variable} is not set: run through `scripts/emulators cargo test` (scripts/test does)")
+        panic!(
+            "{variable} is not set: run through `scripts/emulators cargo test` (scripts/test does)"
+        )
     })
 }
 
@@ -99,7 +100,6 @@ impl Cloud {
         let mut cloud = Self {
             project: project.clone(),
             bucket: bucket.clone(),
-            pubsub: pubsub.clone(),
             storage,
             functions: Vec::new(),
             children: Vec::new(),
@@ -135,7 +135,9 @@ impl Cloud {
         for kind in KIND_FUNCTIONS {
             let endpoint = format!("{}/internal/steps", cloud.url(kind));
             ok(http
-                .put(format!("{pubsub}/v1/projects/{project}/subscriptions/{kind}-{run}"))
+                .put(format!(
+                    "{pubsub}/v1/projects/{project}/subscriptions/{kind}-{run}"
+                ))
                 .json(&json!({
                     "topic": format!("projects/{project}/topics/{steps}"),
                     "filter": format!("attributes.kind = \"{kind}\""),
@@ -154,7 +156,9 @@ impl Cloud {
         // …and the bucket's notifications pushed to post-process.
         let endpoint = format!("{}/internal/events/storage", cloud.url("post-process"));
         ok(http
-            .put(format!("{pubsub}/v1/projects/{project}/subscriptions/post-process-{run}"))
+            .put(format!(
+                "{pubsub}/v1/projects/{project}/subscriptions/post-process-{run}"
+            ))
             .json(&json!({
                 "topic": format!("projects/{project}/topics/{events_topic}"),
                 "pushConfig": {"pushEndpoint": endpoint},
@@ -177,7 +181,7 @@ impl Cloud {
     }
 
     async fn wait_ready(&mut self, http: &reqwest::Client, name: &str, url: &str) {
-        let deadline = Instant::now() + Duration::from_secs(60);
+        let deadline = Instant::now() + Duration::from_mins(1);
         loop {
             if let Ok(response) = http.get(format!("{url}/readyz")).send().await
                 && response.status().is_success()
@@ -245,7 +249,7 @@ impl Drop for Cloud {
         for child in &mut self.children {
             // The whole process group: a function and anything it started.
             let _ = Command::new("kill")
-                .args(["-KILL", &format!("-{}", child.id())])
+                .args(["-s", "KILL", "--", &format!("-{}", child.id())])
                 .status();
             let _ = child.wait();
         }

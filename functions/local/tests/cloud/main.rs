@@ -17,7 +17,7 @@ const SOURCE: &str = include_str!("../../../../examples/syllabus-photosynthesis.
 
 /// Polls the job-status function until the job ends.
 async fn finished(http: &reqwest::Client, cloud: &Cloud, key: &str, id: &str) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(180);
+    let deadline = Instant::now() + Duration::from_mins(3);
     loop {
         let job: Value = http
             .get(format!("{}/v1/jobs/{id}", cloud.url("job-status")))
@@ -43,7 +43,13 @@ async fn finished(http: &reqwest::Client, cloud: &Cloud, key: &str, id: &str) ->
 
 /// Every kind of the job has its JSON, Markdown and HTML recorded, and each download
 /// through job-status has the recorded SHA-256.
-async fn check_artifacts(http: &reqwest::Client, cloud: &Cloud, key: &str, job: &Value, kinds: &[&str]) {
+async fn check_artifacts(
+    http: &reqwest::Client,
+    cloud: &Cloud,
+    key: &str,
+    job: &Value,
+    kinds: &[&str],
+) {
     let id = job["id"].as_str().unwrap();
     let artifacts = job["artifacts"].as_array().unwrap();
     for kind in kinds {
@@ -54,12 +60,19 @@ async fn check_artifacts(http: &reqwest::Client, cloud: &Cloud, key: &str, job: 
                 .find(|a| a["name"] == name)
                 .unwrap_or_else(|| panic!("{name} missing from {job:#}"));
             let body = http
-                .get(format!("{}/v1/jobs/{id}/artifacts/{name}", cloud.url("job-status")))
+                .get(format!(
+                    "{}/v1/jobs/{id}/artifacts/{name}",
+                    cloud.url("job-status")
+                ))
                 .bearer_auth(key)
                 .send()
                 .await
                 .unwrap();
-            assert!(body.status().is_success(), "download {name}: {}", body.status());
+            assert!(
+                body.status().is_success(),
+                "download {name}: {}",
+                body.status()
+            );
             let bytes = body.bytes().await.unwrap();
             assert_eq!(
                 hex::encode(Sha256::digest(&bytes)),
@@ -83,7 +96,7 @@ async fn check_artifacts(http: &reqwest::Client, cloud: &Cloud, key: &str, job: 
 async fn bundle_and_single_kind_jobs_travel_through_firestore_pubsub_and_cloud_storage() {
     let http = reqwest::Client::new();
     let cloud = Cloud::start(&http).await;
-    let store = FirestoreStore::connect(&cloud.project, None, Duration::from_secs(86_400))
+    let store = FirestoreStore::connect(&cloud.project, None, Duration::from_hours(24))
         .await
         .unwrap();
     let key = create_key(&store, &SystemClock, "school", 10_000, None)
@@ -116,19 +129,35 @@ async fn bundle_and_single_kind_jobs_travel_through_firestore_pubsub_and_cloud_s
     let single_id = single["id"].as_str().unwrap().to_owned();
 
     let bundle = finished(&http, &cloud, &key, &bundle_id).await;
-    assert_eq!(bundle["status"], "succeeded", "{bundle:#}\n{}", cloud.all_logs());
+    assert_eq!(
+        bundle["status"],
+        "succeeded",
+        "{bundle:#}\n{}",
+        cloud.all_logs()
+    );
     let steps = bundle["steps"].as_array().unwrap();
     assert_eq!(steps.len(), 8);
-    assert!(steps.iter().all(|s| s["status"] == "succeeded"), "{bundle:#}");
+    assert!(
+        steps.iter().all(|s| s["status"] == "succeeded"),
+        "{bundle:#}"
+    );
     check_artifacts(&http, &cloud, &key, &bundle, &KIND_FUNCTIONS).await;
 
     let single = finished(&http, &cloud, &key, &single_id).await;
-    assert_eq!(single["status"], "succeeded", "{single:#}\n{}", cloud.all_logs());
+    assert_eq!(
+        single["status"],
+        "succeeded",
+        "{single:#}\n{}",
+        cloud.all_logs()
+    );
     check_artifacts(&http, &cloud, &key, &single, &["outline", "faq"]).await;
 
     // The manifest lists every artifact of the bundle.
     let manifest: Value = http
-        .get(format!("{}/v1/jobs/{bundle_id}/artifacts/manifest.json", cloud.url("job-status")))
+        .get(format!(
+            "{}/v1/jobs/{bundle_id}/artifacts/manifest.json",
+            cloud.url("job-status")
+        ))
         .bearer_auth(&key)
         .send()
         .await

@@ -118,20 +118,19 @@ async fn object_event(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     state.internal.check(&headers).await?;
-    let event = match envelopes::cloud_event(&headers, &body) {
-        Some(event) => event.map_err(|e| ApiError::BadRequest(e.to_string()))?,
-        None => {
-            let value = json_body(&body)?;
-            if envelopes::is_push(&value) {
-                envelopes::storage_notification(&envelope(value)?)
-                    .map_err(|e| ApiError::BadRequest(e.to_string()))?
-            } else {
-                let object: StorageObject = parse(&body)?;
-                StorageEvent::Finalized(envelopes::StorageObjectRef {
-                    bucket: String::new(),
-                    name: object.name,
-                })
-            }
+    let event = if let Some(event) = envelopes::cloud_event(&headers, &body) {
+        event.map_err(|e| ApiError::BadRequest(e.to_string()))?
+    } else {
+        let value = json_body(&body)?;
+        if envelopes::is_push(&value) {
+            envelopes::storage_notification(&envelope(value)?)
+                .map_err(|e| ApiError::BadRequest(e.to_string()))?
+        } else {
+            let object: StorageObject = parse(&body)?;
+            StorageEvent::Finalized(envelopes::StorageObjectRef {
+                bucket: String::new(),
+                name: object.name,
+            })
         }
     };
     let StorageEvent::Finalized(object) = event else {

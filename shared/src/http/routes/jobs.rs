@@ -192,7 +192,10 @@ pub async fn get_artifact(
             .map_err(|e| ApiError::Internal(format!("signed URL is not a header value: {e}")))?;
         return Ok((
             StatusCode::TEMPORARY_REDIRECT,
-            [(header::LOCATION, location), (header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
+            [
+                (header::LOCATION, location),
+                (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+            ],
         )
             .into_response());
     }
