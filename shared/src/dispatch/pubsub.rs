@@ -122,7 +122,7 @@ mod tests {
     #[test]
     fn a_step_is_published_with_its_kind_as_an_attribute() {
         let task = StepTask {
-            job_id: "01JD0000000000000000000000".parse().unwrap(),
+            job_id: "01jd0000000000000000000000".parse().unwrap(),
             kind: Kind::Faq,
         };
         let body = publish_body(&task);
@@ -133,6 +133,6 @@ mod tests {
             .unwrap();
         let decoded: StepMessage = serde_json::from_slice(&data).unwrap();
         assert_eq!(decoded.step, Kind::Faq);
-        assert_eq!(decoded.job_id, "01JD0000000000000000000000");
+        assert_eq!(decoded.job_id, "01jd0000000000000000000000");
     }
 }
