@@ -141,6 +141,14 @@ pub enum ErrorCode {
     RateLimited,
     Unavailable,
     Timeout,
+    /// The model refused to answer for safety reasons.
+    Blocked,
+    /// The model's answer was cut off by its output token limit.
+    Truncated,
+    /// The model provider rejected the request itself.
+    InvalidRequest,
+    /// The model provider refused the configured credentials.
+    ModelAuth,
     /// A storage port failed (database or object store).
     StoreUnavailable,
     Cancelled,
@@ -157,6 +165,10 @@ impl ErrorCode {
             | Self::InvalidOutput
             | Self::DependencyFailed
             | Self::AttemptsExhausted
+            | Self::Blocked
+            | Self::Truncated
+            | Self::InvalidRequest
+            | Self::ModelAuth
             | Self::Cancelled
             | Self::Internal => false,
         }

@@ -23,6 +23,7 @@ pub mod extractive;
 pub mod gcp;
 pub mod http;
 pub mod jobs;
+pub mod model;
 pub mod objects;
 pub mod pipeline;
 pub mod postprocess;
