@@ -7,6 +7,8 @@
 //! Providers: [`gemini`] (Vertex AI and the Gemini API share one body) and [`openai`] (any
 //! Chat Completions server: OpenAI, Ollama, vLLM, llama.cpp).
 
+pub mod prompts;
+
 use std::fmt;
 use std::time::Duration;
 

@@ -2,6 +2,8 @@
 
 mod api;
 mod extractive;
+mod firestore_documents;
+mod internal_auth;
 mod objects_contract;
 mod pipeline;
 mod properties;

@@ -33,16 +33,23 @@ pub fn emulator(variable: &str) -> String {
     })
 }
 
-/// A Firestore store on the emulator, in a project of its own so tests never see each
-/// other's documents.
-pub async fn firestore_store() -> factory_shared::store::firestore::FirestoreStore {
+/// A Firestore project name no other test uses, so tests never see each other's documents.
+pub fn fresh_project() -> String {
+    format!("test-{}", ulid::Ulid::new().to_string().to_lowercase())
+}
+
+/// A Firestore store on the emulator in `project`, keeping ended jobs for `retention`.
+pub async fn firestore_store_in(
+    project: &str,
+    retention: std::time::Duration,
+) -> factory_shared::store::firestore::FirestoreStore {
     emulator("FIRESTORE_EMULATOR_HOST");
-    let project = format!("test-{}", ulid::Ulid::new().to_string().to_lowercase());
-    factory_shared::store::firestore::FirestoreStore::connect(
-        &project,
-        None,
-        std::time::Duration::from_hours(30 * 24),
-    )
-    .await
-    .unwrap()
+    factory_shared::store::firestore::FirestoreStore::connect(project, None, retention)
+        .await
+        .unwrap()
+}
+
+/// A Firestore store on the emulator, in a project of its own, keeping ended jobs 30 days.
+pub async fn firestore_store() -> factory_shared::store::firestore::FirestoreStore {
+    firestore_store_in(&fresh_project(), std::time::Duration::from_hours(30 * 24)).await
 }
