@@ -43,6 +43,8 @@ pub struct EngineError {
     pub code: ErrorCode,
     pub message: String,
     pub violations: Vec<Violation>,
+    /// What the failed generation consumed (model calls are billed even when they fail).
+    pub usage: Usage,
 }
 
 impl EngineError {
@@ -51,6 +53,7 @@ impl EngineError {
             code,
             message: message.into(),
             violations: Vec::new(),
+            usage: Usage::default(),
         }
     }
 }
@@ -60,6 +63,17 @@ impl EngineError {
 pub trait Engine: Send + Sync + std::fmt::Debug {
     /// Name and version; part of every cache key, so a new version never reuses old output.
     fn info(&self) -> EngineInfo;
+
+    /// The engine that builds `kind` (a routing engine answers per kind).
+    fn info_for(&self, _kind: Kind) -> EngineInfo {
+        self.info()
+    }
+
+    /// Expected tokens and cost of building `kind` from a source of `source_chars`
+    /// characters (for dry runs); zero for engines that use no model.
+    fn estimate(&self, _kind: Kind, _source_chars: usize) -> Usage {
+        Usage::default()
+    }
 
     /// Builds `request.kind`. Deterministic engines return the same content for the same
     /// request. The content is validated by the caller, not here.
@@ -80,8 +94,48 @@ impl Engine for Delayed {
         self.inner.info()
     }
 
+    fn info_for(&self, kind: Kind) -> EngineInfo {
+        self.inner.info_for(kind)
+    }
+
+    fn estimate(&self, kind: Kind, source_chars: usize) -> Usage {
+        self.inner.estimate(kind, source_chars)
+    }
+
     async fn generate(&self, request: GenerationRequest) -> Result<Generation, EngineError> {
         tokio::time::sleep(self.delay).await;
         self.inner.generate(request).await
+    }
+}
+
+/// Sends each kind to its own engine (per-kind model overrides), the rest to a default.
+#[derive(Debug)]
+pub struct Routed {
+    pub default: Arc<dyn Engine>,
+    pub overrides: std::collections::BTreeMap<Kind, Arc<dyn Engine>>,
+}
+
+impl Routed {
+    fn engine(&self, kind: Kind) -> &Arc<dyn Engine> {
+        self.overrides.get(&kind).unwrap_or(&self.default)
+    }
+}
+
+#[async_trait]
+impl Engine for Routed {
+    fn info(&self) -> EngineInfo {
+        self.default.info()
+    }
+
+    fn info_for(&self, kind: Kind) -> EngineInfo {
+        self.engine(kind).info_for(kind)
+    }
+
+    fn estimate(&self, kind: Kind, source_chars: usize) -> Usage {
+        self.engine(kind).estimate(kind, source_chars)
+    }
+
+    async fn generate(&self, request: GenerationRequest) -> Result<Generation, EngineError> {
+        self.engine(request.kind).generate(request).await
     }
 }

@@ -183,12 +183,16 @@ impl fmt::Display for ErrorCode {
 }
 
 /// Why a step (or job) failed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StepError {
     pub code: ErrorCode,
     pub message: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub violations: Vec<Violation>,
+    /// What the failed attempt consumed; moved into the step's usage when recorded (a
+    /// failed model call is still billed).
+    #[serde(skip)]
+    pub usage: Usage,
 }
 
 impl StepError {
@@ -197,6 +201,7 @@ impl StepError {
             code,
             message: message.into(),
             violations: Vec::new(),
+            usage: Usage::default(),
         }
     }
 }
@@ -283,8 +288,9 @@ impl Step {
         }
     }
 
-    fn fail(&mut self, error: StepError, now: Timestamp) {
+    fn fail(&mut self, mut error: StepError, now: Timestamp) {
         self.status = StepStatus::Failed;
+        self.usage.add(std::mem::take(&mut error.usage));
         self.error = Some(error);
         self.finished_at = Some(now);
         self.lease_owner = None;
@@ -539,7 +545,8 @@ impl Job {
                 step.cache_hit = cache_hit;
                 step.engine = Some(engine);
                 step.engine_version = Some(engine_version);
-                step.usage = usage;
+                // Earlier failed attempts of this step may already have cost something.
+                step.usage.add(usage);
                 step.quality = Some(quality);
                 step.duration_ms = Some(duration_ms);
                 step.error = None;
@@ -561,13 +568,14 @@ impl Job {
         &mut self,
         kind: Kind,
         owner: &str,
-        error: StepError,
+        mut error: StepError,
         now: Timestamp,
     ) -> Result<(), LeaseLost> {
         let step = self.step_mut(kind).ok_or(LeaseLost(kind))?;
         if step.status != StepStatus::Running || step.lease_owner.as_deref() != Some(owner) {
             return Err(LeaseLost(kind));
         }
+        step.usage.add(std::mem::take(&mut error.usage));
         step.status = StepStatus::Queued;
         step.lease_owner = None;
         step.lease_until = None;

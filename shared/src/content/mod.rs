@@ -387,6 +387,24 @@ impl Content {
         with_kind!(kind, T => serde_json::from_value::<T>(value).map(Content::from))
     }
 
+    /// The content alone as JSON, untagged: what a model is asked to answer.
+    pub fn body(&self) -> serde_json::Value {
+        with_content!(self, v => serde_json::to_value(v).expect("content serializes"))
+    }
+
+    /// Parses a kind's content from JSON text; the error names the path of the field at fault.
+    pub fn parse_json(kind: Kind, json: &str) -> Result<Self, String> {
+        with_kind!(kind, T => {
+            let deserializer = &mut serde_json::Deserializer::from_str(json);
+            serde_path_to_error::deserialize::<_, T>(deserializer)
+                .map(Content::from)
+                .map_err(|e| {
+                    let path = e.path().to_string();
+                    format!("at `{path}`: {}", e.into_inner())
+                })
+        })
+    }
+
     /// Builds a kind with the extractive engine.
     pub fn extract(kind: Kind, input: &ExtractInput<'_>) -> Result<Self, ThinSource> {
         with_kind!(kind, T => T::extract(input).map(Content::from))

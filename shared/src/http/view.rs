@@ -138,6 +138,8 @@ pub enum CreatedOrPlanned {
 pub struct Plan {
     pub source: SourceView,
     pub steps: Vec<PlannedStep>,
+    /// Estimated tokens and cost of the whole job (cached steps cost nothing).
+    pub estimate: UsageView,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -146,6 +148,8 @@ pub struct PlannedStep {
     /// `true` if the result is cached; derivatives are known only when the outline is cached.
     pub cache_hit: bool,
     pub depends_on: Vec<Kind>,
+    /// Estimated tokens and cost of this step with the configured engine.
+    pub estimate: UsageView,
 }
 
 impl From<Usage> for UsageView {

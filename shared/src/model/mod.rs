@@ -7,6 +7,7 @@
 //! Providers: [`gemini`] (Vertex AI and the Gemini API share one body) and [`openai`] (any
 //! Chat Completions server: OpenAI, Ollama, vLLM, llama.cpp).
 
+pub mod engine;
 pub mod prompts;
 
 use std::fmt;

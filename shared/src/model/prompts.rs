@@ -275,6 +275,9 @@ mod tests {
         let cited = &outline.sections[0].key_points[0].text;
         assert!(faq.user.contains(cited.trim()), "a cited passage is quoted");
         assert!(faq.user.contains("5 to 15 question/answer pairs"));
+        if std::env::var_os("SHOW_PROMPT").is_some() {
+            println!("{}\n-----\n{}", faq.system, faq.user);
+        }
     }
 
     #[tokio::test]

@@ -86,7 +86,7 @@ impl Pipeline {
                         )
                         .await;
                 }
-                let info = self.engine.info();
+                let info = self.engine.info_for(task.kind);
                 StepOutcome::Succeeded {
                     cache_hit: produced.cache_hit,
                     engine: info.name,
@@ -198,7 +198,7 @@ impl Pipeline {
             let (outline, sha) = self.load_outline(job).await?;
             (Some(Arc::new(outline)), Some(sha))
         };
-        let engine = self.engine.info();
+        let engine = self.engine.info_for(kind);
         let key = cache_key(
             &engine,
             kind,
@@ -252,6 +252,7 @@ impl Pipeline {
                 code: e.code,
                 message: e.message,
                 violations: e.violations,
+                usage: e.usage,
             })?;
         let violations = generation.content.validate(&ctx);
         if !violations.is_empty() {
@@ -262,6 +263,7 @@ impl Pipeline {
                     violations.len()
                 ),
                 violations,
+                usage: generation.usage,
             });
         }
         let quality = quality(&generation.content, outline.as_deref());

@@ -18,7 +18,7 @@ use crate::http::AppState;
 use crate::http::extract::{Caller, QueryParams, StrictJson};
 use crate::http::problem::{ApiError, FieldError, Problem};
 use crate::http::view::{CreatedOrPlanned, JobView, Plan, PlannedStep, SourceView};
-use crate::jobs::{Job, JobId};
+use crate::jobs::{Job, JobId, Usage};
 use crate::pipeline::{Submission, SubmitError, cache_key, object_path};
 use crate::source::{MIN_SOURCE_CHARS, SourceError, SourceText};
 use crate::store::Idempotency;
@@ -342,9 +342,9 @@ async fn plan(
     options: &Options,
 ) -> Result<Plan, ApiError> {
     let pipeline = &state.factory.pipeline;
-    let engine = pipeline.engine.info();
+    let engine = &pipeline.engine;
     let sha = text.sha256();
-    let outline_key = cache_key(&engine, Kind::Outline, &sha, options, None);
+    let outline_key = cache_key(&engine.info_for(Kind::Outline), Kind::Outline, &sha, options, None);
     let outline_sha = match pipeline.ports.store.cache_get(&outline_key).await? {
         Some(entry) => pipeline
             .ports
@@ -355,22 +355,31 @@ async fn plan(
         None => None,
     };
     let mut steps = Vec::new();
+    let mut estimated = Usage::default();
     for kind in Kind::with_outline(kinds) {
         let cache_hit = match (kind, &outline_sha) {
             (Kind::Outline, sha_of_outline) => sha_of_outline.is_some(),
             (_, Some(outline)) => {
-                let key = cache_key(&engine, kind, &sha, options, Some(outline));
+                let key = cache_key(&engine.info_for(kind), kind, &sha, options, Some(outline));
                 pipeline.ports.store.cache_get(&key).await?.is_some()
             }
             (_, None) => false,
         };
+        let estimate = if cache_hit {
+            Usage::default()
+        } else {
+            engine.estimate(kind, text.chars())
+        };
+        estimated.add(estimate);
         steps.push(PlannedStep {
             kind,
             cache_hit,
             depends_on: kind.depends_on().to_vec(),
+            estimate: estimate.into(),
         });
     }
     Ok(Plan {
+        estimate: estimated.into(),
         source: SourceView {
             sha256: sha,
             chars: text.chars(),
