@@ -1,8 +1,11 @@
 //! Configuration: one typed struct read once from the environment. A missing or malformed
 //! variable stops start-up with a message that names it. `.env.example` documents each one.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
+
+use crate::content::Kind;
 
 /// Where job state lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,12 +65,84 @@ pub struct Emulators {
 
 /// Which engine generates content.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ModelConfig {
+pub enum ModelSpec {
     /// `extractive`: the built-in engine.
     Extractive,
+    /// `vertex:MODEL`: Gemini on Vertex AI (project from `GOOGLE_CLOUD_PROJECT`).
+    Vertex { model: String },
+    /// `gemini:MODEL`: the Gemini API with `GEMINI_API_KEY`.
+    Gemini { model: String },
+    /// `openai:MODEL@BASE_URL`: any Chat Completions server (OpenAI, Ollama, vLLM, llama.cpp).
+    OpenAi { model: String, base_url: String },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+impl ModelSpec {
+    fn parse(variable: &'static str, value: &str) -> Result<Self, ConfigError> {
+        let bad = |why: &str| invalid(variable, format!("`{value}` {why}"));
+        let model_name = |m: &str| {
+            (!m.is_empty() && m.len() <= 200 && !m.contains(char::is_whitespace))
+                .then(|| m.to_owned())
+                .ok_or_else(|| bad("has no usable model name"))
+        };
+        match value.split_once(':') {
+            None if value == "extractive" => Ok(Self::Extractive),
+            Some(("vertex", model)) => Ok(Self::Vertex { model: model_name(model)? }),
+            Some(("gemini", model)) => Ok(Self::Gemini { model: model_name(model)? }),
+            Some(("openai", rest)) => {
+                let (model, base_url) = rest
+                    .split_once('@')
+                    .ok_or_else(|| bad("is not `openai:MODEL@BASE_URL`"))?;
+                if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
+                    return Err(bad("needs an http(s) base URL after `@`"));
+                }
+                Ok(Self::OpenAi {
+                    model: model_name(model)?,
+                    base_url: base_url.trim_end_matches('/').to_owned(),
+                })
+            }
+            _ => Err(bad(
+                "is not `extractive`, `vertex:MODEL`, `gemini:MODEL` or `openai:MODEL@BASE_URL`",
+            )),
+        }
+    }
+}
+
+/// A secret read from the environment; never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(…)")
+    }
+}
+
+/// How model providers are reached and paid for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelSettings {
+    /// `FACTORY_VERTEX_LOCATION`, default `us-central1` (`global` is allowed).
+    pub vertex_location: String,
+    /// `FACTORY_VERTEX_BASE_URL`, `FACTORY_GEMINI_BASE_URL`: private endpoints or test servers.
+    pub vertex_base_url: Option<String>,
+    pub gemini_base_url: Option<String>,
+    /// `GEMINI_API_KEY`, `OPENAI_API_KEY` (Ollama and most local servers need none).
+    pub gemini_api_key: Option<Secret>,
+    pub openai_api_key: Option<Secret>,
+    /// `FACTORY_MODEL_CONCURRENCY`: calls in flight per provider in one process, default 4.
+    pub concurrency: usize,
+    /// `FACTORY_MODEL_TIMEOUT_SECS`: one call's timeout, default 120.
+    pub call_timeout: Duration,
+    /// `FACTORY_MODEL_ATTEMPTS`: tries per call on rate limits, 5xx and timeouts, default 5.
+    pub attempts: u32,
+    /// `FACTORY_MODEL_DEADLINE_SECS`: a step's whole budget for model calls, default 600.
+    pub deadline: Duration,
+    /// `FACTORY_MODEL_REPAIRS`: re-asks after an invalid answer, default 2.
+    pub repairs: u32,
+    /// `FACTORY_MODEL_PRICES`: `MODEL=IN/OUT,…` in US dollars per million tokens.
+    pub prices: BTreeMap<String, (f64, f64)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     /// `FACTORY_STORE`, default `sqlite:.factory/factory.db`.
     pub store: StoreConfig,
@@ -76,7 +151,10 @@ pub struct Config {
     /// `FACTORY_DISPATCH`, default `inline`.
     pub dispatch: DispatchConfig,
     /// `FACTORY_MODEL`, default `extractive`.
-    pub model: ModelConfig,
+    pub model: ModelSpec,
+    /// `FACTORY_MODEL_<KIND>` (e.g. `FACTORY_MODEL_FAQ`): another engine for one kind.
+    pub model_overrides: BTreeMap<Kind, ModelSpec>,
+    pub models: ModelSettings,
     /// `FACTORY_CONCURRENCY`: steps run at once in this process, default 4.
     pub concurrency: usize,
     /// `FACTORY_LEASE_SECS`: how long a claimed step is held, default 120.
@@ -193,14 +271,43 @@ impl Config {
                     }
                 },
             },
-            model: match get("FACTORY_MODEL").as_deref() {
-                None | Some("extractive") => ModelConfig::Extractive,
-                Some(v) => {
-                    return Err(invalid(
-                        "FACTORY_MODEL",
-                        format!("`{v}` is not a known engine; this build supports `extractive`"),
-                    ));
+            model: match get("FACTORY_MODEL") {
+                None => ModelSpec::Extractive,
+                Some(v) => ModelSpec::parse("FACTORY_MODEL", v.trim())?,
+            },
+            model_overrides: {
+                let mut overrides = BTreeMap::new();
+                for kind in Kind::ALL {
+                    let variable = MODEL_OVERRIDES[kind as usize];
+                    if let Some(v) = get(variable) {
+                        overrides.insert(kind, ModelSpec::parse(variable, v.trim())?);
+                    }
                 }
+                overrides
+            },
+            models: ModelSettings {
+                vertex_location: get("FACTORY_VERTEX_LOCATION")
+                    .unwrap_or_else(|| "us-central1".into()),
+                vertex_base_url: get("FACTORY_VERTEX_BASE_URL"),
+                gemini_base_url: get("FACTORY_GEMINI_BASE_URL"),
+                gemini_api_key: get("GEMINI_API_KEY").map(Secret),
+                openai_api_key: get("OPENAI_API_KEY").map(Secret),
+                concurrency: number(&get, "FACTORY_MODEL_CONCURRENCY", 4, 1..=256)?,
+                call_timeout: Duration::from_secs(number(
+                    &get,
+                    "FACTORY_MODEL_TIMEOUT_SECS",
+                    120,
+                    1..=3_600,
+                )?),
+                attempts: number(&get, "FACTORY_MODEL_ATTEMPTS", 5, 1..=20)?,
+                deadline: Duration::from_secs(number(
+                    &get,
+                    "FACTORY_MODEL_DEADLINE_SECS",
+                    600,
+                    10..=86_400,
+                )?),
+                repairs: number(&get, "FACTORY_MODEL_REPAIRS", 2, 0..=5)?,
+                prices: prices(get("FACTORY_MODEL_PRICES"))?,
             },
             concurrency: number(&get, "FACTORY_CONCURRENCY", 4, 1..=256)?,
             lease: Duration::from_secs(number(&get, "FACTORY_LEASE_SECS", 120, 1..=86_400)?),
@@ -274,6 +381,39 @@ impl Config {
 
 fn invalid(variable: &'static str, message: String) -> ConfigError {
     ConfigError { variable, message }
+}
+
+/// The per-kind model variables, in `Kind::ALL` order.
+const MODEL_OVERRIDES: [&str; 8] = [
+    "FACTORY_MODEL_OUTLINE",
+    "FACTORY_MODEL_PODCAST_SCRIPT",
+    "FACTORY_MODEL_STUDY_GUIDE",
+    "FACTORY_MODEL_ONE_PAGER",
+    "FACTORY_MODEL_DETAILED_READING",
+    "FACTORY_MODEL_FAQ",
+    "FACTORY_MODEL_FLASHCARDS",
+    "FACTORY_MODEL_READING_QUESTIONS",
+];
+
+/// `gemini-2.5-flash=0.30/2.50,gpt-4o-mini=0.15/0.60`: dollars per million tokens in/out.
+fn prices(value: Option<String>) -> Result<BTreeMap<String, (f64, f64)>, ConfigError> {
+    let mut table = BTreeMap::new();
+    for entry in value.iter().flat_map(|v| v.split(',')).map(str::trim).filter(|e| !e.is_empty()) {
+        let parsed = entry.split_once('=').and_then(|(model, price)| {
+            let (input, output) = price.split_once('/')?;
+            let (input, output) = (input.trim().parse::<f64>().ok()?, output.trim().parse::<f64>().ok()?);
+            (input >= 0.0 && output >= 0.0 && input.is_finite() && output.is_finite())
+                .then(|| (model.trim().to_owned(), (input, output)))
+        });
+        let (model, price) = parsed.ok_or_else(|| {
+            invalid(
+                "FACTORY_MODEL_PRICES",
+                format!("`{entry}` is not `MODEL=INPUT/OUTPUT` (dollars per million tokens)"),
+            )
+        })?;
+        table.insert(model, price);
+    }
+    Ok(table)
 }
 
 /// A project, database or topic name: letters, digits, `-`, `_`, `.`, `(`/`)` for

@@ -7,12 +7,11 @@
 use std::sync::Arc;
 
 use crate::clock::SystemClock;
-use crate::config::{Config, DispatchConfig, ModelConfig, ObjectsConfig, StoreConfig};
+use crate::config::{Config, DispatchConfig, ObjectsConfig, StoreConfig};
 use crate::dispatch::Dispatcher;
 use crate::dispatch::inline::InlineQueue;
 use crate::dispatch::pubsub::PubSubDispatcher;
 use crate::engine::{Delayed, Engine};
-use crate::extractive::ExtractiveEngine;
 use crate::gcp::auth::{AuthError, GoogleAuth};
 use crate::objects::dir::DirObjectStore;
 use crate::objects::gcs::GcsObjectStore;
@@ -38,6 +37,8 @@ pub enum StartError {
     Objects(#[from] crate::objects::ObjectError),
     #[error("{0}")]
     Auth(#[from] AuthError),
+    #[error("model: {0}")]
+    Model(String),
 }
 
 impl Factory {
@@ -68,9 +69,7 @@ impl Factory {
                 ))
             }
         };
-        let mut engine: Arc<dyn Engine> = match config.model {
-            ModelConfig::Extractive => Arc::new(ExtractiveEngine::new()),
-        };
+        let mut engine = crate::model::select::engine(&config)?;
         if !config.engine_delay.is_zero() {
             engine = Arc::new(Delayed {
                 inner: engine,

@@ -1,0 +1,125 @@
+//! Builds the engine the configuration asks for: the extractive engine, or a model provider
+//! wrapped in retries and a concurrency limit, per kind when `FACTORY_MODEL_<KIND>` overrides
+//! the default. Kinds that use the same provider share one limiter, so a bundle's parallel
+//! steps never exceed `FACTORY_MODEL_CONCURRENCY` calls in flight.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use tokio::sync::Semaphore;
+
+use super::engine::{GenerationSettings, ModelEngine, Price};
+use super::gemini::GeminiModel;
+use super::openai::OpenAiModel;
+use super::resilient::{Resilient, RetryPolicy};
+use super::TextModel;
+use crate::config::{Config, ModelSettings, ModelSpec};
+use crate::engine::{Engine, Routed};
+use crate::extractive::ExtractiveEngine;
+use crate::gcp::auth::GoogleAuth;
+use crate::runtime::StartError;
+
+/// The engine for every kind.
+pub fn engine(config: &Config) -> Result<Arc<dyn Engine>, StartError> {
+    let settings = &config.models;
+    // One limiter per provider (the spec names it), shared by all kinds that use it.
+    let mut limiters: BTreeMap<String, Arc<Semaphore>> = BTreeMap::new();
+    let mut build = |spec: &ModelSpec| -> Result<Arc<dyn Engine>, StartError> {
+        let Some(model) = provider(spec, config)? else {
+            return Ok(Arc::new(ExtractiveEngine::new()));
+        };
+        let limiter = limiters
+            .entry(model.name())
+            .or_insert_with(|| Arc::new(Semaphore::new(settings.concurrency)))
+            .clone();
+        let price = price_of(settings, spec);
+        if price.is_none() {
+            tracing::warn!(model = %model.name(), "no price configured in FACTORY_MODEL_PRICES; costs show as 0");
+        }
+        let resilient = Resilient::with_limiter(model, policy(settings), limiter);
+        Ok(Arc::new(ModelEngine::new(
+            Arc::new(resilient),
+            price,
+            GenerationSettings {
+                max_repairs: settings.repairs,
+                ..GenerationSettings::default()
+            },
+        )))
+    };
+    let default = build(&config.model)?;
+    if config.model_overrides.is_empty() {
+        return Ok(default);
+    }
+    let mut overrides = BTreeMap::new();
+    for (kind, spec) in &config.model_overrides {
+        overrides.insert(*kind, build(spec)?);
+    }
+    Ok(Arc::new(Routed { default, overrides }))
+}
+
+fn policy(settings: &ModelSettings) -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: settings.attempts,
+        call_timeout: settings.call_timeout,
+        deadline: settings.deadline,
+        ..RetryPolicy::default()
+    }
+}
+
+/// The configured price of a spec's model (looked up by its bare model name).
+fn price_of(settings: &ModelSettings, spec: &ModelSpec) -> Option<Price> {
+    let model = match spec {
+        ModelSpec::Extractive => return None,
+        ModelSpec::Vertex { model } | ModelSpec::Gemini { model } | ModelSpec::OpenAi { model, .. } => {
+            model
+        }
+    };
+    settings
+        .prices
+        .get(model)
+        .map(|&(input_per_million, output_per_million)| Price {
+            input_per_million,
+            output_per_million,
+        })
+}
+
+fn missing(variable: &str, why: &str) -> StartError {
+    StartError::Model(format!("{variable} is required {why}"))
+}
+
+/// The raw provider for a spec; `None` for the extractive engine.
+fn provider(spec: &ModelSpec, config: &Config) -> Result<Option<Arc<dyn TextModel>>, StartError> {
+    let settings = &config.models;
+    Ok(Some(match spec {
+        ModelSpec::Extractive => return Ok(None),
+        ModelSpec::Vertex { model } => {
+            let project = config
+                .project
+                .as_deref()
+                .ok_or_else(|| missing("GOOGLE_CLOUD_PROJECT", "for vertex: models"))?;
+            Arc::new(GeminiModel::vertex(
+                model,
+                project,
+                &settings.vertex_location,
+                settings.vertex_base_url.as_deref(),
+                GoogleAuth::application_default()?,
+            ))
+        }
+        ModelSpec::Gemini { model } => {
+            let key = settings
+                .gemini_api_key
+                .as_ref()
+                .ok_or_else(|| missing("GEMINI_API_KEY", "for gemini: models"))?;
+            Arc::new(GeminiModel::gemini(
+                model,
+                &key.0,
+                settings.gemini_base_url.as_deref(),
+            ))
+        }
+        ModelSpec::OpenAi { model, base_url } => Arc::new(OpenAiModel::new(
+            model,
+            base_url,
+            settings.openai_api_key.as_ref().map(|k| k.0.as_str()),
+        )),
+    }))
+}
