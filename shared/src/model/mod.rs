@@ -17,6 +17,8 @@ use async_trait::async_trait;
 
 use crate::jobs::ErrorCode;
 
+pub mod resilient;
+
 /// Who said a turn of the conversation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
