@@ -14,6 +14,13 @@ use async_trait::async_trait;
 
 use crate::jobs::ErrorCode;
 
+pub mod gemini;
+pub mod openai;
+pub mod schema;
+#[cfg(test)]
+mod testing;
+mod wire;
+
 /// Who said a turn of the conversation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
