@@ -69,10 +69,7 @@ impl Factory {
                 ))
             }
         };
-        let mut engine: Arc<dyn Engine> = match &config.model {
-            crate::config::ModelSpec::Extractive => Arc::new(crate::extractive::ExtractiveEngine::new()),
-            _ => return Err(StartError::Model("model providers are not wired yet".into())),
-        };
+        let mut engine = crate::model::select::engine(&config)?;
         if !config.engine_delay.is_zero() {
             engine = Arc::new(Delayed {
                 inner: engine,

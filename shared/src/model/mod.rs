@@ -8,7 +8,15 @@
 //! Chat Completions server: OpenAI, Ollama, vLLM, llama.cpp).
 
 pub mod engine;
+pub mod gemini;
+pub mod openai;
 pub mod prompts;
+pub mod resilient;
+pub mod schema;
+pub mod select;
+#[cfg(test)]
+mod testing;
+mod wire;
 
 use std::fmt;
 use std::time::Duration;
@@ -17,7 +25,6 @@ use async_trait::async_trait;
 
 use crate::jobs::ErrorCode;
 
-pub mod resilient;
 
 /// Who said a turn of the conversation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
