@@ -86,8 +86,12 @@ impl ModelSpec {
         };
         match value.split_once(':') {
             None if value == "extractive" => Ok(Self::Extractive),
-            Some(("vertex", model)) => Ok(Self::Vertex { model: model_name(model)? }),
-            Some(("gemini", model)) => Ok(Self::Gemini { model: model_name(model)? }),
+            Some(("vertex", model)) => Ok(Self::Vertex {
+                model: model_name(model)?,
+            }),
+            Some(("gemini", model)) => Ok(Self::Gemini {
+                model: model_name(model)?,
+            }),
             Some(("openai", rest)) => {
                 let (model, base_url) = rest
                     .split_once('@')
@@ -307,7 +311,7 @@ impl Config {
                     10..=86_400,
                 )?),
                 repairs: number(&get, "FACTORY_MODEL_REPAIRS", 2, 0..=5)?,
-                prices: prices(get("FACTORY_MODEL_PRICES"))?,
+                prices: prices(get("FACTORY_MODEL_PRICES").as_deref())?,
             },
             concurrency: number(&get, "FACTORY_CONCURRENCY", 4, 1..=256)?,
             lease: Duration::from_secs(number(&get, "FACTORY_LEASE_SECS", 120, 1..=86_400)?),
@@ -396,12 +400,20 @@ const MODEL_OVERRIDES: [&str; 8] = [
 ];
 
 /// `gemini-2.5-flash=0.30/2.50,gpt-4o-mini=0.15/0.60`: dollars per million tokens in/out.
-fn prices(value: Option<String>) -> Result<BTreeMap<String, (f64, f64)>, ConfigError> {
+fn prices(value: Option<&str>) -> Result<BTreeMap<String, (f64, f64)>, ConfigError> {
     let mut table = BTreeMap::new();
-    for entry in value.iter().flat_map(|v| v.split(',')).map(str::trim).filter(|e| !e.is_empty()) {
+    for entry in value
+        .iter()
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+    {
         let parsed = entry.split_once('=').and_then(|(model, price)| {
             let (input, output) = price.split_once('/')?;
-            let (input, output) = (input.trim().parse::<f64>().ok()?, output.trim().parse::<f64>().ok()?);
+            let (input, output) = (
+                input.trim().parse::<f64>().ok()?,
+                output.trim().parse::<f64>().ok()?,
+            );
             (input >= 0.0 && output >= 0.0 && input.is_finite() && output.is_finite())
                 .then(|| (model.trim().to_owned(), (input, output)))
         });

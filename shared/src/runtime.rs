@@ -11,7 +11,7 @@ use crate::config::{Config, DispatchConfig, ObjectsConfig, StoreConfig};
 use crate::dispatch::Dispatcher;
 use crate::dispatch::inline::InlineQueue;
 use crate::dispatch::pubsub::PubSubDispatcher;
-use crate::engine::{Delayed, Engine};
+use crate::engine::Delayed;
 use crate::gcp::auth::{AuthError, GoogleAuth};
 use crate::objects::dir::DirObjectStore;
 use crate::objects::gcs::GcsObjectStore;

@@ -70,7 +70,11 @@ pub struct ModelEngine {
 }
 
 impl ModelEngine {
-    pub fn new(model: Arc<dyn TextModel>, price: Option<Price>, settings: GenerationSettings) -> Self {
+    pub fn new(
+        model: Arc<dyn TextModel>,
+        price: Option<Price>,
+        settings: GenerationSettings,
+    ) -> Self {
         Self {
             model,
             price,
@@ -112,10 +116,11 @@ pub fn extract_json(text: &str) -> Option<&str> {
 /// Reads a kind's content from an answer, or says precisely why it cannot.
 pub fn parse_answer(kind: Kind, text: &str) -> Result<Content, String> {
     let json = extract_json(text).ok_or("the answer holds no JSON object")?;
-    Content::parse_json(kind, json).map_err(|e| format!("the answer does not fit the {kind} schema {e}"))
+    Content::parse_json(kind, json)
+        .map_err(|e| format!("the answer does not fit the {kind} schema {e}"))
 }
 
-fn prompt_error(e: PromptError) -> EngineError {
+fn prompt_error(e: &PromptError) -> EngineError {
     EngineError::new(ErrorCode::Internal, e.to_string())
 }
 
@@ -137,7 +142,11 @@ impl Engine for ModelEngine {
         let material = source_chars.min(self.settings.source_budget_chars);
         let input_chars = PROMPT_CHARS
             + material
-            + if kind == Kind::Outline { 0 } else { OUTLINE_CHARS };
+            + if kind == Kind::Outline {
+                0
+            } else {
+                OUTLINE_CHARS
+            };
         self.usage(TokenUsage {
             input_tokens: (input_chars / 4) as u64,
             output_tokens: u64::from(output_tokens(kind) / 2),
@@ -146,8 +155,8 @@ impl Engine for ModelEngine {
 
     async fn generate(&self, request: GenerationRequest) -> Result<Generation, EngineError> {
         let kind = request.kind;
-        let prompt =
-            prompts::for_request(&request, self.settings.source_budget_chars).map_err(prompt_error)?;
+        let prompt = prompts::for_request(&request, self.settings.source_budget_chars)
+            .map_err(|e| prompt_error(&e))?;
         let mut call = ModelRequest {
             system: prompt.system,
             turns: vec![Turn::user(prompt.user)],
@@ -204,7 +213,9 @@ impl Engine for ModelEngine {
             };
             if repairs >= self.settings.max_repairs {
                 let message = match &parse_error {
-                    Some(e) => format!("after {repairs} repair(s) the answer was still unreadable: {e}"),
+                    Some(e) => {
+                        format!("after {repairs} repair(s) the answer was still unreadable: {e}")
+                    }
                     None => format!(
                         "after {repairs} repair(s) the answer still broke {} rule(s); it was not stored",
                         violations.len()
@@ -218,8 +229,8 @@ impl Engine for ModelEngine {
             }
             repairs += 1;
             tracing::info!(%kind, repairs, violations = violations.len(), unreadable = parse_error.is_some(), "asking the model to repair its answer");
-            let follow_up =
-                prompts::repair(&violations, parse_error.as_deref()).map_err(prompt_error)?;
+            let follow_up = prompts::repair(&violations, parse_error.as_deref())
+                .map_err(|e| prompt_error(&e))?;
             call.turns.push(Turn::model(answer.text));
             call.turns.push(Turn::user(follow_up));
         }
@@ -233,8 +244,8 @@ mod tests {
 
     use super::*;
     use crate::content::{Options, Outline};
-    use crate::model::ModelResponse;
     use crate::extractive::ExtractiveEngine;
+    use crate::model::ModelResponse;
 
     const SOURCE: &str = include_str!("../../../examples/note-tcp-handshake.txt");
 
@@ -274,6 +285,7 @@ mod tests {
         }
     }
 
+    #[allow(clippy::unnecessary_wraps)] // a scripted outcome, like the errors beside it
     fn answer(text: impl Into<String>) -> Result<ModelResponse, ModelError> {
         Ok(ModelResponse {
             text: text.into(),
@@ -342,12 +354,18 @@ mod tests {
     #[tokio::test]
     async fn malformed_json_then_valid_is_repaired() {
         let (outline, faq) = valid_faq().await;
-        let model = Scripted::new(vec![answer("{\"title\": \"Broken"), answer(faq.to_string())]);
+        let model = Scripted::new(vec![
+            answer("{\"title\": \"Broken"),
+            answer(faq.to_string()),
+        ]);
         let generation = engine(model.clone())
             .generate(request(Kind::Faq, Some(outline)))
             .await
             .unwrap();
-        assert_eq!(generation.usage.input_tokens, 2_000, "both calls are counted");
+        assert_eq!(
+            generation.usage.input_tokens, 2_000,
+            "both calls are counted"
+        );
         let second = &model.requests()[1];
         assert_eq!(second.turns.len(), 3);
         assert!(second.turns[2].text.contains("could not be read"));
@@ -357,7 +375,11 @@ mod tests {
     async fn a_rule_breaking_answer_is_sent_back_with_its_violations() {
         let (outline, mut faq) = valid_faq().await;
         let good = faq.to_string();
-        let question = faq["items"][1]["question"].as_str().unwrap().trim_end_matches('?').to_owned();
+        let question = faq["items"][1]["question"]
+            .as_str()
+            .unwrap()
+            .trim_end_matches('?')
+            .to_owned();
         faq["items"][1]["question"] = question.into();
         faq["title"] = "Another title".into();
         let model = Scripted::new(vec![answer(faq.to_string()), answer(good)]);
@@ -383,7 +405,10 @@ mod tests {
         assert_eq!(error.code, ErrorCode::InvalidOutput);
         assert!(error.violations.iter().any(|v| v.path == "/title"));
         assert_eq!(model.requests().len(), 3, "one call and two repairs");
-        assert_eq!(error.usage.output_tokens, 1_500, "failed calls are still counted");
+        assert_eq!(
+            error.usage.output_tokens, 1_500,
+            "failed calls are still counted"
+        );
     }
 
     #[tokio::test]
@@ -402,7 +427,10 @@ mod tests {
             .await
             .unwrap();
         let requests = model.requests();
-        assert_eq!(requests[1].max_output_tokens, 2 * requests[0].max_output_tokens);
+        assert_eq!(
+            requests[1].max_output_tokens,
+            2 * requests[0].max_output_tokens
+        );
         assert_eq!(generation.usage.output_tokens, 4_596);
     }
 
@@ -434,7 +462,10 @@ mod tests {
                 },
                 ErrorCode::Blocked,
             ),
-            (ModelError::Auth("invalid API key".into()), ErrorCode::ModelAuth),
+            (
+                ModelError::Auth("invalid API key".into()),
+                ErrorCode::ModelAuth,
+            ),
         ] {
             let model = Scripted::new(vec![Err(failure)]);
             let error = engine(model.clone())
@@ -451,13 +482,17 @@ mod tests {
     fn json_is_found_in_chatty_or_fenced_answers() {
         assert_eq!(extract_json(" {\"a\": 1} "), Some("{\"a\": 1}"));
         assert_eq!(extract_json("```json\n{\"a\": 1}\n```"), Some("{\"a\": 1}"));
-        assert_eq!(extract_json("Here you go:\n{\"a\": {\"b\": 2}}\nHope it helps."), Some("{\"a\": {\"b\": 2}}"));
+        assert_eq!(
+            extract_json("Here you go:\n{\"a\": {\"b\": 2}}\nHope it helps."),
+            Some("{\"a\": {\"b\": 2}}")
+        );
         assert_eq!(extract_json("no json here"), None);
     }
 
     #[test]
     fn a_schema_mismatch_names_the_field() {
-        let error = parse_answer(Kind::Faq, r#"{"title": "T", "items": [{"question": 3}]}"#).unwrap_err();
+        let error =
+            parse_answer(Kind::Faq, r#"{"title": "T", "items": [{"question": 3}]}"#).unwrap_err();
         assert!(error.contains("items[0].question"), "{error}");
     }
 }

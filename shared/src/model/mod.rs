@@ -25,7 +25,6 @@ use async_trait::async_trait;
 
 use crate::jobs::ErrorCode;
 
-
 /// Who said a turn of the conversation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {

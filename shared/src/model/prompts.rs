@@ -19,16 +19,31 @@ pub const VERSION: &str = "prompts-v1";
 
 const TEMPLATES: [(&str, &str); 11] = [
     ("system", include_str!("../../prompts/v1/system.md")),
-    ("derivative-context", include_str!("../../prompts/v1/derivative-context.md")),
+    (
+        "derivative-context",
+        include_str!("../../prompts/v1/derivative-context.md"),
+    ),
     ("repair", include_str!("../../prompts/v1/repair.md")),
     ("outline", include_str!("../../prompts/v1/outline.md")),
-    ("podcast-script", include_str!("../../prompts/v1/podcast-script.md")),
-    ("study-guide", include_str!("../../prompts/v1/study-guide.md")),
+    (
+        "podcast-script",
+        include_str!("../../prompts/v1/podcast-script.md"),
+    ),
+    (
+        "study-guide",
+        include_str!("../../prompts/v1/study-guide.md"),
+    ),
     ("one-pager", include_str!("../../prompts/v1/one-pager.md")),
-    ("detailed-reading", include_str!("../../prompts/v1/detailed-reading.md")),
+    (
+        "detailed-reading",
+        include_str!("../../prompts/v1/detailed-reading.md"),
+    ),
     ("faq", include_str!("../../prompts/v1/faq.md")),
     ("flashcards", include_str!("../../prompts/v1/flashcards.md")),
-    ("reading-questions", include_str!("../../prompts/v1/reading-questions.md")),
+    (
+        "reading-questions",
+        include_str!("../../prompts/v1/reading-questions.md"),
+    ),
 ];
 
 /// A rendered prompt: instructions and the first user turn.
@@ -97,7 +112,11 @@ fn environment() -> Environment<'static> {
     env
 }
 
-fn render(env: &Environment<'_>, name: &str, context: &impl Serialize) -> Result<String, PromptError> {
+fn render(
+    env: &Environment<'_>,
+    name: &str,
+    context: &impl Serialize,
+) -> Result<String, PromptError> {
     let error = |e: minijinja::Error| PromptError {
         template: name.to_owned(),
         message: format!("{e:#}"),
@@ -165,7 +184,10 @@ fn passages(source: &str, outline: &Outline, budget_chars: usize) -> Vec<Section
 
 /// Renders the prompt for one generation. `budget_chars` bounds the source material in it
 /// (about four characters per token).
-pub fn for_request(request: &GenerationRequest, budget_chars: usize) -> Result<Prompt, PromptError> {
+pub fn for_request(
+    request: &GenerationRequest,
+    budget_chars: usize,
+) -> Result<Prompt, PromptError> {
     let env = environment();
     let options = &request.options;
     let kind = request.kind;
@@ -229,7 +251,12 @@ mod tests {
 
     async fn outline() -> Arc<Outline> {
         let request = request(Kind::Outline, None);
-        match ExtractiveEngine::new().generate(request).await.unwrap().content {
+        match ExtractiveEngine::new()
+            .generate(request)
+            .await
+            .unwrap()
+            .content
+        {
             Content::Outline(outline) => Arc::new(outline),
             other => panic!("not an outline: {other:?}"),
         }
@@ -254,8 +281,15 @@ mod tests {
                 .unwrap_or_else(|e| panic!("{kind}: {e}"));
             assert!(prompt.system.contains("untrusted"), "{kind}");
             let fence = fence_for(SOURCE);
-            assert_eq!(prompt.user.matches(&fence).count(), 2, "{kind}: fenced once");
-            assert!(!prompt.user.contains("{{") && !prompt.user.contains("{%"), "{kind}");
+            assert_eq!(
+                prompt.user.matches(&fence).count(),
+                2,
+                "{kind}: fenced once"
+            );
+            assert!(
+                !prompt.user.contains("{{") && !prompt.user.contains("{%"),
+                "{kind}"
+            );
             if kind != Kind::Outline {
                 assert!(prompt.user.contains(&outline_title(&outline)), "{kind}");
             }

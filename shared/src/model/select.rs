@@ -8,11 +8,11 @@ use std::sync::Arc;
 
 use tokio::sync::Semaphore;
 
+use super::TextModel;
 use super::engine::{GenerationSettings, ModelEngine, Price};
 use super::gemini::GeminiModel;
 use super::openai::OpenAiModel;
 use super::resilient::{Resilient, RetryPolicy};
-use super::TextModel;
 use crate::config::{Config, ModelSettings, ModelSpec};
 use crate::engine::{Engine, Routed};
 use crate::extractive::ExtractiveEngine;
@@ -22,10 +22,11 @@ use crate::runtime::StartError;
 /// The engine for every kind.
 pub fn engine(config: &Config) -> Result<Arc<dyn Engine>, StartError> {
     let settings = &config.models;
+    let http = reqwest::Client::new();
     // One limiter per provider (the spec names it), shared by all kinds that use it.
     let mut limiters: BTreeMap<String, Arc<Semaphore>> = BTreeMap::new();
     let mut build = |spec: &ModelSpec| -> Result<Arc<dyn Engine>, StartError> {
-        let Some(model) = provider(spec, config)? else {
+        let Some(model) = provider(spec, config, &http)? else {
             return Ok(Arc::new(ExtractiveEngine::new()));
         };
         let limiter = limiters
@@ -70,9 +71,9 @@ fn policy(settings: &ModelSettings) -> RetryPolicy {
 fn price_of(settings: &ModelSettings, spec: &ModelSpec) -> Option<Price> {
     let model = match spec {
         ModelSpec::Extractive => return None,
-        ModelSpec::Vertex { model } | ModelSpec::Gemini { model } | ModelSpec::OpenAi { model, .. } => {
-            model
-        }
+        ModelSpec::Vertex { model }
+        | ModelSpec::Gemini { model }
+        | ModelSpec::OpenAi { model, .. } => model,
     };
     settings
         .prices
@@ -87,8 +88,18 @@ fn missing(variable: &str, why: &str) -> StartError {
     StartError::Model(format!("{variable} is required {why}"))
 }
 
+/// A URL from configuration, or an error naming its variable.
+fn url(variable: &str, value: &str) -> Result<reqwest::Url, StartError> {
+    reqwest::Url::parse(value)
+        .map_err(|e| StartError::Model(format!("{variable}: `{value}` is not a URL: {e}")))
+}
+
 /// The raw provider for a spec; `None` for the extractive engine.
-fn provider(spec: &ModelSpec, config: &Config) -> Result<Option<Arc<dyn TextModel>>, StartError> {
+fn provider(
+    spec: &ModelSpec,
+    config: &Config,
+    http: &reqwest::Client,
+) -> Result<Option<Arc<dyn TextModel>>, StartError> {
     let settings = &config.models;
     Ok(Some(match spec {
         ModelSpec::Extractive => return Ok(None),
@@ -97,12 +108,18 @@ fn provider(spec: &ModelSpec, config: &Config) -> Result<Option<Arc<dyn TextMode
                 .project
                 .as_deref()
                 .ok_or_else(|| missing("GOOGLE_CLOUD_PROJECT", "for vertex: models"))?;
+            let base = settings
+                .vertex_base_url
+                .as_deref()
+                .map(|u| url("FACTORY_VERTEX_BASE_URL", u))
+                .transpose()?;
             Arc::new(GeminiModel::vertex(
-                model,
+                http.clone(),
+                GoogleAuth::application_default()?,
                 project,
                 &settings.vertex_location,
-                settings.vertex_base_url.as_deref(),
-                GoogleAuth::application_default()?,
+                model,
+                base,
             ))
         }
         ModelSpec::Gemini { model } => {
@@ -110,16 +127,23 @@ fn provider(spec: &ModelSpec, config: &Config) -> Result<Option<Arc<dyn TextMode
                 .gemini_api_key
                 .as_ref()
                 .ok_or_else(|| missing("GEMINI_API_KEY", "for gemini: models"))?;
-            Arc::new(GeminiModel::gemini(
+            let base = settings
+                .gemini_base_url
+                .as_deref()
+                .map(|u| url("FACTORY_GEMINI_BASE_URL", u))
+                .transpose()?;
+            Arc::new(GeminiModel::gemini_api(
+                http.clone(),
+                key.0.clone(),
                 model,
-                &key.0,
-                settings.gemini_base_url.as_deref(),
+                base,
             ))
         }
         ModelSpec::OpenAi { model, base_url } => Arc::new(OpenAiModel::new(
+            http.clone(),
             model,
-            base_url,
-            settings.openai_api_key.as_ref().map(|k| k.0.as_str()),
+            &url("FACTORY_MODEL", base_url)?,
+            settings.openai_api_key.as_ref().map(|k| k.0.clone()),
         )),
     }))
 }

@@ -344,7 +344,13 @@ async fn plan(
     let pipeline = &state.factory.pipeline;
     let engine = &pipeline.engine;
     let sha = text.sha256();
-    let outline_key = cache_key(&engine.info_for(Kind::Outline), Kind::Outline, &sha, options, None);
+    let outline_key = cache_key(
+        &engine.info_for(Kind::Outline),
+        Kind::Outline,
+        &sha,
+        options,
+        None,
+    );
     let outline_sha = match pipeline.ports.store.cache_get(&outline_key).await? {
         Some(entry) => pipeline
             .ports
