@@ -3,10 +3,13 @@
 //! Google-signed OIDC token: Pub/Sub push, Eventarc and Cloud Scheduler, each configured to
 //! sign as a service account in the allow-list, for this service's URL as audience.
 
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 
 use crate::config::InternalAuth;
-use crate::http::oidc::{OidcSettings, OidcVerifier};
+use crate::http::AppState;
+use crate::http::oidc::{OidcError, OidcSettings, OidcVerifier};
 use crate::http::problem::ApiError;
 
 #[derive(Debug, Clone)]
@@ -40,7 +43,7 @@ impl InternalGuard {
         match self {
             Self::Open => Ok(()),
             Self::Closed => Err(ApiError::Forbidden(
-                "set FACTORY_INTERNAL_AUTH=oidc (or off on a private network) to open them".into(),
+                "this deployment accepts no internal calls".into(),
             )),
             Self::Oidc(verifier) => {
                 let authorization = headers
@@ -51,13 +54,31 @@ impl InternalGuard {
                         tracing::debug!(caller = %caller.email, "internal call authenticated");
                         Ok(())
                     }
-                    Err(e) if e.is_unavailable() => Err(ApiError::Unavailable {
-                        detail: e.to_string(),
-                        retry_after: 5,
-                    }),
+                    Err(e) if e.is_unavailable() => {
+                        tracing::warn!(error = %e, "identity token keys unavailable");
+                        Err(ApiError::Unavailable {
+                            detail: "the keys to check identity tokens could not be fetched".into(),
+                            retry_after: 5,
+                        })
+                    }
+                    Err(OidcError::Missing) => Err(ApiError::TokenRequired),
                     Err(e) => Err(ApiError::InvalidToken(e.to_string())),
                 }
             }
         }
+    }
+}
+
+/// A caller [`InternalGuard`] let through. As a handler's first argument it runs before the
+/// body is read, so a refused caller cannot make the function buffer a body.
+#[derive(Debug, Clone, Copy)]
+pub struct InternalCaller;
+
+impl FromRequestParts<AppState> for InternalCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        state.internal.check(&parts.headers).await?;
+        Ok(Self)
     }
 }

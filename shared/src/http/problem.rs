@@ -51,6 +51,9 @@ pub enum ApiError {
     BadRequest(String),
     #[error("missing or unknown API key")]
     Unauthorized,
+    /// An internal route's caller presented no OIDC token.
+    #[error("an identity token is required")]
+    TokenRequired,
     /// An internal route's caller did not present a valid OIDC token.
     #[error("invalid identity token: {0}")]
     InvalidToken(String),
@@ -88,7 +91,9 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Self::Unauthorized | Self::InvalidToken(_) => StatusCode::UNAUTHORIZED,
+            Self::Unauthorized | Self::TokenRequired | Self::InvalidToken(_) => {
+                StatusCode::UNAUTHORIZED
+            }
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -122,6 +127,7 @@ impl ApiError {
         match self {
             Self::BadRequest(_) => "bad-request",
             Self::Unauthorized => "unauthorized",
+            Self::TokenRequired => "token-required",
             Self::InvalidToken(_) => "invalid-token",
             Self::Forbidden(_) => "forbidden",
             Self::NotFound => "not-found",
@@ -182,7 +188,7 @@ impl IntoResponse for ApiError {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
         }
         match self {
-            Self::Unauthorized => {
+            Self::Unauthorized | Self::TokenRequired => {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }
             Self::InvalidToken(_) => {

@@ -1,6 +1,7 @@
 //! `JobStore` on Firestore (production). One document per job in `jobs/{id}`: the fields that
 //! queries need (`tenant`, `status`, `finished`, `id`), a `version`, an `expire_at` for the TTL
-//! policy once the job has ended, and the job itself as a JSON string (`body`) so that it
+//! policy once the job has ended (idempotency records, usage counters and cache entries carry
+//! one too), and the job itself as a JSON string (`body`) so that it
 //! reads back exactly as written. Content never lives here: artifacts are objects.
 //!
 //! `save_job` is a compare-and-set without a transaction: read the document, compare its
@@ -67,6 +68,8 @@ struct UsageDoc {
     tenant: String,
     day: String,
     jobs: i64,
+    /// A few days after the day: the counter is only read on its own day.
+    expire_at: Option<FirestoreTimestamp>,
 }
 
 /// `idempotency/{hash of tenant and key}`.
@@ -76,6 +79,9 @@ struct IdempotencyDoc {
     request_sha256: String,
     job_id: String,
     created_at: i64,
+    /// The retention after creation, so the record never outlives its job by much (a replay
+    /// after that creates a new job instead of pointing at a deleted one).
+    expire_at: Option<FirestoreTimestamp>,
 }
 
 /// `api_keys/{sha256}`.
@@ -94,6 +100,18 @@ struct CacheDoc {
     kind: String,
     object: String,
     created_at: i64,
+    /// The retention after creation (the object under `cache/` needs the same lifecycle rule).
+    expire_at: Option<FirestoreTimestamp>,
+}
+
+/// How long a daily usage counter is kept.
+const USAGE_KEPT: Duration = Duration::from_hours(72);
+
+/// `at` (milliseconds since the epoch) plus `after`, as a TTL field.
+fn expiry(at: i64, after: Duration) -> Result<Option<FirestoreTimestamp>, StoreError> {
+    firestore::jiff::Timestamp::from_millisecond(at + after.as_millis() as i64)
+        .map(|t| Some(FirestoreTimestamp(t)))
+        .map_err(|e| StoreError::Corrupt(format!("time out of range: {e}")))
 }
 
 impl FirestoreStore {
@@ -117,11 +135,7 @@ impl FirestoreStore {
 
     fn job_doc(&self, job: &Job, version: u64) -> Result<JobDoc, StoreError> {
         let expire_at = if job.status.is_terminal() {
-            let at = job.updated_at.millis() + self.retention.as_millis() as i64;
-            Some(FirestoreTimestamp(
-                firestore::jiff::Timestamp::from_millisecond(at)
-                    .map_err(|e| StoreError::Corrupt(format!("job time out of range: {e}")))?,
-            ))
+            expiry(job.updated_at.millis(), self.retention)?
         } else {
             None
         };
@@ -185,6 +199,8 @@ impl JobStore for FirestoreStore {
             .idempotency
             .as_ref()
             .map(|idem| hashed_id(&[&job.tenant, &idem.key]));
+        let usage_expire_at = expiry(job.created_at.millis(), USAGE_KEPT)?;
+        let record_expire_at = expiry(job.created_at.millis(), self.retention)?;
         let decision = self
             .db
             .run_transaction(|db, transaction| -> TxFuture<'_> {
@@ -239,6 +255,7 @@ impl JobStore for FirestoreStore {
                         tenant: job.tenant.clone(),
                         day: admission.day.clone(),
                         jobs: used + 1,
+                        expire_at: usage_expire_at,
                     };
                     db.fluent()
                         .update()
@@ -252,6 +269,7 @@ impl JobStore for FirestoreStore {
                             request_sha256: idem.request_sha256.clone(),
                             job_id: doc.id.clone(),
                             created_at: doc.created_at,
+                            expire_at: record_expire_at,
                         };
                         db.fluent()
                             .update()
@@ -469,6 +487,7 @@ impl JobStore for FirestoreStore {
             kind: entry.kind.slug().to_owned(),
             object: entry.object.clone(),
             created_at: entry.created_at.millis(),
+            expire_at: expiry(entry.created_at.millis(), self.retention)?,
         };
         match self
             .db

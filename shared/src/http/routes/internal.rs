@@ -4,7 +4,7 @@
 //! the work is done or needs no retry, and 503 with `Retry-After` when it should be
 //! redelivered (Pub/Sub and Eventarc redeliver on any non-2xx answer).
 //!
-//! Who may call them is [`InternalGuard`]'s decision. `factory serve` does not mount them.
+//! Who may call them is decided by [`InternalCaller`] before the body is read. `factory serve` does not mount them.
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -23,6 +23,7 @@ use crate::dispatch::pubsub::StepMessage;
 use crate::http::AppState;
 use crate::http::envelopes::{self, PushEnvelope, StorageEvent};
 use crate::http::extract::parse;
+use crate::http::guard::InternalCaller;
 use crate::http::problem::ApiError;
 use crate::jobs::JobId;
 use crate::objects::{ObjectPath, ObjectWritten};
@@ -31,7 +32,7 @@ use crate::objects::{ObjectPath, ObjectWritten};
 pub fn steps_router(kind: Kind) -> Router<AppState> {
     Router::new().route(
         "/internal/steps",
-        post(move |state, headers, body| run_step(state, kind, headers, body)),
+        post(move |caller, state, body| run_step(caller, state, kind, body)),
     )
 }
 
@@ -57,12 +58,11 @@ fn envelope(body: serde_json::Value) -> Result<PushEnvelope, ApiError> {
 }
 
 async fn run_step(
+    _: InternalCaller,
     State(state): State<AppState>,
     kind: Kind,
-    headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    state.internal.check(&headers).await?;
     let value = json_body(&body)?;
     let pushed = envelopes::is_push(&value);
     let message: StepMessage = if pushed {
@@ -113,11 +113,11 @@ pub struct StorageObject {
 }
 
 async fn object_event(
+    _: InternalCaller,
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    state.internal.check(&headers).await?;
     let event = if let Some(event) = envelopes::cloud_event(&headers, &body) {
         event.map_err(|e| ApiError::BadRequest(e.to_string()))?
     } else {
@@ -172,10 +172,9 @@ pub struct MaintenanceReport {
 }
 
 async fn maintenance(
+    _: InternalCaller,
     State(state): State<AppState>,
-    headers: HeaderMap,
 ) -> Result<Json<MaintenanceReport>, ApiError> {
-    state.internal.check(&headers).await?;
     let r = state.factory.pipeline.resume().await?;
     tracing::info!(
         jobs = r.jobs,
