@@ -6,6 +6,7 @@
 //! that failed validation is ever returned.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 
@@ -40,6 +41,8 @@ pub struct GenerationSettings {
     pub temperature: f32,
     /// The output token limit is never raised past this after a truncated answer.
     pub max_output_tokens_cap: u32,
+    /// The most a step may spend generating, every call, wait and repair included.
+    pub step_deadline: Duration,
 }
 
 impl Default for GenerationSettings {
@@ -49,6 +52,7 @@ impl Default for GenerationSettings {
             source_budget_chars: 60_000,
             temperature: 0.4,
             max_output_tokens_cap: 32_768,
+            step_deadline: Duration::from_mins(10),
         }
     }
 }
@@ -154,6 +158,23 @@ impl Engine for ModelEngine {
     }
 
     async fn generate(&self, request: GenerationRequest) -> Result<Generation, EngineError> {
+        let deadline = self.settings.step_deadline;
+        tokio::time::timeout(deadline, self.generate_within_deadline(request))
+            .await
+            .unwrap_or_else(|_| {
+                Err(EngineError::new(
+                    ErrorCode::Timeout,
+                    format!("generation did not finish within {deadline:?}"),
+                ))
+            })
+    }
+}
+
+impl ModelEngine {
+    async fn generate_within_deadline(
+        &self,
+        request: GenerationRequest,
+    ) -> Result<Generation, EngineError> {
         let kind = request.kind;
         let prompt = prompts::for_request(&request, self.settings.source_budget_chars)
             .map_err(|e| prompt_error(&e))?;
@@ -201,11 +222,9 @@ impl Engine for ModelEngine {
                 Ok(content) => {
                     let violations = content.validate(&ctx);
                     if violations.is_empty() {
-                        tracing::info!(%kind, repairs, input_tokens = tokens.input_tokens, output_tokens = tokens.output_tokens, "generated");
-                        return Ok(Generation {
-                            content,
-                            usage: self.usage(tokens),
-                        });
+                        let usage = self.usage(tokens);
+                        tracing::info!(%kind, model = %self.model.name(), repairs, input_tokens = usage.input_tokens, output_tokens = usage.output_tokens, cost_usd = usage.cost_usd, "generated");
+                        return Ok(Generation { content, usage });
                     }
                     (violations, None)
                 }
@@ -476,6 +495,36 @@ mod tests {
             assert!(!error.code.is_retryable());
             assert_eq!(model.requests().len(), 1);
         }
+    }
+
+    /// A model that never answers.
+    #[derive(Debug)]
+    struct Silent;
+
+    #[async_trait]
+    impl TextModel for Silent {
+        fn name(&self) -> String {
+            "silent:test".into()
+        }
+
+        async fn generate(&self, _: &ModelRequest) -> Result<ModelResponse, ModelError> {
+            std::future::pending().await
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_step_that_outlives_its_deadline_times_out() {
+        let settings = GenerationSettings {
+            step_deadline: Duration::from_secs(30),
+            ..GenerationSettings::default()
+        };
+        let started = tokio::time::Instant::now();
+        let error = ModelEngine::new(Arc::new(Silent), None, settings)
+            .generate(request(Kind::Outline, None))
+            .await
+            .unwrap_err();
+        assert_eq!(error.code, ErrorCode::Timeout);
+        assert_eq!(started.elapsed(), Duration::from_secs(30));
     }
 
     #[test]

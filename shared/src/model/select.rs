@@ -43,6 +43,7 @@ pub fn engine(config: &Config) -> Result<Arc<dyn Engine>, StartError> {
             price,
             GenerationSettings {
                 max_repairs: settings.repairs,
+                step_deadline: settings.deadline,
                 ..GenerationSettings::default()
             },
         )))
