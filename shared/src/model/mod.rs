@@ -8,6 +8,7 @@
 //! Chat Completions server: OpenAI, Ollama, vLLM, llama.cpp).
 
 pub mod engine;
+pub mod fake;
 pub mod prompts;
 
 use std::fmt;
