@@ -8,6 +8,7 @@
 //! Chat Completions server: OpenAI, Ollama, vLLM, llama.cpp).
 
 pub mod engine;
+pub mod fake;
 pub mod gemini;
 pub mod openai;
 pub mod prompts;
