@@ -7,6 +7,7 @@ mod internal_auth;
 mod objects_contract;
 mod pipeline;
 mod properties;
+mod providers;
 mod schemas;
 mod store_contract;
 mod support;

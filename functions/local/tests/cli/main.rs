@@ -1,5 +1,6 @@
 //! The `factory` binary as a user runs it: real processes, real files, a real SQLite store.
 mod serve;
+mod vertex;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

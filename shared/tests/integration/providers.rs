@@ -1,0 +1,148 @@
+//! The whole pipeline through each model provider's wire protocol: the factory is configured
+//! with `FACTORY_MODEL` as a user would, and a local server speaking that protocol answers.
+//! Every kind must end succeeded, with the provider, prompt version and usage on each step.
+//! (Vertex AI, which needs Google credentials, runs the same way in the CLI tests with a
+//! local metadata server.)
+
+use std::time::Duration;
+
+use factory_shared::content::{Kind, Options};
+use factory_shared::jobs::{Job, JobStatus, StepStatus};
+use factory_shared::model::fake::{FakeModelServer, Protocol};
+use factory_shared::pipeline::Submission;
+use factory_shared::source::SourceText;
+
+use crate::support::started_factory;
+
+const SOURCE: &str = include_str!("../../../examples/chapter-roman-republic.md");
+
+/// Runs a bundle of every kind on a factory configured with `vars` and returns the ended job.
+async fn bundle_with(vars: &[(&str, &str)]) -> Job {
+    let (factory, _dir) = started_factory(vars).await;
+    let submission = Submission::new(
+        "school",
+        SourceText::parse(SOURCE).unwrap(),
+        Kind::ALL.to_vec(),
+        Options::default(),
+    );
+    let job = factory.pipeline.submit(submission).await.unwrap().job;
+    let store = &factory.pipeline.ports.store;
+    for _ in 0..1_500 {
+        let current = store.get_job(&job.id).await.unwrap().unwrap().value;
+        if current.status.is_terminal() {
+            return current;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("job {} did not end", job.id);
+}
+
+fn assert_every_step_came_from(job: &Job, engine: &str) {
+    assert_eq!(job.status, JobStatus::Succeeded, "{job:#?}");
+    assert_eq!(job.steps.len(), 8);
+    for step in &job.steps {
+        assert_eq!(step.status, StepStatus::Succeeded, "{:?}", step.kind);
+        assert_eq!(step.engine.as_deref(), Some(engine), "{:?}", step.kind);
+        assert_eq!(step.engine_version.as_deref(), Some("prompts-v1"));
+        assert!(step.usage.input_tokens > 0 && step.usage.output_tokens > 0);
+    }
+    assert!(job.steps.iter().map(|s| s.usage.cost_usd).sum::<f64>() > 0.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bundle_is_written_through_an_openai_compatible_server() {
+    let fake = FakeModelServer::start(SOURCE, Options::default(), Duration::ZERO).await;
+    let model = format!("openai:llama3.1@{}/v1", fake.base_url());
+    let job = bundle_with(&[
+        ("FACTORY_MODEL", &model),
+        ("OPENAI_API_KEY", "sk-test-key"),
+        ("FACTORY_MODEL_PRICES", "llama3.1=0.10/0.40"),
+    ])
+    .await;
+    assert_every_step_came_from(&job, &model);
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 8, "one call per kind");
+    for request in &requests {
+        assert_eq!(request.protocol, Protocol::OpenAi);
+        assert_eq!(request.headers["authorization"], "Bearer sk-test-key");
+        assert_eq!(request.body["model"], "llama3.1");
+        let messages = request.body["messages"].as_array().unwrap();
+        assert_eq!(messages[0]["role"], "system");
+        assert_eq!(messages[1]["role"], "user");
+        assert_eq!(request.body["response_format"]["type"], "json_schema");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bundle_is_written_through_the_gemini_api() {
+    let fake = FakeModelServer::start(SOURCE, Options::default(), Duration::ZERO).await;
+    let base = fake.base_url();
+    let job = bundle_with(&[
+        ("FACTORY_MODEL", "gemini:gemini-2.5-flash"),
+        ("GEMINI_API_KEY", "AIza-test-key"),
+        ("FACTORY_GEMINI_BASE_URL", &base),
+        ("FACTORY_MODEL_PRICES", "gemini-2.5-flash=0.30/2.50"),
+    ])
+    .await;
+    assert_every_step_came_from(&job, "gemini:gemini-2.5-flash");
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 8);
+    for request in &requests {
+        assert_eq!(request.protocol, Protocol::GeminiApi);
+        assert_eq!(request.headers["x-goog-api-key"], "AIza-test-key");
+        assert!(request.body["systemInstruction"]["parts"][0]["text"].is_string());
+        assert_eq!(
+            request.body["generationConfig"]["responseMimeType"],
+            "application/json"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_kind_can_use_another_model() {
+    let fake = FakeModelServer::start(SOURCE, Options::default(), Duration::ZERO).await;
+    let base = fake.base_url();
+    let faq_model = format!("openai:small@{base}/v1");
+    let job = bundle_with(&[
+        ("FACTORY_MODEL", "gemini:gemini-2.5-pro"),
+        ("GEMINI_API_KEY", "AIza-test-key"),
+        ("FACTORY_GEMINI_BASE_URL", &base),
+        ("FACTORY_MODEL_FAQ", &faq_model),
+        ("OPENAI_API_KEY", "sk-test-key"),
+    ])
+    .await;
+    assert_eq!(job.status, JobStatus::Succeeded, "{job:#?}");
+    for step in &job.steps {
+        let expected = if step.kind == Kind::Faq {
+            faq_model.as_str()
+        } else {
+            "gemini:gemini-2.5-pro"
+        };
+        assert_eq!(step.engine.as_deref(), Some(expected), "{:?}", step.kind);
+    }
+    let openai_calls = fake
+        .requests()
+        .iter()
+        .filter(|r| r.protocol == Protocol::OpenAi)
+        .count();
+    assert_eq!(openai_calls, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_key_fails_the_job_with_a_typed_error_and_no_retry() {
+    let fake = FakeModelServer::start(SOURCE, Options::default(), Duration::ZERO).await;
+    let base = fake.base_url();
+    // No key: the fake answers 401 like OpenAI.
+    let model = format!("openai:gpt-test@{base}/v1");
+    let job = bundle_with(&[("FACTORY_MODEL", &model)]).await;
+    assert_eq!(job.status, JobStatus::Failed, "{job:#?}");
+    let outline = job.step(Kind::Outline).unwrap();
+    let error = outline.error.as_ref().unwrap();
+    assert_eq!(
+        error.code,
+        factory_shared::jobs::ErrorCode::ModelAuth,
+        "{error:?}"
+    );
+    assert_eq!(outline.attempts, 1, "an auth failure is not retried");
+    assert_eq!(fake.request_count(), 1);
+}
