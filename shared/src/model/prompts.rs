@@ -101,7 +101,14 @@ struct RepairContext<'a> {
     parse_error: Option<&'a str>,
 }
 
-fn environment() -> Environment<'static> {
+/// The templates, compiled once.
+fn environment() -> &'static Environment<'static> {
+    static ENVIRONMENT: std::sync::LazyLock<Environment<'static>> =
+        std::sync::LazyLock::new(compile);
+    &ENVIRONMENT
+}
+
+fn compile() -> Environment<'static> {
     let mut env = Environment::new();
     // A variable a template names but the context lacks is an error, never an empty string.
     env.set_undefined_behavior(UndefinedBehavior::Strict);
@@ -221,15 +228,15 @@ pub fn for_request(
         });
     }
     Ok(Prompt {
-        system: render(&env, "system", &context)?,
-        user: render(&env, kind.slug(), &context)?,
+        system: render(env, "system", &context)?,
+        user: render(env, kind.slug(), &context)?,
     })
 }
 
 /// The follow-up turn asking for a corrected answer.
 pub fn repair(violations: &[Violation], parse_error: Option<&str>) -> Result<String, PromptError> {
     render(
-        &environment(),
+        environment(),
         "repair",
         &RepairContext {
             violations,

@@ -172,9 +172,17 @@ pub async fn update_job<R>(
         match store.save_job(&job, version).await {
             Ok(_) => return Ok((job, result)),
             Err(StoreError::Conflict) => {
-                // Spread retries out a little so racing writers do not collide again.
-                tokio::time::sleep(std::time::Duration::from_millis(1 + (attempt as u64 % 7)))
-                    .await;
+                // A lost race usually wins on the next read: retry at once a few times, then
+                // spread retries out so a crowd of writers stops colliding.
+                if attempt < 3 {
+                    tokio::task::yield_now().await;
+                } else {
+                    let noise = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map_or(0, |d| u64::from(d.subsec_nanos()));
+                    let spread = 1 + noise % 5;
+                    tokio::time::sleep(std::time::Duration::from_millis(spread)).await;
+                }
             }
             Err(other) => return Err(other),
         }
