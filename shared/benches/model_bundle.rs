@@ -15,12 +15,11 @@
 //!   is not used here) calling [`FakeModelServer`], which waits L per call on a local port;
 //!   the ratio adds serializing the prompts, HTTP and parsing the provider's JSON.
 //!
-//! The runtime wiring is built here rather than by `Factory::start`, which does not build
-//! model engines yet; it mirrors the runtime's inline wiring. Steps and renderings share the
-//! queue's `STEP_CONCURRENCY` permits, set high enough that the seven derivatives all run at
-//! once: with the defaults (`FACTORY_CONCURRENCY` and `FACTORY_MODEL_CONCURRENCY` both 4) they
-//! take two rounds and a bundle costs about 3·L. Every bundle recomputes every step (no
-//! cache). Wall time runs from `submit` until the job is seen ended (the store is polled
+//! The wiring is built here, mirroring the runtime's inline wiring, so that the bench can
+//! swap in its own models. Steps and renderings share the queue's `STEP_CONCURRENCY`
+//! permits, set high enough that the seven derivatives all run at once (the defaults,
+//! `FACTORY_CONCURRENCY` and `FACTORY_MODEL_CONCURRENCY` both 8, do too). Every bundle
+//! recomputes every step (no cache). Wall time runs from `submit` until the job is seen ended (the store is polled
 //! every millisecond), so it includes rendering and the manifest.
 //!
 //! Every call takes exactly L, so the seven derivatives come back at the same moment and

@@ -132,7 +132,7 @@ pub struct ModelSettings {
     /// `GEMINI_API_KEY`, `OPENAI_API_KEY` (Ollama and most local servers need none).
     pub gemini_api_key: Option<Secret>,
     pub openai_api_key: Option<Secret>,
-    /// `FACTORY_MODEL_CONCURRENCY`: calls in flight per provider in one process, default 4.
+    /// `FACTORY_MODEL_CONCURRENCY`: calls in flight per provider in one process, default 8 (a bundle's seven derivatives at once).
     pub concurrency: usize,
     /// `FACTORY_MODEL_TIMEOUT_SECS`: one call's timeout, default 120.
     pub call_timeout: Duration,
@@ -159,7 +159,7 @@ pub struct Config {
     /// `FACTORY_MODEL_<KIND>` (e.g. `FACTORY_MODEL_FAQ`): another engine for one kind.
     pub model_overrides: BTreeMap<Kind, ModelSpec>,
     pub models: ModelSettings,
-    /// `FACTORY_CONCURRENCY`: steps run at once in this process, default 4.
+    /// `FACTORY_CONCURRENCY`: steps (and renderings) run at once in this process, default 8.
     pub concurrency: usize,
     /// `FACTORY_LEASE_SECS`: how long a claimed step is held, default 120.
     pub lease: Duration,
@@ -296,7 +296,7 @@ impl Config {
                 gemini_base_url: get("FACTORY_GEMINI_BASE_URL"),
                 gemini_api_key: get("GEMINI_API_KEY").map(Secret),
                 openai_api_key: get("OPENAI_API_KEY").map(Secret),
-                concurrency: number(&get, "FACTORY_MODEL_CONCURRENCY", 4, 1..=256)?,
+                concurrency: number(&get, "FACTORY_MODEL_CONCURRENCY", 8, 1..=256)?,
                 call_timeout: Duration::from_secs(number(
                     &get,
                     "FACTORY_MODEL_TIMEOUT_SECS",
@@ -313,7 +313,7 @@ impl Config {
                 repairs: number(&get, "FACTORY_MODEL_REPAIRS", 2, 0..=5)?,
                 prices: prices(get("FACTORY_MODEL_PRICES").as_deref())?,
             },
-            concurrency: number(&get, "FACTORY_CONCURRENCY", 4, 1..=256)?,
+            concurrency: number(&get, "FACTORY_CONCURRENCY", 8, 1..=256)?,
             lease: Duration::from_secs(number(&get, "FACTORY_LEASE_SECS", 120, 1..=86_400)?),
             max_attempts: number(&get, "FACTORY_MAX_ATTEMPTS", 3, 1..=20)?,
             engine_delay: Duration::from_millis(number(

@@ -12,19 +12,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use factory_shared::content::Kind;
 use serde_json::{Value, json};
 
-/// The deployed functions, by binary name.
-pub const KIND_FUNCTIONS: [&str; 8] = [
-    "outline",
-    "podcast-script",
-    "study-guide",
-    "one-pager",
-    "detailed-reading",
-    "faq",
-    "flashcards",
-    "reading-questions",
-];
+/// The kind functions are named by their kind's slug; these are the others.
 const OTHER_FUNCTIONS: [&str; 4] = ["bundle", "job-status", "post-process", "maintenance"];
 
 pub struct Cloud {
@@ -105,7 +96,8 @@ impl Cloud {
             children: Vec::new(),
             logs,
         };
-        for name in KIND_FUNCTIONS.iter().chain(&OTHER_FUNCTIONS) {
+        let names = Kind::ALL.map(Kind::slug);
+        for name in names.iter().chain(&OTHER_FUNCTIONS) {
             let port = free_port();
             let log = File::create(cloud.logs.path().join(format!("{name}.log"))).unwrap();
             let child = Command::new(binary(name))
@@ -132,7 +124,7 @@ impl Cloud {
         }
 
         // What Terraform declares: one filtered push subscription per kind function…
-        for kind in KIND_FUNCTIONS {
+        for kind in Kind::ALL.map(Kind::slug) {
             let endpoint = format!("{}/internal/steps", cloud.url(kind));
             ok(http
                 .put(format!(

@@ -11,23 +11,33 @@ use factory_shared::store::firestore::FirestoreStore;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use harness::{Cloud, KIND_FUNCTIONS};
+use factory_shared::content::Kind;
+use harness::Cloud;
 
 const SOURCE: &str = include_str!("../../../../examples/syllabus-photosynthesis.md");
+
+/// A JSON answer from one of the functions, with the API key.
+async fn get_json(http: &reqwest::Client, url: &str, key: &str) -> Value {
+    http.get(url)
+        .bearer_auth(key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
 
 /// Polls the job-status function until the job ends.
 async fn finished(http: &reqwest::Client, cloud: &Cloud, key: &str, id: &str) -> Value {
     let deadline = Instant::now() + Duration::from_mins(3);
     loop {
-        let job: Value = http
-            .get(format!("{}/v1/jobs/{id}", cloud.url("job-status")))
-            .bearer_auth(key)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let job = get_json(
+            http,
+            &format!("{}/v1/jobs/{id}", cloud.url("job-status")),
+            key,
+        )
+        .await;
         let status = job["status"].as_str().unwrap_or_default().to_owned();
         if ["succeeded", "partial", "failed", "cancelled"].contains(&status.as_str()) {
             return job;
@@ -141,7 +151,7 @@ async fn bundle_and_single_kind_jobs_travel_through_firestore_pubsub_and_cloud_s
         steps.iter().all(|s| s["status"] == "succeeded"),
         "{bundle:#}"
     );
-    check_artifacts(&http, &cloud, &key, &bundle, &KIND_FUNCTIONS).await;
+    check_artifacts(&http, &cloud, &key, &bundle, &Kind::ALL.map(Kind::slug)).await;
 
     let single = finished(&http, &cloud, &key, &single_id).await;
     assert_eq!(
@@ -153,18 +163,15 @@ async fn bundle_and_single_kind_jobs_travel_through_firestore_pubsub_and_cloud_s
     check_artifacts(&http, &cloud, &key, &single, &["outline", "faq"]).await;
 
     // The manifest lists every artifact of the bundle.
-    let manifest: Value = http
-        .get(format!(
+    let manifest = get_json(
+        &http,
+        &format!(
             "{}/v1/jobs/{bundle_id}/artifacts/manifest.json",
             cloud.url("job-status")
-        ))
-        .bearer_auth(&key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        ),
+        &key,
+    )
+    .await;
     assert!(
         manifest.to_string().contains("reading-questions.html"),
         "{manifest:#}"

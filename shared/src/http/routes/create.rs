@@ -245,7 +245,8 @@ async fn create(
     Ok(job_response(&job, submitted.replayed))
 }
 
-/// The source text, checked; topics need a model engine.
+/// The source text, checked. Every fact must be grounded in given material, so a bare topic
+/// is refused for now (ADR 0006).
 fn source_text(source: SourceInput, max_chars: usize) -> Result<SourceText, ApiError> {
     match (source.text, source.topic) {
         (Some(text), None) => {
@@ -259,7 +260,7 @@ fn source_text(source: SourceInput, max_chars: usize) -> Result<SourceText, ApiE
         }
         (None, Some(_)) => Err(ApiError::field(
             "/source/topic",
-            "the extractive engine builds materials from a text; send `source.text`, or configure a model engine for topics",
+            "materials are built from a source text; send the syllabus, chapter or notes in `source.text` (topic-only sources are not supported yet)",
         )),
         _ => Err(ApiError::field(
             "/source",
