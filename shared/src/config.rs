@@ -138,7 +138,7 @@ pub struct ModelSettings {
     pub call_timeout: Duration,
     /// `FACTORY_MODEL_ATTEMPTS`: tries per call on rate limits, 5xx and timeouts, default 5.
     pub attempts: u32,
-    /// `FACTORY_MODEL_DEADLINE_SECS`: a step's whole budget for model calls, default 600.
+    /// `FACTORY_MODEL_DEADLINE_SECS`: a step's whole budget for model calls, default 300.
     pub deadline: Duration,
     /// `FACTORY_MODEL_REPAIRS`: re-asks after an invalid answer, default 2.
     pub repairs: u32,
@@ -161,7 +161,8 @@ pub struct Config {
     pub models: ModelSettings,
     /// `FACTORY_CONCURRENCY`: steps (and renderings) run at once in this process, default 8.
     pub concurrency: usize,
-    /// `FACTORY_LEASE_SECS`: how long a claimed step is held, default 120.
+    /// `FACTORY_LEASE_SECS`: how long a claimed step is held, default 120. A model engine
+    /// raises it past `FACTORY_MODEL_DEADLINE_SECS` (see [`Config::step_lease`]).
     pub lease: Duration,
     /// `FACTORY_MAX_ATTEMPTS`: attempts per step, default 3.
     pub max_attempts: u32,
@@ -202,6 +203,21 @@ pub struct ConfigError {
 }
 
 impl Config {
+    /// The lease a step is claimed with. With a model engine a step may run up to its model
+    /// deadline, so the lease outlives that by a margin: a lease that ran out first would
+    /// let a second worker run (and pay for) the same step.
+    pub fn step_lease(&self) -> Duration {
+        let uses_model = std::iter::once(&self.model)
+            .chain(self.model_overrides.values())
+            .any(|spec| *spec != ModelSpec::Extractive);
+        if uses_model {
+            self.lease
+                .max(self.models.deadline + Duration::from_mins(1))
+        } else {
+            self.lease
+        }
+    }
+
     /// Reads the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
@@ -307,7 +323,7 @@ impl Config {
                 deadline: Duration::from_secs(number(
                     &get,
                     "FACTORY_MODEL_DEADLINE_SECS",
-                    600,
+                    300,
                     10..=86_400,
                 )?),
                 repairs: number(&get, "FACTORY_MODEL_REPAIRS", 2, 0..=5)?,
@@ -613,6 +629,15 @@ mod tests {
                 .variable,
             "FACTORY_CONCURRENCY"
         );
+    }
+
+    #[test]
+    fn a_model_engine_holds_steps_longer_than_its_deadline() {
+        assert_eq!(config(&[]).unwrap().step_lease(), Duration::from_mins(2));
+        let model = config(&[("FACTORY_MODEL_FAQ", "openai:m@http://localhost:11434/v1")]).unwrap();
+        assert_eq!(model.step_lease(), Duration::from_mins(6));
+        let long = config(&[("FACTORY_MODEL", "gemini:g"), ("FACTORY_LEASE_SECS", "900")]).unwrap();
+        assert_eq!(long.step_lease(), Duration::from_mins(15));
     }
 
     #[test]

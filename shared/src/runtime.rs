@@ -77,7 +77,7 @@ impl Factory {
             });
         }
         let settings = Settings {
-            lease: config.lease,
+            lease: config.step_lease(),
             max_attempts: config.max_attempts,
             ..Settings::default()
         };

@@ -134,7 +134,7 @@ impl Cloud {
                     "topic": format!("projects/{project}/topics/{steps}"),
                     "filter": format!("attributes.kind = \"{kind}\""),
                     "pushConfig": {"pushEndpoint": endpoint},
-                    "ackDeadlineSeconds": 60,
+                    "ackDeadlineSeconds": 600,
                     "retryPolicy": {"minimumBackoff": "1s", "maximumBackoff": "10s"},
                     "deadLetterPolicy": {
                         "deadLetterTopic": format!("projects/{project}/topics/{dead}"),
