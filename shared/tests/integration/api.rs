@@ -7,49 +7,14 @@ use axum::http::{Method, Request, StatusCode, header};
 use factory_shared::clock::SystemClock;
 use factory_shared::http::keys::create_key;
 use factory_shared::http::{AppState, Function, app, openapi};
-use http_body_util::BodyExt;
 use serde_json::{Value, json};
-use tower::ServiceExt;
 
 use crate::extractive::EXAMPLES;
-use crate::support::started_factory;
+use crate::support::{Answer, send, started_factory};
 
 struct Api {
     state: AppState,
     _dir: tempfile::TempDir,
-}
-
-struct Answer {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: Vec<u8>,
-}
-
-impl Answer {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&self.body)))
-    }
-
-    fn header(&self, name: &str) -> &str {
-        self.headers.get(name).map_or("", |v| v.to_str().unwrap())
-    }
-
-    /// Asserts a problem+json answer with `status`; returns its body.
-    fn problem(&self, status: StatusCode) -> Value {
-        assert_eq!(
-            self.status,
-            status,
-            "{}",
-            String::from_utf8_lossy(&self.body)
-        );
-        assert_eq!(self.header("content-type"), "application/problem+json");
-        let body = self.json();
-        assert_eq!(body["status"], status.as_u16());
-        assert!(body["request_id"].as_str().is_some_and(|id| !id.is_empty()));
-        assert_eq!(body["request_id"], self.header("x-request-id"));
-        body
-    }
 }
 
 async fn api(extra: &[(&str, &str)]) -> Api {
@@ -96,21 +61,7 @@ impl Api {
     }
 
     async fn send(&self, function: Function, request: Request<Body>) -> Answer {
-        let response = self.router(function).oneshot(request).await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .unwrap()
-            .to_bytes()
-            .to_vec();
-        Answer {
-            status,
-            headers,
-            body,
-        }
+        send(self.router(function), request).await
     }
 
     async fn local(

@@ -7,19 +7,17 @@
 use axum::Router;
 use axum::body::Body;
 use axum::http::header::CACHE_CONTROL;
-use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use axum::http::{Method, Request, StatusCode, header};
 use axum::routing::get;
 use factory_shared::clock::Timestamp;
 use factory_shared::content::{Kind, Options};
 use factory_shared::http::{AppState, Function, app};
 use factory_shared::jobs::{Job, JobId, SourceInfo, StepStatus};
 use factory_shared::store::{Admission, Admitted, Versioned};
-use http_body_util::BodyExt;
 use jsonwebtoken::{Algorithm, EncodingKey, Header, get_current_timestamp};
 use serde_json::{Value, json};
-use tower::ServiceExt;
 
-use crate::support::started_factory;
+use crate::support::{Answer, send, started_factory};
 
 const SIGNER_PEM: &str = include_str!("../fixtures/oidc/signer.pem");
 const SIGNER_JWK: &str = include_str!("../fixtures/oidc/signer.jwk.json");
@@ -100,37 +98,6 @@ fn bearer(claims: &Value) -> String {
     bearer_signed_by(SIGNER_PEM, claims)
 }
 
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Vec<u8>,
-}
-
-impl Answer {
-    fn header(&self, name: &str) -> &str {
-        self.headers.get(name).map_or("", |v| v.to_str().unwrap())
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&self.body)))
-    }
-
-    /// Asserts a problem+json answer with `status`; returns its body.
-    fn problem(&self, status: StatusCode) -> Value {
-        assert_eq!(
-            self.status,
-            status,
-            "{}",
-            String::from_utf8_lossy(&self.body)
-        );
-        assert_eq!(self.header("content-type"), "application/problem+json");
-        let body = self.json();
-        assert_eq!(body["status"], status.as_u16());
-        body
-    }
-}
-
 /// A function's state on embedded adapters, with one job stored whose `faq` step is ready
 /// but was never dispatched: running that step, or a maintenance sweep, changes it.
 struct Service {
@@ -202,24 +169,11 @@ impl Service {
             }
             None => Body::empty(),
         };
-        let response = app(self.state.clone(), function)
-            .oneshot(request.body(body).unwrap())
-            .await
-            .unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .unwrap()
-            .to_bytes()
-            .to_vec();
-        Answer {
-            status,
-            headers,
-            body,
-        }
+        send(
+            app(self.state.clone(), function),
+            request.body(body).unwrap(),
+        )
+        .await
     }
 
     async fn step(&self, job_id: &str, authorization: Option<&str>) -> Answer {

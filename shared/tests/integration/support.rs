@@ -2,6 +2,13 @@
 
 use std::collections::HashMap;
 
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tower::ServiceExt;
+
 use factory_shared::config::Config;
 use factory_shared::runtime::Factory;
 
@@ -52,4 +59,57 @@ pub async fn firestore_store_in(
 /// A Firestore store on the emulator, in a project of its own, keeping ended jobs 30 days.
 pub async fn firestore_store() -> factory_shared::store::firestore::FirestoreStore {
     firestore_store_in(&fresh_project(), std::time::Duration::from_hours(30 * 24)).await
+}
+
+/// An HTTP answer, read whole.
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    pub fn header(&self, name: &str) -> &str {
+        self.headers.get(name).map_or("", |v| v.to_str().unwrap())
+    }
+
+    /// Asserts a problem+json answer with `status`; returns its body.
+    pub fn problem(&self, status: StatusCode) -> Value {
+        assert_eq!(
+            self.status,
+            status,
+            "{}",
+            String::from_utf8_lossy(&self.body)
+        );
+        assert_eq!(self.header("content-type"), "application/problem+json");
+        let body = self.json();
+        assert_eq!(body["status"], status.as_u16());
+        assert!(body["request_id"].as_str().is_some_and(|id| !id.is_empty()));
+        assert_eq!(body["request_id"], self.header("x-request-id"));
+        body
+    }
+}
+
+/// Sends one request through `router`, with no socket, and reads the whole answer.
+pub async fn send(router: Router, request: Request<Body>) -> Answer {
+    let response = router.oneshot(request).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes()
+        .to_vec();
+    Answer {
+        status,
+        headers,
+        body,
+    }
 }
