@@ -162,15 +162,8 @@ impl TextModel for GeminiModel {
         if !reply.status.is_success() {
             return Err(failure(&reply, credential.as_ref().map(|(_, _, s)| s)));
         }
-        let answer = answer(&reply.body, request.max_output_tokens);
-        if let Ok(ModelResponse { usage, .. }) = &answer {
-            tracing::debug!(
-                input_tokens = usage.input_tokens,
-                output_tokens = usage.output_tokens,
-                "Gemini answered"
-            );
-        }
-        answer
+        // Usage is logged once per attempt by `Resilient`.
+        answer(&reply.body, request.max_output_tokens)
     }
 }
 

@@ -120,15 +120,8 @@ impl TextModel for OpenAiModel {
         if !reply.status.is_success() {
             return Err(failure(&reply, self.api_key.as_ref()));
         }
-        let answer = answer(&reply.body, request.max_output_tokens);
-        if let Ok(ModelResponse { usage, .. }) = &answer {
-            tracing::debug!(
-                input_tokens = usage.input_tokens,
-                output_tokens = usage.output_tokens,
-                "the model answered"
-            );
-        }
-        answer
+        // Usage is logged once per attempt by `Resilient`.
+        answer(&reply.body, request.max_output_tokens)
     }
 }
 
