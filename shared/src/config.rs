@@ -186,6 +186,9 @@ pub struct Config {
     pub retention: Duration,
     /// `FACTORY_SIGNED_URL_SECS`: how long an artifact download link is valid, default 900.
     pub signed_url_ttl: Duration,
+    /// `FACTORY_OBJECT_JOURNAL`: a file that gets one JSON line per object write (an audit
+    /// trail; see [`crate::objects::journal`]), default none.
+    pub object_journal: Option<std::path::PathBuf>,
     pub emulators: Emulators,
     /// `FACTORY_DEFAULT_RATE`: requests per minute for keys created without `--rate`,
     /// default 600.
@@ -203,6 +206,12 @@ pub struct ConfigError {
 }
 
 impl Config {
+    /// Deliveries of one step before the in-process queue dead-letters it: a margin above
+    /// the attempts, as the Pub/Sub subscriptions' `maxDeliveryAttempts` should have.
+    pub fn max_deliveries(&self) -> u32 {
+        (self.max_attempts + 2).max(5)
+    }
+
     /// The lease a step is claimed with. With a model engine a step may run up to its model
     /// deadline, so the lease outlives that by a margin: a lease that ran out first would
     /// let a second worker run (and pay for) the same step.
@@ -389,6 +398,7 @@ impl Config {
                 900,
                 60..=604_800,
             )?),
+            object_journal: get("FACTORY_OBJECT_JOURNAL").map(std::path::PathBuf::from),
             emulators: Emulators {
                 storage: get("STORAGE_EMULATOR_HOST"),
                 pubsub: get("PUBSUB_EMULATOR_HOST"),

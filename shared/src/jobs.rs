@@ -493,17 +493,7 @@ impl Job {
             _ => {}
         }
         if step.attempts >= max_attempts {
-            // Out of attempts: a lease that expired each time, or transient failures that
-            // gave the step back each time. The last reason is kept in the message.
-            let last = step
-                .error
-                .as_ref()
-                .map_or_else(|| "its lease expired".to_owned(), |e| e.message.clone());
-            let message =
-                format!("the step failed on each of its {max_attempts} attempts; last: {last}");
-            step.fail(StepError::new(ErrorCode::AttemptsExhausted, message), now);
-            self.cascade_failure(kind, now);
-            self.updated_at = now;
+            self.exhaust(kind, max_attempts, now);
             return Claim::Exhausted;
         }
         step.status = StepStatus::Running;
@@ -518,6 +508,67 @@ impl Job {
         }
         self.updated_at = now;
         Claim::Acquired { attempt }
+    }
+
+    /// Fails the steps that are out of attempts and cannot run again: queued, or running
+    /// under an expired lease, with `max_attempts` attempts made. Returns their kinds.
+    pub fn fail_exhausted(&mut self, max_attempts: u32, now: Timestamp) -> Vec<Kind> {
+        let exhausted: Vec<Kind> = self
+            .steps
+            .iter()
+            .filter(|s| {
+                let idle = s.status == StepStatus::Queued
+                    || (s.status == StepStatus::Running
+                        && s.lease_until.is_none_or(|until| until <= now));
+                idle && s.attempts >= max_attempts
+            })
+            .map(|s| s.kind)
+            .collect();
+        for &kind in &exhausted {
+            self.exhaust(kind, max_attempts, now);
+        }
+        exhausted
+    }
+
+    /// Queues a step that has not ended again with fresh attempts (an operator's retry),
+    /// unless it is running under a live lease. Returns whether it was queued.
+    pub fn requeue(&mut self, kind: Kind, now: Timestamp) -> bool {
+        if self.status.is_terminal() {
+            return false;
+        }
+        let Some(step) = self.step_mut(kind) else {
+            return false;
+        };
+        let held =
+            step.status == StepStatus::Running && step.lease_until.is_some_and(|until| until > now);
+        if step.status.is_terminal() || held {
+            return false;
+        }
+        if step.status != StepStatus::Pending {
+            step.status = StepStatus::Queued;
+        }
+        step.attempts = 0;
+        step.lease_owner = None;
+        step.lease_until = None;
+        self.updated_at = now;
+        true
+    }
+
+    /// Out of attempts: a lease that expired each time, or transient failures that gave the
+    /// step back each time. The last reason is kept in the message.
+    fn exhaust(&mut self, kind: Kind, max_attempts: u32, now: Timestamp) {
+        let Some(step) = self.step_mut(kind) else {
+            return;
+        };
+        let last = step
+            .error
+            .as_ref()
+            .map_or_else(|| "its lease expired".to_owned(), |e| e.message.clone());
+        let message =
+            format!("the step failed on each of its {max_attempts} attempts; last: {last}");
+        step.fail(StepError::new(ErrorCode::AttemptsExhausted, message), now);
+        self.cascade_failure(kind, now);
+        self.updated_at = now;
     }
 
     /// Ends a step held by `owner`. Returns the steps that became ready to dispatch.
@@ -751,6 +802,36 @@ mod tests {
             [Kind::Outline, Kind::Faq]
         );
         assert_eq!(job.ready_steps(), [Kind::Outline]);
+    }
+
+    #[test]
+    fn maintenance_fails_only_steps_that_are_out_of_attempts_and_idle() {
+        let mut job = job(&[Kind::Faq]);
+        assert_eq!(
+            job.claim(Kind::Outline, "w", LEASE, 1, Timestamp(0)),
+            Claim::Acquired { attempt: 1 }
+        );
+        // The lease still holds: the attempt may yet succeed.
+        assert_eq!(job.fail_exhausted(1, Timestamp(1)), Vec::<Kind>::new());
+        // Its holder died: the lease expired on the last attempt.
+        let later = Timestamp(0).plus(LEASE);
+        assert_eq!(job.fail_exhausted(1, later), [Kind::Outline]);
+        let outline = job.step(Kind::Outline).unwrap();
+        assert_eq!(outline.status, StepStatus::Failed);
+        assert_eq!(
+            outline.error.as_ref().unwrap().code,
+            ErrorCode::AttemptsExhausted
+        );
+        let faq = job.step(Kind::Faq).unwrap();
+        assert_eq!(
+            faq.error.as_ref().unwrap().code,
+            ErrorCode::DependencyFailed
+        );
+        assert_eq!(
+            job.fail_exhausted(1, later),
+            Vec::<Kind>::new(),
+            "idempotent"
+        );
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Post-processing: when a kind's artifact `jobs/<id>/<kind>.json` is written, render it for
 //! people (Markdown and sanitized HTML), record every file on the job with its size and
 //! SHA-256, and finish the job if this was the last piece. Every other object is ignored, so
-//! the renderings it writes never trigger it again. Repeating an event is harmless.
+//! the renderings it writes never trigger it again. Repeating an event is harmless: each
+//! rendering is written once (create-only) and recorded again as it is.
 
 use bytes::Bytes;
 
@@ -64,12 +65,21 @@ async fn render(ports: &Ports, id: &JobId, kind: Kind, json: &ObjectInfo) -> Res
         ("md", markdown, "text/markdown; charset=utf-8"),
         ("html", html, "text/html; charset=utf-8"),
     ] {
+        // Create-only: a repeated event finds the rendering written and records it as is.
         let path = object_path(&format!("jobs/{id}/{kind}.{format}"));
-        let info = ports
-            .objects
-            .put(&path, Bytes::from(body), content_type)
+        let objects = ports.objects.as_ref();
+        let info = match objects
+            .create(&path, Bytes::from(body), content_type)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| e.to_string())?
+        {
+            Some(info) => info,
+            None => objects
+                .head(&path)
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| format!("{path} vanished while it was recorded"))?,
+        };
         records.push(record(kind, format, &info));
     }
     let now = ports.clock.now();

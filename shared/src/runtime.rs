@@ -15,6 +15,7 @@ use crate::engine::Delayed;
 use crate::gcp::auth::{AuthError, GoogleAuth};
 use crate::objects::dir::DirObjectStore;
 use crate::objects::gcs::GcsObjectStore;
+use crate::objects::journal::Journaled;
 use crate::objects::{Notifying, ObjectStore};
 use crate::pipeline::{Pipeline, Ports, Settings};
 use crate::store::JobStore;
@@ -46,17 +47,23 @@ impl Factory {
     pub async fn start(config: Config) -> Result<Self, StartError> {
         let store = open_store(&config).await?;
         let (queue, receiver) = InlineQueue::new();
-        let objects: Arc<dyn ObjectStore> = match &config.objects {
-            ObjectsConfig::Dir(path) => Arc::new(Notifying {
-                inner: Arc::new(DirObjectStore::open(path)?),
-                events: Arc::new(queue.clone()),
-            }),
+        let mut objects: Arc<dyn ObjectStore> = match &config.objects {
+            ObjectsConfig::Dir(path) => Arc::new(DirObjectStore::open(path)?),
             ObjectsConfig::Gcs { bucket } => {
                 let endpoint = config.emulators.storage.clone();
                 let auth = google_auth(endpoint.is_some())?;
                 Arc::new(GcsObjectStore::new(bucket.clone(), endpoint, auth)?)
             }
         };
+        if let Some(path) = &config.object_journal {
+            objects = Arc::new(Journaled::open(objects, path)?);
+        }
+        if matches!(config.objects, ObjectsConfig::Dir(_)) {
+            objects = Arc::new(Notifying {
+                inner: objects,
+                events: Arc::new(queue.clone()),
+            });
+        }
         let dispatcher: Arc<dyn Dispatcher> = match &config.dispatch {
             DispatchConfig::Inline => Arc::new(queue.clone()),
             DispatchConfig::PubSub { project, topic } => {
@@ -79,6 +86,7 @@ impl Factory {
         let settings = Settings {
             lease: config.step_lease(),
             max_attempts: config.max_attempts,
+            retention: config.retention,
             ..Settings::default()
         };
         let ports = Ports {
@@ -87,7 +95,12 @@ impl Factory {
             clock: Arc::new(SystemClock),
         };
         let pipeline = Arc::new(Pipeline::new(ports, engine, dispatcher, settings));
-        tokio::spawn(queue.run(receiver, pipeline.clone(), config.concurrency));
+        tokio::spawn(queue.run(
+            receiver,
+            pipeline.clone(),
+            config.concurrency,
+            config.max_deliveries(),
+        ));
         Ok(Self { pipeline, config })
     }
 }

@@ -68,10 +68,10 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         .resume()
         .await
         .context("resuming unfinished jobs")?;
-    if resumed.jobs > 0 {
+    if resumed.jobs_checked > 0 {
         eprintln!(
             "resuming {} unfinished job(s) from an earlier run",
-            resumed.jobs
+            resumed.jobs_checked
         );
     }
     let mut submission = Submission::new("local", source, kinds, options);

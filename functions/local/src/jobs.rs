@@ -1,4 +1,5 @@
-//! `factory jobs`: list and show jobs in the local store, and resume unfinished ones.
+//! `factory jobs`: list and show jobs in the configured store, resume unfinished ones, and
+//! list or retry dead letters.
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -6,6 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use factory_shared::config::Config;
 use factory_shared::jobs::{JobId, JobStatus};
+use factory_shared::pipeline::Retried;
 use factory_shared::runtime::Factory;
 use factory_shared::store::JobQuery;
 
@@ -23,6 +25,12 @@ pub enum Command {
     Show { id: String },
     /// Finish every job an earlier run left unfinished, then exit.
     Resume,
+    /// Steps whose deliveries ran out (oldest first); `--retry ID` queues one again with
+    /// fresh attempts.
+    DeadLetters {
+        #[arg(long, value_name = "ID")]
+        retry: Option<String>,
+    },
 }
 
 pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
@@ -70,16 +78,41 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
             // Leases of a dead process expire on their own: keep resuming until all ended.
             loop {
                 let report = factory.pipeline.resume().await?;
-                if report.jobs == 0 {
+                if report.jobs_checked == 0 {
                     break;
                 }
                 eprintln!(
                     "{} unfinished job(s): dispatched {}, re-rendered {}, finished {}",
-                    report.jobs, report.dispatched, report.rerendered, report.settled
+                    report.jobs_checked, report.dispatched, report.rerendered, report.settled
                 );
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
             println!("no unfinished jobs");
+        }
+        Command::DeadLetters { retry: Some(id) } => {
+            match factory.pipeline.retry_dead_letter(&id).await? {
+                Retried::NotFound => anyhow::bail!("no dead letter {id}"),
+                Retried::Dispatched => println!("{id}: queued again with fresh attempts"),
+                Retried::AlreadyEnded { status } => {
+                    println!(
+                        "{id}: the step had ended meanwhile ({}); letter removed",
+                        status.slug()
+                    );
+                }
+                Retried::JobGone => println!("{id}: the job no longer exists; letter removed"),
+            }
+        }
+        Command::DeadLetters { retry: None } => {
+            let letters = store.dead_letters(1_000).await?;
+            if letters.is_empty() {
+                println!("no dead letters");
+            }
+            for letter in letters {
+                println!(
+                    "{:<48} {:>3} deliveries  {}  {}",
+                    letter.id, letter.deliveries, letter.at, letter.reason
+                );
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -4,7 +4,8 @@
 //! - `factory generate FILE` builds learning materials from a text or Markdown file.
 //! - `factory serve` runs the whole HTTP API on one port.
 //! - `factory keys create` makes an API key for a tenant.
-//! - `factory jobs list|show|resume` reads and resumes the local job store.
+//! - `factory jobs list|show|resume|dead-letters` reads the job store, resumes unfinished jobs
+//!   and lists or retries dead letters.
 
 mod generate;
 mod jobs;

@@ -1,6 +1,7 @@
 //! `factory serve`: every public route of every function on one port, with the embedded
-//! adapters. Unfinished jobs are resumed at start and by a maintenance sweep every 30 s, so
-//! a server killed mid-job finishes it after a restart. `/internal/*` are not mounted.
+//! adapters. A maintenance sweep runs at start and every 30 s: unfinished jobs are resumed
+//! (a server killed mid-job finishes it after a restart) and old jobs and cache entries
+//! are deleted past the retention. `/internal/*` are not mounted.
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -39,14 +40,8 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let sweeper = factory.pipeline.clone();
     tokio::spawn(async move {
         loop {
-            match sweeper.resume().await {
-                Ok(report) if report.jobs > 0 => tracing::info!(
-                    jobs = report.jobs,
-                    dispatched = report.dispatched,
-                    "resumed unfinished jobs"
-                ),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "maintenance sweep failed"),
+            if let Err(e) = sweeper.maintain().await {
+                tracing::warn!(error = %e, "maintenance sweep failed");
             }
             tokio::time::sleep(SWEEP_EVERY).await;
         }

@@ -1,6 +1,8 @@
 //! The in-process queue: steps and object events go through one unbounded channel to a
 //! worker loop that runs at most `concurrency` of them at once. A step that fails with a
-//! retryable error is queued again after a backoff, as Pub/Sub would redeliver it.
+//! retryable error is queued again after a backoff, as Pub/Sub would redeliver it, up to
+//! `max_deliveries`; then it goes to the handler's dead letters, as Pub/Sub would send it to
+//! the dead-letter topic.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,7 +16,8 @@ use crate::objects::{ObjectEvents, ObjectWritten};
 /// Work the queue carries.
 #[derive(Debug, Clone)]
 pub enum Work {
-    Step(StepTask),
+    /// A step, and how many times it was delivered before.
+    Step(StepTask, u32),
     ObjectWritten(ObjectWritten),
 }
 
@@ -32,6 +35,8 @@ pub enum Delivery {
 pub trait WorkHandler: Send + Sync {
     async fn run_step(&self, task: &StepTask) -> Delivery;
     async fn object_written(&self, event: &ObjectWritten);
+    /// The step was delivered `deliveries` times and asked for another each time.
+    async fn dead_letter(&self, task: &StepTask, deliveries: u32);
 }
 
 /// The sending side: a [`Dispatcher`] and an [`ObjectEvents`] sink.
@@ -51,13 +56,15 @@ impl InlineQueue {
     }
 
     /// Runs the worker loop for the life of the process: each piece of work in its own task,
-    /// at most `concurrency` at a time. (The loop keeps a sender for retries, so it does not
-    /// end on its own; it stops with its runtime.)
+    /// at most `concurrency` at a time; a step is delivered at most `max_deliveries` times.
+    /// (The loop keeps a sender for retries, so it does not end on its own; it stops with
+    /// its runtime.)
     pub async fn run(
         self,
         receiver: InlineReceiver,
         handler: Arc<dyn WorkHandler>,
         concurrency: usize,
+        max_deliveries: u32,
     ) {
         let permits = Arc::new(Semaphore::new(concurrency.max(1)));
         let mut receiver = receiver.0;
@@ -71,12 +78,17 @@ impl InlineQueue {
             let queue = queue.clone();
             tokio::spawn(async move {
                 match work {
-                    Work::Step(task) => {
+                    Work::Step(task, before) => {
                         let delivery = handler.run_step(&task).await;
                         drop(permit);
+                        let deliveries = before + 1;
                         if let Delivery::RetryAfter(delay) = delivery {
-                            tokio::time::sleep(delay).await;
-                            let _ = queue.sender.send(Work::Step(task));
+                            if deliveries >= max_deliveries {
+                                handler.dead_letter(&task, deliveries).await;
+                            } else {
+                                tokio::time::sleep(delay).await;
+                                let _ = queue.sender.send(Work::Step(task, deliveries));
+                            }
                         }
                     }
                     Work::ObjectWritten(event) => {
@@ -93,7 +105,7 @@ impl InlineQueue {
 impl Dispatcher for InlineQueue {
     async fn dispatch(&self, task: StepTask) -> Result<(), DispatchError> {
         self.sender
-            .send(Work::Step(task))
+            .send(Work::Step(task, 0))
             .map_err(|_| DispatchError("the in-process worker has stopped".into()))
     }
 }

@@ -1,5 +1,6 @@
 //! `ObjectStore` on a local directory: each object is a file under the root. Writes go to a
-//! temporary file in the same directory and are renamed into place, so they are atomic.
+//! temporary file in the same directory and are renamed into place, so they are atomic;
+//! create-only writes hard-link it instead, which fails when the file exists.
 
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
@@ -31,6 +32,28 @@ fn unavailable(path: &Path, e: &std::io::Error) -> ObjectError {
     ObjectError::Unavailable(format!("{}: {e}", path.display()))
 }
 
+/// Writes `data` to a new temporary file next to `file` (creating the directory) and
+/// returns its path.
+fn write_temp(file: &Path, data: &[u8]) -> Result<PathBuf, ObjectError> {
+    let parent = file.parent().expect("object files live under the root");
+    std::fs::create_dir_all(parent).map_err(|e| unavailable(parent, &e))?;
+    let temp = parent.join(format!(
+        ".{}.{}.tmp",
+        file.file_name().unwrap_or_default().to_string_lossy(),
+        ulid::Ulid::new()
+    ));
+    std::fs::write(&temp, data).map_err(|e| unavailable(&temp, &e))?;
+    Ok(temp)
+}
+
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, ObjectError> + Send + 'static,
+) -> Result<T, ObjectError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| ObjectError::Unavailable(e.to_string()))?
+}
+
 #[async_trait]
 impl ObjectStore for DirObjectStore {
     async fn put(
@@ -39,28 +62,40 @@ impl ObjectStore for DirObjectStore {
         data: Bytes,
         _content_type: &str,
     ) -> Result<ObjectInfo, ObjectError> {
-        let file = self.file(path);
         let info = ObjectInfo::of(path.clone(), &data);
-        let parent = file
-            .parent()
-            .expect("object files live under the root")
-            .to_owned();
-        tokio::task::spawn_blocking(move || {
-            std::fs::create_dir_all(&parent).map_err(|e| unavailable(&parent, &e))?;
-            let temp = parent.join(format!(
-                ".{}.{}.tmp",
-                file.file_name().unwrap_or_default().to_string_lossy(),
-                ulid::Ulid::new()
-            ));
-            std::fs::write(&temp, &data).map_err(|e| unavailable(&temp, &e))?;
+        let file = self.file(path);
+        blocking(move || {
+            let temp = write_temp(&file, &data)?;
             std::fs::rename(&temp, &file).map_err(|e| {
                 let _ = std::fs::remove_file(&temp);
                 unavailable(&file, &e)
             })
         })
-        .await
-        .map_err(|e| ObjectError::Unavailable(e.to_string()))??;
+        .await?;
         Ok(info)
+    }
+
+    async fn create(
+        &self,
+        path: &ObjectPath,
+        data: Bytes,
+        _content_type: &str,
+    ) -> Result<Option<ObjectInfo>, ObjectError> {
+        let info = ObjectInfo::of(path.clone(), &data);
+        let file = self.file(path);
+        // A hard link to a complete temporary file appears atomically and never replaces.
+        let created = blocking(move || {
+            let temp = write_temp(&file, &data)?;
+            let linked = std::fs::hard_link(&temp, &file);
+            let _ = std::fs::remove_file(&temp);
+            match linked {
+                Ok(()) => Ok(true),
+                Err(e) if e.kind() == ErrorKind::AlreadyExists => Ok(false),
+                Err(e) => Err(unavailable(&file, &e)),
+            }
+        })
+        .await?;
+        Ok(created.then_some(info))
     }
 
     async fn get(&self, path: &ObjectPath) -> Result<Option<Bytes>, ObjectError> {

@@ -126,6 +126,50 @@ impl GcsObjectStore {
     fn object(&self, path: &ObjectPath) -> String {
         format!("gs://{}/{path}", self.bucket)
     }
+
+    /// Uploads the object with its SHA-256 as metadata; `None` when `if_generation_match`
+    /// was not met (412).
+    async fn upload(
+        &self,
+        path: &ObjectPath,
+        data: Bytes,
+        content_type: &str,
+        if_generation_match: Option<i64>,
+    ) -> Result<Option<ObjectInfo>, ObjectError> {
+        let info = ObjectInfo::of(path.clone(), &data);
+        let resource = Object {
+            name: path.to_string(),
+            content_type: Some(content_type.to_owned()),
+            metadata: Some(HashMap::from([(
+                SHA256_METADATA.to_owned(),
+                info.sha256.clone(),
+            )])),
+            ..Object::default()
+        };
+        let request = UploadObjectRequest {
+            bucket: self.bucket.clone(),
+            if_generation_match,
+            ..UploadObjectRequest::default()
+        };
+        let what = format!("upload of {}", self.object(path));
+        let uploaded = timed(
+            &what,
+            self.client
+                .upload_object(&request, data, &UploadType::Multipart(Box::new(resource))),
+        )
+        .await?;
+        let stored = match uploaded {
+            Err(e) if status(&e) == Some(412) => return Ok(None),
+            result => result.map_err(|e| unavailable(&what, &e))?,
+        };
+        if u64::try_from(stored.size).ok() != Some(info.bytes) {
+            return Err(ObjectError::Unavailable(format!(
+                "Cloud Storage {what}: stored {} bytes of {}",
+                stored.size, info.bytes
+            )));
+        }
+        Ok(Some(info))
+    }
 }
 
 impl fmt::Debug for GcsObjectStore {
@@ -147,34 +191,25 @@ impl ObjectStore for GcsObjectStore {
         data: Bytes,
         content_type: &str,
     ) -> Result<ObjectInfo, ObjectError> {
-        let info = ObjectInfo::of(path.clone(), &data);
-        let resource = Object {
-            name: path.to_string(),
-            content_type: Some(content_type.to_owned()),
-            metadata: Some(HashMap::from([(
-                SHA256_METADATA.to_owned(),
-                info.sha256.clone(),
-            )])),
-            ..Object::default()
-        };
-        let request = UploadObjectRequest {
-            bucket: self.bucket.clone(),
-            ..UploadObjectRequest::default()
-        };
-        let what = format!("upload of {}", self.object(path));
-        let stored = call(
-            what.clone(),
-            self.client
-                .upload_object(&request, data, &UploadType::Multipart(Box::new(resource))),
-        )
-        .await?;
-        if u64::try_from(stored.size).ok() != Some(info.bytes) {
-            return Err(ObjectError::Unavailable(format!(
-                "Cloud Storage {what}: stored {} bytes of {}",
-                stored.size, info.bytes
-            )));
-        }
-        Ok(info)
+        self.upload(path, data, content_type, None)
+            .await?
+            .ok_or_else(|| {
+                ObjectError::Unavailable(format!(
+                    "upload of {}: a precondition failed that was not set",
+                    self.object(path)
+                ))
+            })
+    }
+
+    #[tracing::instrument(skip_all, fields(path = %path))]
+    async fn create(
+        &self,
+        path: &ObjectPath,
+        data: Bytes,
+        content_type: &str,
+    ) -> Result<Option<ObjectInfo>, ObjectError> {
+        // Generation 0 means "no live object": Cloud Storage answers 412 when there is one.
+        self.upload(path, data, content_type, Some(0)).await
     }
 
     #[tracing::instrument(skip_all, fields(path = %path))]

@@ -9,6 +9,7 @@
 
 pub mod dir;
 pub mod gcs;
+pub mod journal;
 pub mod signing;
 
 use std::fmt;
@@ -94,6 +95,16 @@ pub trait ObjectStore: Send + Sync + fmt::Debug {
         content_type: &str,
     ) -> Result<ObjectInfo, ObjectError>;
 
+    /// Writes `data` at `path` only if no object is there yet (atomically: of two racing
+    /// writers exactly one wins). Returns the stored size and SHA-256, or `None` when an
+    /// object already existed and was left as it was.
+    async fn create(
+        &self,
+        path: &ObjectPath,
+        data: Bytes,
+        content_type: &str,
+    ) -> Result<Option<ObjectInfo>, ObjectError>;
+
     /// The object's bytes; `None` if there is none.
     async fn get(&self, path: &ObjectPath) -> Result<Option<Bytes>, ObjectError>;
 
@@ -131,7 +142,7 @@ pub trait ObjectEvents: Send + Sync + fmt::Debug {
     fn object_written(&self, event: ObjectWritten);
 }
 
-/// Wraps an object store and reports every successful write to `events`.
+/// Wraps an object store and reports every write that stored something to `events`.
 #[derive(Debug, Clone)]
 pub struct Notifying {
     pub inner: Arc<dyn ObjectStore>,
@@ -150,6 +161,20 @@ impl ObjectStore for Notifying {
         self.events
             .object_written(ObjectWritten { info: info.clone() });
         Ok(info)
+    }
+
+    async fn create(
+        &self,
+        path: &ObjectPath,
+        data: Bytes,
+        content_type: &str,
+    ) -> Result<Option<ObjectInfo>, ObjectError> {
+        let created = self.inner.create(path, data, content_type).await?;
+        if let Some(info) = &created {
+            self.events
+                .object_written(ObjectWritten { info: info.clone() });
+        }
+        Ok(created)
     }
 
     async fn get(&self, path: &ObjectPath) -> Result<Option<Bytes>, ObjectError> {

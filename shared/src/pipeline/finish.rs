@@ -1,6 +1,6 @@
 //! Ending a job: once every step ended and every result was rendered, write `manifest.json`
 //! (every artifact with its size and SHA-256) and give the job its final status. Either half
-//! may be repeated after a crash; the manifest's bytes depend only on the job's state.
+//! may be repeated after a crash; the manifest is written once (create-only).
 
 use bytes::Bytes;
 use serde::Serialize;
@@ -72,7 +72,7 @@ pub async fn finish_if_complete(
         let path = object_path(&format!("jobs/{id}/manifest.json"));
         ports
             .objects
-            .put(&path, Bytes::from(bytes), "application/json")
+            .create(&path, Bytes::from(bytes), "application/json")
             .await
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
     }

@@ -1,13 +1,15 @@
 //! The job pipeline: accept a submission, dispatch the steps whose dependencies are met, run
 //! each step (claim, cache, generate, validate, store, finish), and resume whatever a crash
 //! left behind. Post-processing and the final manifest live in [`crate::postprocess`] and
-//! [`finish`].
+//! [`finish`]; the periodic sweep in [`maintenance`].
 //!
 //! Every operation is safe to repeat: steps are claimed under a lease before any work, the
 //! cache is content-addressed, object writes are whole-file replacements of identical bytes.
 
 mod cache;
+mod dead_letters;
 pub mod finish;
+mod maintenance;
 mod step;
 
 use std::sync::Arc;
@@ -18,13 +20,15 @@ use async_trait::async_trait;
 use bytes::Bytes;
 
 pub use cache::cache_key;
+pub use dead_letters::Retried;
+pub use maintenance::MaintenanceReport;
 
 use crate::clock::Clock;
 use crate::content::{Kind, OptionError, Options};
 use crate::dispatch::inline::{Delivery, WorkHandler};
 use crate::dispatch::{Dispatcher, StepTask};
 use crate::engine::Engine;
-use crate::jobs::{Job, JobId, SourceInfo, StepStatus};
+use crate::jobs::{Job, JobId, SourceInfo};
 use crate::objects::{ObjectError, ObjectPath, ObjectStore, ObjectWritten};
 use crate::source::SourceText;
 use crate::store::{Admission, Admitted, Idempotency, JobStore, StoreError, update_job};
@@ -48,6 +52,8 @@ pub struct Settings {
     pub worker: String,
     /// First retry delay after a transient failure (doubles per attempt).
     pub retry_base: Duration,
+    /// How long ended jobs and cache entries are kept before maintenance deletes them.
+    pub retention: Duration,
 }
 
 impl Default for Settings {
@@ -57,6 +63,7 @@ impl Default for Settings {
             max_attempts: 3,
             worker: format!("pid{}-{}", std::process::id(), ulid::Ulid::new()),
             retry_base: Duration::from_millis(500),
+            retention: Duration::from_hours(24 * 30),
         }
     }
 }
@@ -120,15 +127,6 @@ pub enum SubmitError {
     Objects(#[from] ObjectError),
 }
 
-/// What [`Pipeline::resume`] did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ResumeReport {
-    pub jobs: usize,
-    pub dispatched: usize,
-    pub rerendered: usize,
-    pub settled: usize,
-}
-
 /// Runs jobs with one engine, one store, one object store and one dispatcher.
 #[derive(Debug)]
 pub struct Pipeline {
@@ -177,11 +175,11 @@ impl Pipeline {
             name: submission.source_name,
         };
         let path = object_path(&source.object_path());
+        let text = Bytes::from(submission.source.into_string());
         if self.ports.objects.head(&path).await?.is_none() {
-            let text = Bytes::from(submission.source.into_string());
             self.ports
                 .objects
-                .put(&path, text, "text/plain; charset=utf-8")
+                .create(&path, text.clone(), "text/plain; charset=utf-8")
                 .await?;
         }
         let now = self.ports.clock.now();
@@ -206,6 +204,12 @@ impl Pipeline {
             Admitted::QuotaExceeded { limit } => return Err(SubmitError::QuotaExceeded { limit }),
         };
         if !replayed {
+            // Maintenance may have deleted the source as unused just before the job was
+            // stored; now that the job uses it, it stays (see `maintenance`).
+            self.ports
+                .objects
+                .create(&path, text, "text/plain; charset=utf-8")
+                .await?;
             tracing::info!(job_id = %id, steps = job.steps.len(), "job accepted");
             self.dispatch_ready(&id).await?;
         }
@@ -247,43 +251,6 @@ impl Pipeline {
         }
     }
 
-    /// Picks up every unfinished job: dispatches steps that are ready, queued, or whose lease
-    /// expired; re-runs post-processing for results that were stored but not rendered; and
-    /// settles jobs whose outputs are complete. Safe to run at any time, any number of times.
-    pub async fn resume(&self) -> Result<ResumeReport, StoreError> {
-        let mut report = ResumeReport::default();
-        for id in self.ports.store.unfinished_jobs(10_000).await? {
-            report.jobs += 1;
-            self.dispatch_ready(&id).await?;
-            let Some(job) = self.ports.store.get_job(&id).await? else {
-                continue;
-            };
-            let now = self.ports.clock.now();
-            for step in &job.value.steps {
-                let stale = step.status == StepStatus::Running
-                    && step.lease_until.is_none_or(|until| until <= now);
-                if step.status == StepStatus::Queued || stale {
-                    self.send(&id, step.kind).await;
-                    report.dispatched += 1;
-                }
-                if step.status == StepStatus::Succeeded && !step.rendered {
-                    let path = object_path(&format!("jobs/{id}/{}.json", step.kind));
-                    if let Ok(Some(info)) = self.ports.objects.head(&path).await {
-                        crate::postprocess::handle(&self.ports, &ObjectWritten { info }).await;
-                        report.rerendered += 1;
-                    }
-                }
-            }
-            if finish::finish_if_complete(&self.ports, &id)
-                .await?
-                .is_some()
-            {
-                report.settled += 1;
-            }
-        }
-        Ok(report)
-    }
-
     /// Stops starting steps and gives back every step this worker holds (on shutdown), so
     /// another worker or the next start picks them up at once instead of waiting for the
     /// leases to expire. Returns how many were released.
@@ -319,6 +286,13 @@ impl WorkHandler for Pipeline {
 
     async fn object_written(&self, event: &ObjectWritten) {
         crate::postprocess::handle(&self.ports, event).await;
+    }
+
+    async fn dead_letter(&self, task: &StepTask, deliveries: u32) {
+        if let Err(e) = self.record_dead_letter(task, deliveries).await {
+            // The step is still unfinished in its job: maintenance keeps dispatching it.
+            tracing::error!(job_id = %task.job_id, kind = %task.kind, error = %e, "could not record a dead letter");
+        }
     }
 }
 

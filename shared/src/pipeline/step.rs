@@ -16,12 +16,15 @@ use crate::engine::{EngineError, GenerationRequest};
 use crate::jobs::{
     Claim, ErrorCode, Job, JobStatus, Quality, StepError, StepOutcome, StepStatus, Usage,
 };
+use crate::objects::ObjectPath;
 use crate::store::{CacheEntry, StoreError, update_job};
 
 /// What a step produced before it is recorded.
 struct Produced {
     bytes: Vec<u8>,
     cache_hit: bool,
+    /// Already at the step's artifact path (adopted from an earlier attempt).
+    stored: bool,
     usage: Usage,
     quality: Quality,
 }
@@ -65,27 +68,23 @@ impl Pipeline {
             return Delivery::RetryAfter(Duration::from_secs(1));
         }
         let started = Instant::now();
-        let outcome = match self.produce(&job, task.kind).await {
+        let path = object_path(&format!("jobs/{}/{}.json", job.id, task.kind));
+        // A result stored by an earlier attempt that died before recording it is the result.
+        let produced = match self.adopt(&job, task.kind, &path, Usage::default()).await {
+            Ok(Some(stored)) => Ok(stored),
+            Ok(None) => self.produce(&job, task.kind).await,
+            Err(e) => Err(e),
+        };
+        let outcome = match produced {
             Ok(_) if !self.still_held(task).await => {
                 tracing::info!("result dropped: the job was cancelled or the step taken over");
                 return Delivery::Ack;
             }
             Ok(produced) => {
-                let path = object_path(&format!("jobs/{}/{}.json", job.id, task.kind));
-                if let Err(e) = self
-                    .ports
-                    .objects
-                    .put(&path, Bytes::from(produced.bytes), "application/json")
-                    .await
-                {
-                    return self
-                        .give_back(
-                            task,
-                            attempt,
-                            StepError::new(ErrorCode::StoreUnavailable, e.to_string()),
-                        )
-                        .await;
-                }
+                let produced = match self.store_result(&job, task.kind, &path, produced).await {
+                    Ok(produced) => produced,
+                    Err(error) => return self.give_back(task, attempt, error).await,
+                };
                 let info = self.engine.info_for(task.kind);
                 StepOutcome::Succeeded {
                     cache_hit: produced.cache_hit,
@@ -123,6 +122,70 @@ impl Pipeline {
             Err(e) => return self.retry_later(task, attempt, &e.to_string()),
         }
         self.after_step(task).await
+    }
+
+    /// Writes the step's artifact, create-only, so no artifact is ever written twice. If
+    /// another attempt stored one first, that one is the result (with this attempt's usage,
+    /// which was spent all the same).
+    async fn store_result(
+        &self,
+        job: &Job,
+        kind: Kind,
+        path: &ObjectPath,
+        produced: Produced,
+    ) -> Result<Produced, StepError> {
+        if produced.stored {
+            return Ok(produced);
+        }
+        let created = self
+            .ports
+            .objects
+            .create(
+                path,
+                Bytes::from(produced.bytes.clone()),
+                "application/json",
+            )
+            .await
+            .map_err(unavailable)?;
+        if created.is_some() {
+            return Ok(produced);
+        }
+        Ok(self
+            .adopt(job, kind, path, produced.usage)
+            .await?
+            .unwrap_or(produced))
+    }
+
+    /// The step's artifact if it is stored already, with its quality and `usage`.
+    async fn adopt(
+        &self,
+        job: &Job,
+        kind: Kind,
+        path: &ObjectPath,
+        usage: Usage,
+    ) -> Result<Option<Produced>, StepError> {
+        let Some(bytes) = self.ports.objects.get(path).await.map_err(unavailable)? else {
+            return Ok(None);
+        };
+        let artifact: Artifact = serde_json::from_slice(&bytes).map_err(|e| {
+            StepError::new(
+                ErrorCode::Internal,
+                format!("the stored {kind} cannot be read: {e}"),
+            )
+        })?;
+        let outline = if kind == Kind::Outline {
+            None
+        } else {
+            Some(self.load_outline(job).await?.0)
+        };
+        tracing::info!("the result of an earlier attempt was stored already; adopted");
+        Ok(Some(Produced {
+            quality: quality(&artifact.content, outline.as_ref()),
+            bytes: bytes.to_vec(),
+            cache_hit: false,
+            stored: true,
+            usage,
+        }))
     }
 
     /// The checkpoint before a result is stored: the job still runs and the step is still
@@ -232,6 +295,7 @@ impl Pipeline {
             return Ok(Produced {
                 bytes: bytes.to_vec(),
                 cache_hit: true,
+                stored: false,
                 usage: Usage::default(),
                 quality,
             });
@@ -277,8 +341,9 @@ impl Pipeline {
             },
         };
         let bytes = artifact.to_json_bytes();
+        // Content-addressed: an entry already there holds an equally valid artifact.
         objects
-            .put(&cached_path, Bytes::from(bytes.clone()), "application/json")
+            .create(&cached_path, Bytes::from(bytes.clone()), "application/json")
             .await
             .map_err(unavailable)?;
         let entry = CacheEntry {
@@ -295,6 +360,7 @@ impl Pipeline {
         Ok(Produced {
             bytes,
             cache_hit: false,
+            stored: false,
             usage: generation.usage,
             quality,
         })

@@ -21,7 +21,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::{
-    Admission, Admitted, ApiKeyRecord, CacheEntry, JobQuery, JobStore, StoreError, Versioned,
+    Admission, Admitted, ApiKeyRecord, CacheEntry, DeadLetter, JobQuery, JobStore, StoreError,
+    Versioned,
 };
 use crate::clock::Timestamp;
 use crate::jobs::{Job, JobId};
@@ -31,6 +32,7 @@ const CACHE: &str = "cache";
 const API_KEYS: &str = "api_keys";
 const USAGE: &str = "usage";
 const IDEMPOTENCY: &str = "idempotency";
+const DEAD_LETTERS: &str = "dead_letters";
 
 #[derive(Clone)]
 pub struct FirestoreStore {
@@ -58,6 +60,9 @@ struct JobDoc {
     created_at: i64,
     updated_at: i64,
     version: i64,
+    /// The source's SHA-256 (whether a source is still used by a job).
+    #[serde(default)]
+    source: String,
     body: String,
     expire_at: Option<FirestoreTimestamp>,
 }
@@ -104,6 +109,16 @@ struct CacheDoc {
     expire_at: Option<FirestoreTimestamp>,
 }
 
+/// `dead_letters/{id}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct DeadLetterDoc {
+    job_id: String,
+    kind: String,
+    deliveries: i64,
+    reason: String,
+    at: i64,
+}
+
 /// How long a daily usage counter is kept.
 const USAGE_KEPT: Duration = Duration::from_hours(72);
 
@@ -133,6 +148,30 @@ impl FirestoreStore {
         Ok(Self { db, retention })
     }
 
+    /// Deletes a document; returns whether it existed.
+    async fn delete_doc(&self, collection: &str, id: &str) -> Result<bool, StoreError> {
+        let existed = self
+            .db
+            .fluent()
+            .select()
+            .by_id_in(collection)
+            .one(id)
+            .await
+            .map_err(store_error)?
+            .is_some();
+        if existed {
+            self.db
+                .fluent()
+                .delete()
+                .from(collection)
+                .document_id(id)
+                .execute()
+                .await
+                .map_err(store_error)?;
+        }
+        Ok(existed)
+    }
+
     fn job_doc(&self, job: &Job, version: u64) -> Result<JobDoc, StoreError> {
         let expire_at = if job.status.is_terminal() {
             expiry(job.updated_at.millis(), self.retention)?
@@ -147,10 +186,16 @@ impl FirestoreStore {
             created_at: job.created_at.millis(),
             updated_at: job.updated_at.millis(),
             version: version as i64,
+            source: job.source.sha256.clone(),
             body: serde_json::to_string(job).map_err(|e| StoreError::Corrupt(e.to_string()))?,
             expire_at,
         })
     }
+}
+
+/// The last segment of a document's name: its id.
+fn document_id(doc: &firestore::FirestoreDocument) -> String {
+    doc.name.rsplit('/').next().unwrap_or_default().to_owned()
 }
 
 /// A document id that any tenant name or client key can go into.
@@ -161,6 +206,16 @@ fn hashed_id(parts: &[&str]) -> String {
         hasher.update([0]);
     }
     hex::encode(hasher.finalize())
+}
+
+fn parse_id(id: &str) -> Result<JobId, StoreError> {
+    id.parse()
+        .map_err(|e: crate::jobs::InvalidJobId| StoreError::Corrupt(e.to_string()))
+}
+
+fn parse_kind(kind: &str) -> Result<crate::content::Kind, StoreError> {
+    kind.parse()
+        .map_err(|e: crate::content::UnknownKind| StoreError::Corrupt(e.to_string()))
 }
 
 fn decode(doc: &JobDoc) -> Result<Job, StoreError> {
@@ -449,13 +504,51 @@ impl JobStore for FirestoreStore {
             .query()
             .await
             .map_err(store_error)?;
-        docs.iter()
-            .map(|doc| {
-                doc.id
-                    .parse()
-                    .map_err(|e: crate::jobs::InvalidJobId| StoreError::Corrupt(e.to_string()))
+        docs.iter().map(|doc| parse_id(&doc.id)).collect()
+    }
+
+    async fn ended_before(
+        &self,
+        cutoff: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<JobId>, StoreError> {
+        let docs: Vec<JobDoc> = self
+            .db
+            .fluent()
+            .select()
+            .from(JOBS)
+            .filter(|q| {
+                q.for_all([
+                    q.field("finished").eq(true),
+                    q.field("updated_at").less_than(cutoff.millis()),
+                ])
             })
-            .collect()
+            .order(|o| o.fields([o.field("updated_at").ascending()]))
+            .limit(limit as u32)
+            .obj()
+            .query()
+            .await
+            .map_err(store_error)?;
+        docs.iter().map(|doc| parse_id(&doc.id)).collect()
+    }
+
+    async fn delete_job(&self, id: &JobId) -> Result<bool, StoreError> {
+        self.delete_doc(JOBS, id.as_str()).await
+    }
+
+    async fn source_in_use(&self, sha256: &str) -> Result<bool, StoreError> {
+        let docs: Vec<JobDoc> = self
+            .db
+            .fluent()
+            .select()
+            .from(JOBS)
+            .filter(|q| q.field("source").eq(sha256))
+            .limit(1)
+            .obj()
+            .query()
+            .await
+            .map_err(store_error)?;
+        Ok(!docs.is_empty())
     }
 
     async fn cache_get(&self, key: &str) -> Result<Option<CacheEntry>, StoreError> {
@@ -503,6 +596,90 @@ impl JobStore for FirestoreStore {
             Ok(_) | Err(StoreError::Conflict) => Ok(()),
             Err(other) => Err(other),
         }
+    }
+
+    async fn cache_older_than(
+        &self,
+        cutoff: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<CacheEntry>, StoreError> {
+        let docs: Vec<firestore::FirestoreDocument> = self
+            .db
+            .fluent()
+            .select()
+            .from(CACHE)
+            .filter(|q| q.field("created_at").less_than(cutoff.millis()))
+            .order(|o| o.fields([o.field("created_at").ascending()]))
+            .limit(limit as u32)
+            .query()
+            .await
+            .map_err(store_error)?;
+        docs.iter()
+            .map(|doc| {
+                let cache: CacheDoc = FirestoreDb::deserialize_doc_to(doc).map_err(store_error)?;
+                Ok(CacheEntry {
+                    key: document_id(doc),
+                    kind: parse_kind(&cache.kind)?,
+                    object: cache.object,
+                    created_at: Timestamp(cache.created_at),
+                })
+            })
+            .collect()
+    }
+
+    async fn cache_delete(&self, key: &str) -> Result<bool, StoreError> {
+        self.delete_doc(CACHE, key).await
+    }
+
+    async fn put_dead_letter(&self, letter: &DeadLetter) -> Result<(), StoreError> {
+        let doc = DeadLetterDoc {
+            job_id: letter.job_id.as_str().to_owned(),
+            kind: letter.kind.slug().to_owned(),
+            deliveries: i64::from(letter.deliveries),
+            reason: letter.reason.clone(),
+            at: letter.at.millis(),
+        };
+        self.db
+            .fluent()
+            .update()
+            .in_col(DEAD_LETTERS)
+            .document_id(&letter.id)
+            .object(&doc)
+            .execute::<DeadLetterDoc>()
+            .await
+            .map(|_| ())
+            .map_err(store_error)
+    }
+
+    async fn dead_letters(&self, limit: usize) -> Result<Vec<DeadLetter>, StoreError> {
+        let docs: Vec<firestore::FirestoreDocument> = self
+            .db
+            .fluent()
+            .select()
+            .from(DEAD_LETTERS)
+            .order(|o| o.fields([o.field("at").ascending()]))
+            .limit(limit as u32)
+            .query()
+            .await
+            .map_err(store_error)?;
+        docs.iter()
+            .map(|doc| {
+                let letter: DeadLetterDoc =
+                    FirestoreDb::deserialize_doc_to(doc).map_err(store_error)?;
+                Ok(DeadLetter {
+                    id: document_id(doc),
+                    job_id: parse_id(&letter.job_id)?,
+                    kind: parse_kind(&letter.kind)?,
+                    deliveries: letter.deliveries as u32,
+                    reason: letter.reason,
+                    at: Timestamp(letter.at),
+                })
+            })
+            .collect()
+    }
+
+    async fn delete_dead_letter(&self, id: &str) -> Result<bool, StoreError> {
+        self.delete_doc(DEAD_LETTERS, id).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

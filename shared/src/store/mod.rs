@@ -1,8 +1,10 @@
 //! The `JobStore` port: jobs (with their steps and artifacts), the content-addressed cache
-//! index, API keys, daily usage counters and idempotency records. Stores load and save whole jobs guarded by a version number; every state change is
+//! index, API keys, daily usage counters, idempotency records and dead letters.
+//! Stores load and save whole jobs guarded by a version number; every state change is
 //! a pure function in [`crate::jobs`] applied through [`update_job`], which retries lost races.
 //!
-//! Adapters: [`sqlite::SqliteStore`] (embedded). Each must pass the contract suite in
+//! Adapters: [`sqlite::SqliteStore`] (embedded), [`firestore::FirestoreStore`] (Google
+//! Cloud). Each must pass the contract suite in
 //! `shared/tests/integration/store_contract.rs`.
 
 pub mod firestore;
@@ -89,6 +91,43 @@ pub struct CacheEntry {
     pub created_at: Timestamp,
 }
 
+/// A step whose deliveries were exhausted without an answer that settled it (the Pub/Sub
+/// dead-letter topic, or the in-process queue giving up): kept until an operator retries or
+/// dismisses it. One per step: a later dead letter for the same step replaces it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct DeadLetter {
+    /// `<job id>.<kind>`.
+    pub id: String,
+    #[schema(value_type = String)]
+    pub job_id: JobId,
+    pub kind: Kind,
+    /// Deliveries made before giving up (as Pub/Sub counted them, when known).
+    pub deliveries: u32,
+    /// The last reason the step could not be run, when known.
+    pub reason: String,
+    #[schema(value_type = String)]
+    pub at: Timestamp,
+}
+
+impl DeadLetter {
+    pub fn new(
+        job_id: JobId,
+        kind: Kind,
+        deliveries: u32,
+        reason: impl Into<String>,
+        at: Timestamp,
+    ) -> Self {
+        Self {
+            id: format!("{job_id}.{kind}"),
+            job_id,
+            kind,
+            deliveries,
+            reason: reason.into(),
+            at,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
     /// The job exists already (create) or changed since it was read (save).
@@ -137,12 +176,42 @@ pub trait JobStore: Send + Sync + fmt::Debug {
     /// Ids of jobs that have not ended, oldest first, at most `limit`: what a restart resumes.
     async fn unfinished_jobs(&self, limit: usize) -> Result<Vec<JobId>, StoreError>;
 
+    /// Ids of jobs that ended and last changed before `cutoff`, oldest first, at most
+    /// `limit`: what retention removes.
+    async fn ended_before(&self, cutoff: Timestamp, limit: usize)
+    -> Result<Vec<JobId>, StoreError>;
+
+    /// Removes the job's record (not its objects); returns whether there was one.
+    async fn delete_job(&self, id: &JobId) -> Result<bool, StoreError>;
+
+    /// Whether any stored job was made from the source with this SHA-256.
+    async fn source_in_use(&self, sha256: &str) -> Result<bool, StoreError>;
+
     /// The cache entry for `key`, if any.
     async fn cache_get(&self, key: &str) -> Result<Option<CacheEntry>, StoreError>;
 
     /// Records a cache entry. If the key is already present the first entry is kept, so
     /// concurrent writers of the same (deterministic) key are harmless.
     async fn cache_put(&self, entry: &CacheEntry) -> Result<(), StoreError>;
+
+    /// Cache entries created before `cutoff`, oldest first, at most `limit`.
+    async fn cache_older_than(
+        &self,
+        cutoff: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<CacheEntry>, StoreError>;
+
+    /// Removes a cache entry; returns whether there was one.
+    async fn cache_delete(&self, key: &str) -> Result<bool, StoreError>;
+
+    /// Records a dead letter, replacing an earlier one with the same id.
+    async fn put_dead_letter(&self, letter: &DeadLetter) -> Result<(), StoreError>;
+
+    /// Dead letters, oldest first, at most `limit`.
+    async fn dead_letters(&self, limit: usize) -> Result<Vec<DeadLetter>, StoreError>;
+
+    /// Removes a dead letter; returns whether there was one.
+    async fn delete_dead_letter(&self, id: &str) -> Result<bool, StoreError>;
 
     /// Checks that the store answers (for readiness probes).
     async fn ping(&self) -> Result<(), StoreError>;

@@ -11,7 +11,8 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::{
-    Admission, Admitted, ApiKeyRecord, CacheEntry, JobQuery, JobStore, StoreError, Versioned,
+    Admission, Admitted, ApiKeyRecord, CacheEntry, DeadLetter, JobQuery, JobStore, StoreError,
+    Versioned,
 };
 use crate::clock::Timestamp;
 use crate::jobs::{Job, JobId, JobStatus};
@@ -57,6 +58,19 @@ const MIGRATIONS: &[&str] = &[
         job_id TEXT NOT NULL,
         created_at INTEGER NOT NULL,
         PRIMARY KEY (tenant, key)
+    );",
+    "ALTER TABLE jobs ADD COLUMN source_sha256 TEXT NOT NULL DEFAULT '';
+    UPDATE jobs SET source_sha256 = COALESCE(json_extract(body, '$.source.sha256'), '');
+    CREATE INDEX jobs_by_source ON jobs (source_sha256);
+    CREATE INDEX jobs_ended ON jobs (finished, updated_at);
+    CREATE INDEX cache_by_age ON cache (created_at);
+    CREATE TABLE dead_letters (
+        id TEXT PRIMARY KEY,
+        job_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        deliveries INTEGER NOT NULL,
+        reason TEXT NOT NULL,
+        at INTEGER NOT NULL
     );",
 ];
 
@@ -193,6 +207,16 @@ fn encode(job: &Job) -> Result<String, StoreError> {
     serde_json::to_string(job).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
+fn parse_id(id: &str) -> Result<JobId, StoreError> {
+    id.parse()
+        .map_err(|e: crate::jobs::InvalidJobId| StoreError::Corrupt(e.to_string()))
+}
+
+fn parse_kind(kind: &str) -> Result<crate::content::Kind, StoreError> {
+    kind.parse()
+        .map_err(|e: crate::content::UnknownKind| StoreError::Corrupt(e.to_string()))
+}
+
 fn decode(body: &str) -> Result<Job, StoreError> {
     serde_json::from_str(body).map_err(|e| StoreError::Corrupt(format!("job document: {e}")))
 }
@@ -226,8 +250,8 @@ impl JobStore for SqliteStore {
             }
             let inserted = tx
                 .execute(
-                    "INSERT INTO jobs (id, tenant, status, finished, created_at, updated_at, version, body)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7) ON CONFLICT (id) DO NOTHING",
+                    "INSERT INTO jobs (id, tenant, status, finished, created_at, updated_at, version, body, source_sha256)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?8) ON CONFLICT (id) DO NOTHING",
                     params![
                         job.id.as_str(),
                         job.tenant,
@@ -235,7 +259,8 @@ impl JobStore for SqliteStore {
                         job.status.is_terminal(),
                         job.created_at.millis(),
                         job.updated_at.millis(),
-                        body
+                        body,
+                        job.source.sha256
                     ],
                 )
                 .map_err(unavailable)?;
@@ -388,6 +413,51 @@ impl JobStore for SqliteStore {
         .await
     }
 
+    async fn ended_before(
+        &self,
+        cutoff: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<JobId>, StoreError> {
+        self.with(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT id FROM jobs WHERE finished = 1 AND updated_at < ?1
+                     ORDER BY updated_at LIMIT ?2",
+                )
+                .map_err(unavailable)?;
+            let rows = stmt
+                .query_map(params![cutoff.millis(), limit as i64], |r| {
+                    r.get::<_, String>(0)
+                })
+                .map_err(unavailable)?;
+            rows.map(|id| parse_id(&id.map_err(unavailable)?)).collect()
+        })
+        .await
+    }
+
+    async fn delete_job(&self, id: &JobId) -> Result<bool, StoreError> {
+        let id = id.clone();
+        self.with(move |conn| {
+            conn.execute("DELETE FROM jobs WHERE id = ?1", [id.as_str()])
+                .map(|n| n > 0)
+                .map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn source_in_use(&self, sha256: &str) -> Result<bool, StoreError> {
+        let sha256 = sha256.to_owned();
+        self.with(move |conn| {
+            conn.query_row(
+                "SELECT EXISTS (SELECT 1 FROM jobs WHERE source_sha256 = ?1)",
+                [&sha256],
+                |r| r.get(0),
+            )
+            .map_err(unavailable)
+        })
+        .await
+    }
+
     async fn cache_get(&self, key: &str) -> Result<Option<CacheEntry>, StoreError> {
         let key = key.to_owned();
         self.with(move |conn| {
@@ -424,6 +494,121 @@ impl JobStore for SqliteStore {
             )
             .map_err(unavailable)?;
             Ok(())
+        })
+        .await
+    }
+
+    async fn cache_older_than(
+        &self,
+        cutoff: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<CacheEntry>, StoreError> {
+        self.with(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT key, kind, object, created_at FROM cache WHERE created_at < ?1
+                     ORDER BY created_at LIMIT ?2",
+                )
+                .map_err(unavailable)?;
+            let rows = stmt
+                .query_map(params![cutoff.millis(), limit as i64], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, i64>(3)?,
+                    ))
+                })
+                .map_err(unavailable)?;
+            rows.map(|row| {
+                let (key, kind, object, created_at) = row.map_err(unavailable)?;
+                Ok(CacheEntry {
+                    key,
+                    kind: parse_kind(&kind)?,
+                    object,
+                    created_at: Timestamp(created_at),
+                })
+            })
+            .collect()
+        })
+        .await
+    }
+
+    async fn cache_delete(&self, key: &str) -> Result<bool, StoreError> {
+        let key = key.to_owned();
+        self.with(move |conn| {
+            conn.execute("DELETE FROM cache WHERE key = ?1", [&key])
+                .map(|n| n > 0)
+                .map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn put_dead_letter(&self, letter: &DeadLetter) -> Result<(), StoreError> {
+        let letter = letter.clone();
+        self.with(move |conn| {
+            conn.execute(
+                "INSERT INTO dead_letters (id, job_id, kind, deliveries, reason, at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (id) DO UPDATE SET deliveries = excluded.deliveries,
+                     reason = excluded.reason, at = excluded.at",
+                params![
+                    letter.id,
+                    letter.job_id.as_str(),
+                    letter.kind.slug(),
+                    letter.deliveries,
+                    letter.reason,
+                    letter.at.millis()
+                ],
+            )
+            .map(|_| ())
+            .map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn dead_letters(&self, limit: usize) -> Result<Vec<DeadLetter>, StoreError> {
+        self.with(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT id, job_id, kind, deliveries, reason, at FROM dead_letters
+                     ORDER BY at, id LIMIT ?1",
+                )
+                .map_err(unavailable)?;
+            let rows = stmt
+                .query_map([limit as i64], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, u32>(3)?,
+                        r.get::<_, String>(4)?,
+                        r.get::<_, i64>(5)?,
+                    ))
+                })
+                .map_err(unavailable)?;
+            rows.map(|row| {
+                let (id, job_id, kind, deliveries, reason, at) = row.map_err(unavailable)?;
+                Ok(DeadLetter {
+                    id,
+                    job_id: parse_id(&job_id)?,
+                    kind: parse_kind(&kind)?,
+                    deliveries,
+                    reason,
+                    at: Timestamp(at),
+                })
+            })
+            .collect()
+        })
+        .await
+    }
+
+    async fn delete_dead_letter(&self, id: &str) -> Result<bool, StoreError> {
+        let id = id.to_owned();
+        self.with(move |conn| {
+            conn.execute("DELETE FROM dead_letters WHERE id = ?1", [&id])
+                .map(|n| n > 0)
+                .map_err(unavailable)
         })
         .await
     }

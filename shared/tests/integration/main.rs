@@ -4,6 +4,7 @@ mod api;
 mod extractive;
 mod firestore_documents;
 mod internal_auth;
+mod maintenance;
 mod objects_contract;
 mod pipeline;
 mod properties;

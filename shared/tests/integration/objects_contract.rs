@@ -120,6 +120,54 @@ pub async fn concurrent_writers_leave_one_whole_version(objects: Arc<dyn ObjectS
     );
 }
 
+pub async fn creating_writes_only_where_nothing_is(objects: Arc<dyn ObjectStore>) {
+    let p = path("once/x.json");
+    let first = objects
+        .create(&p, Bytes::from_static(b"first"), "application/json")
+        .await
+        .unwrap()
+        .expect("the first create stores the object");
+    assert_eq!(first.bytes, 5);
+    let again = objects
+        .create(&p, Bytes::from_static(b"second!"), "application/json")
+        .await
+        .unwrap();
+    assert_eq!(again, None, "an existing object is left as it was");
+    assert_eq!(objects.get(&p).await.unwrap().unwrap(), "first");
+    assert_eq!(objects.head(&p).await.unwrap().unwrap(), first);
+}
+
+pub async fn of_racing_creators_exactly_one_wins(objects: Arc<dyn ObjectStore>) {
+    let mut tasks = Vec::new();
+    for n in 0..8u8 {
+        let objects = Arc::clone(&objects);
+        tasks.push(tokio::spawn(async move {
+            let data = Bytes::from(vec![b'a' + n; 50_000]);
+            let created = objects
+                .create(
+                    &path("race/once.bin"),
+                    data.clone(),
+                    "application/octet-stream",
+                )
+                .await
+                .unwrap();
+            created.map(|_| data)
+        }));
+    }
+    let mut winners = Vec::new();
+    for task in tasks {
+        winners.extend(task.await.unwrap());
+    }
+    assert_eq!(winners.len(), 1, "exactly one create succeeds");
+    let read = objects.get(&path("race/once.bin")).await.unwrap().unwrap();
+    assert_eq!(read, winners[0], "the winner's bytes are stored");
+    assert_eq!(
+        objects.list("race/").await.unwrap().len(),
+        1,
+        "no temporary files are listed"
+    );
+}
+
 pub async fn an_object_store_answers_pings(objects: Arc<dyn ObjectStore>) {
     objects.ping().await.unwrap();
 }
@@ -137,6 +185,8 @@ macro_rules! objects_contract {
                 listing_returns_sorted_paths_under_a_prefix,
                 deleting_reports_whether_the_object_existed,
                 concurrent_writers_leave_one_whole_version,
+                creating_writes_only_where_nothing_is,
+                of_racing_creators_exactly_one_wins,
                 an_object_store_answers_pings);
         }
     };

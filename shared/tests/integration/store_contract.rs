@@ -7,8 +7,8 @@ use factory_shared::clock::Timestamp;
 use factory_shared::content::{Kind, Options};
 use factory_shared::jobs::{Job, JobId, JobStatus, SourceInfo};
 use factory_shared::store::{
-    Admission, Admitted, ApiKeyRecord, CacheEntry, Idempotency, JobQuery, JobStore, StoreError,
-    update_job,
+    Admission, Admitted, ApiKeyRecord, CacheEntry, DeadLetter, Idempotency, JobQuery, JobStore,
+    StoreError, update_job,
 };
 
 pub fn job(tenant: &str) -> Job {
@@ -194,6 +194,115 @@ pub async fn the_first_cache_entry_for_a_key_wins(store: Arc<dyn JobStore>) {
     assert_eq!(store.cache_get("k").await.unwrap(), Some(entry));
 }
 
+pub async fn ended_jobs_past_a_cutoff_are_found_oldest_first_and_deleted(store: Arc<dyn JobStore>) {
+    let mut later = job("t");
+    later.status = JobStatus::Succeeded;
+    later.updated_at = Timestamp(2_000);
+    let mut earlier = job("t");
+    earlier.status = JobStatus::Failed;
+    earlier.updated_at = Timestamp(1_500);
+    let mut running = job("t");
+    running.updated_at = Timestamp(1_000);
+    for j in [&later, &earlier, &running] {
+        store.create_job(j, &Admission::default()).await.unwrap();
+    }
+    assert_eq!(
+        store.ended_before(Timestamp(1_800), 10).await.unwrap(),
+        [earlier.id.clone()]
+    );
+    assert_eq!(
+        store.ended_before(Timestamp(3_000), 10).await.unwrap(),
+        [earlier.id.clone(), later.id.clone()]
+    );
+    assert_eq!(
+        store.ended_before(Timestamp(3_000), 1).await.unwrap(),
+        [earlier.id.clone()]
+    );
+    assert!(store.delete_job(&earlier.id).await.unwrap());
+    assert!(
+        !store.delete_job(&earlier.id).await.unwrap(),
+        "already gone"
+    );
+    assert_eq!(store.get_job(&earlier.id).await.unwrap(), None);
+    assert_eq!(
+        store.ended_before(Timestamp(3_000), 10).await.unwrap(),
+        [later.id]
+    );
+}
+
+pub async fn a_source_is_in_use_while_a_stored_job_uses_it(store: Arc<dyn JobStore>) {
+    let first = job("t");
+    let sha = first.source.sha256.clone();
+    assert!(!store.source_in_use(&sha).await.unwrap());
+    store
+        .create_job(&first, &Admission::default())
+        .await
+        .unwrap();
+    let second = job("u");
+    store
+        .create_job(&second, &Admission::default())
+        .await
+        .unwrap();
+    assert!(store.source_in_use(&sha).await.unwrap());
+    assert!(!store.source_in_use(&"b".repeat(64)).await.unwrap());
+    store.delete_job(&first.id).await.unwrap();
+    assert!(
+        store.source_in_use(&sha).await.unwrap(),
+        "the other job uses it"
+    );
+    store.delete_job(&second.id).await.unwrap();
+    assert!(!store.source_in_use(&sha).await.unwrap());
+}
+
+pub async fn old_cache_entries_are_found_oldest_first_and_deleted(store: Arc<dyn JobStore>) {
+    let entry = |key: &str, at: i64| CacheEntry {
+        key: key.into(),
+        kind: Kind::Faq,
+        object: format!("cache/{key}.json"),
+        created_at: Timestamp(at),
+    };
+    for e in [entry("new", 30), entry("old", 10), entry("mid", 20)] {
+        store.cache_put(&e).await.unwrap();
+    }
+    assert_eq!(
+        store.cache_older_than(Timestamp(25), 10).await.unwrap(),
+        [entry("old", 10), entry("mid", 20)]
+    );
+    assert!(store.cache_delete("old").await.unwrap());
+    assert!(!store.cache_delete("old").await.unwrap());
+    assert_eq!(store.cache_get("old").await.unwrap(), None);
+    assert_eq!(
+        store.cache_older_than(Timestamp(25), 10).await.unwrap(),
+        [entry("mid", 20)]
+    );
+}
+
+pub async fn dead_letters_are_kept_per_step_listed_oldest_first_and_removed(
+    store: Arc<dyn JobStore>,
+) {
+    assert_eq!(store.dead_letters(10).await.unwrap(), []);
+    let (a, b) = (JobId::generate(), JobId::generate());
+    let first = DeadLetter::new(a.clone(), Kind::Faq, 5, "store unavailable", Timestamp(10));
+    let second = DeadLetter::new(b, Kind::Outline, 5, "stopping", Timestamp(20));
+    store.put_dead_letter(&second).await.unwrap();
+    store.put_dead_letter(&first).await.unwrap();
+    assert_eq!(
+        store.dead_letters(10).await.unwrap(),
+        [first.clone(), second.clone()]
+    );
+    // The same step again replaces its letter.
+    let again = DeadLetter::new(a, Kind::Faq, 7, "still unavailable", Timestamp(30));
+    assert_eq!(again.id, first.id);
+    store.put_dead_letter(&again).await.unwrap();
+    assert_eq!(
+        store.dead_letters(10).await.unwrap(),
+        [second.clone(), again.clone()]
+    );
+    assert!(store.delete_dead_letter(&second.id).await.unwrap());
+    assert!(!store.delete_dead_letter(&second.id).await.unwrap());
+    assert_eq!(store.dead_letters(10).await.unwrap(), [again]);
+}
+
 fn admission(limit: Option<u32>, key: Option<(&str, &str)>) -> Admission {
     Admission {
         daily_limit: limit,
@@ -341,6 +450,10 @@ macro_rules! store_contract {
                 listing_is_newest_first_per_tenant_with_status_and_cursor,
                 unfinished_jobs_are_the_ones_not_ended_oldest_first,
                 the_first_cache_entry_for_a_key_wins,
+                ended_jobs_past_a_cutoff_are_found_oldest_first_and_deleted,
+                a_source_is_in_use_while_a_stored_job_uses_it,
+                old_cache_entries_are_found_oldest_first_and_deleted,
+                dead_letters_are_kept_per_step_listed_oldest_first_and_removed,
                 the_daily_quota_is_exact_and_per_tenant,
                 concurrent_creations_never_exceed_the_quota,
                 an_idempotency_key_replays_the_same_request_and_refuses_another,

@@ -1,9 +1,11 @@
 //! The deployment of DESIGN §2 on one machine: every function binary as its own process on
 //! its own port, wired to the emulators that `scripts/emulators` started (Firestore, Pub/Sub,
 //! fake-gcs-server) the way Terraform wires them in Google Cloud: a steps topic with one push
-//! subscription per kind function (filtered on `attributes.kind`, with a dead-letter topic),
-//! and the bucket's notifications pushed to `post-process`. Dropping the harness stops every
-//! process group it started, also when a test fails.
+//! subscription per kind function (filtered on `attributes.kind`, with a dead-letter topic
+//! pushed to `maintenance`), the bucket's notifications pushed to `post-process`, and Cloud
+//! Scheduler's call to `maintenance` (every few seconds here instead of every minute).
+//! Every function appends its object writes to one journal (`FACTORY_OBJECT_JOURNAL`).
+//! Dropping the harness stops every process group it started, also when a test fails.
 
 use std::fs::File;
 use std::net::TcpListener;
@@ -18,13 +20,40 @@ use serde_json::{Value, json};
 /// The kind functions are named by their kind's slug; these are the others.
 const OTHER_FUNCTIONS: [&str; 4] = ["bundle", "job-status", "post-process", "maintenance"];
 
+/// How the harness deploys.
+#[derive(Debug, Clone, Copy)]
+pub struct Deployment {
+    /// Two push subscriptions per function on the same topic: every message is delivered
+    /// twice, each copy on its own schedule (so some arrive out of order).
+    pub duplicate_deliveries: bool,
+    /// `FACTORY_LEASE_SECS` of every function.
+    pub lease_secs: u32,
+    /// How often the harness plays Cloud Scheduler and calls maintenance.
+    pub sweep_every: Duration,
+}
+
+impl Default for Deployment {
+    fn default() -> Self {
+        Self {
+            duplicate_deliveries: false,
+            lease_secs: 120,
+            sweep_every: Duration::from_secs(5),
+        }
+    }
+}
+
 pub struct Cloud {
     pub project: String,
     pub bucket: String,
     pub storage: String,
+    pub pubsub: String,
+    /// The steps topic.
+    pub steps: String,
     /// (function name, base URL)
     pub functions: Vec<(String, String)>,
     children: Vec<Child>,
+    deployment: Deployment,
+    scheduler: Option<tokio::task::JoinHandle<()>>,
     pub logs: tempfile::TempDir,
 }
 
@@ -59,9 +88,9 @@ fn binary(name: &str) -> PathBuf {
 }
 
 impl Cloud {
-    /// Creates the bucket, topics and subscriptions, starts all twelve functions and waits
-    /// until each is ready.
-    pub async fn start(http: &reqwest::Client) -> Self {
+    /// Creates the bucket, topics and subscriptions, starts all twelve functions, waits
+    /// until each is ready, and starts calling maintenance on a schedule.
+    pub async fn start(http: &reqwest::Client, deployment: Deployment) -> Self {
         let project = env("GOOGLE_CLOUD_PROJECT");
         env("FIRESTORE_EMULATOR_HOST");
         let pubsub = format!("http://{}", env("PUBSUB_EMULATOR_HOST"));
@@ -90,77 +119,165 @@ impl Cloud {
         let logs = tempfile::tempdir().unwrap();
         let mut cloud = Self {
             project: project.clone(),
-            bucket: bucket.clone(),
+            bucket,
             storage,
+            pubsub: pubsub.clone(),
+            steps: steps.clone(),
             functions: Vec::new(),
             children: Vec::new(),
+            deployment,
+            scheduler: None,
             logs,
         };
         let names = Kind::ALL.map(Kind::slug);
         for name in names.iter().chain(&OTHER_FUNCTIONS) {
-            let port = free_port();
-            let log = File::create(cloud.logs.path().join(format!("{name}.log"))).unwrap();
-            let child = Command::new(binary(name))
-                .env("PORT", port.to_string())
-                .env("FACTORY_STORE", format!("firestore:{project}"))
-                .env("FACTORY_OBJECTS", format!("gs://{bucket}"))
-                .env("FACTORY_DISPATCH", format!("pubsub:{project}/{steps}"))
-                // The emulators cannot mint Google-signed tokens; OIDC is tested on its own.
-                .env("FACTORY_INTERNAL_AUTH", "off")
-                .env("RUST_LOG", "info")
-                .stdin(Stdio::null())
-                .stdout(log.try_clone().unwrap())
-                .stderr(log)
-                .process_group(0)
-                .spawn()
-                .unwrap_or_else(|e| panic!("start {name}: {e}"));
+            let url = format!("http://127.0.0.1:{}", free_port());
+            cloud.functions.push(((*name).to_owned(), url));
+            let child = cloud.spawn(name);
             cloud.children.push(child);
-            cloud
-                .functions
-                .push(((*name).to_owned(), format!("http://127.0.0.1:{port}")));
         }
         for (name, url) in cloud.functions.clone() {
             cloud.wait_ready(http, &name, &url).await;
         }
 
         // What Terraform declares: one filtered push subscription per kind function…
+        let copies: &[&str] = if deployment.duplicate_deliveries {
+            &["", "-again"]
+        } else {
+            &[""]
+        };
         for kind in Kind::ALL.map(Kind::slug) {
             let endpoint = format!("{}/internal/steps", cloud.url(kind));
-            ok(http
-                .put(format!(
-                    "{pubsub}/v1/projects/{project}/subscriptions/{kind}-{run}"
-                ))
-                .json(&json!({
-                    "topic": format!("projects/{project}/topics/{steps}"),
-                    "filter": format!("attributes.kind = \"{kind}\""),
-                    "pushConfig": {"pushEndpoint": endpoint},
-                    "ackDeadlineSeconds": 600,
-                    "retryPolicy": {"minimumBackoff": "1s", "maximumBackoff": "10s"},
-                    "deadLetterPolicy": {
-                        "deadLetterTopic": format!("projects/{project}/topics/{dead}"),
-                        "maxDeliveryAttempts": 5
-                    }
-                }))
-                .send()
-                .await)
-            .await;
+            for copy in copies {
+                cloud
+                    .subscribe(
+                        http,
+                        &format!("{kind}-{run}{copy}"),
+                        json!({
+                            "topic": format!("projects/{project}/topics/{steps}"),
+                            "filter": format!("attributes.kind = \"{kind}\""),
+                            "pushConfig": {"pushEndpoint": endpoint},
+                            "ackDeadlineSeconds": 600,
+                            "retryPolicy": {"minimumBackoff": "1s", "maximumBackoff": "4s"},
+                            "deadLetterPolicy": {
+                                "deadLetterTopic": format!("projects/{project}/topics/{dead}"),
+                                "maxDeliveryAttempts": 5
+                            }
+                        }),
+                    )
+                    .await;
+            }
         }
+        // …the dead letters pushed to maintenance…
+        let endpoint = format!("{}/internal/dead-letters", cloud.url("maintenance"));
+        cloud
+            .subscribe(
+                http,
+                &format!("dead-letters-{run}"),
+                json!({
+                    "topic": format!("projects/{project}/topics/{dead}"),
+                    "pushConfig": {"pushEndpoint": endpoint},
+                    "ackDeadlineSeconds": 60
+                }),
+            )
+            .await;
         // …and the bucket's notifications pushed to post-process.
         let endpoint = format!("{}/internal/events/storage", cloud.url("post-process"));
+        for copy in copies {
+            cloud
+                .subscribe(
+                    http,
+                    &format!("post-process-{run}{copy}"),
+                    json!({
+                        "topic": format!("projects/{project}/topics/{events_topic}"),
+                        "pushConfig": {"pushEndpoint": endpoint},
+                        "ackDeadlineSeconds": 60,
+                        "retryPolicy": {"minimumBackoff": "1s", "maximumBackoff": "4s"}
+                    }),
+                )
+                .await;
+        }
+
+        // Cloud Scheduler.
+        let (sweep, every) = (
+            format!("{}/internal/maintenance", cloud.url("maintenance")),
+            deployment.sweep_every,
+        );
+        let scheduler = http.clone();
+        cloud.scheduler = Some(tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                let _ = scheduler.post(&sweep).send().await;
+            }
+        }));
+        cloud
+    }
+
+    /// Starts function `name` on its port (a restart after [`Cloud::kill`] keeps the port).
+    fn spawn(&self, name: &str) -> Child {
+        let port = self.url(name).rsplit(':').next().unwrap().to_owned();
+        let log = File::options()
+            .create(true)
+            .append(true)
+            .open(self.logs.path().join(format!("{name}.log")))
+            .unwrap();
+        Command::new(binary(name))
+            .env("PORT", port)
+            .env("FACTORY_STORE", format!("firestore:{}", self.project))
+            .env("FACTORY_OBJECTS", format!("gs://{}", self.bucket))
+            .env(
+                "FACTORY_DISPATCH",
+                format!("pubsub:{}/{}", self.project, self.steps),
+            )
+            // The emulators cannot mint Google-signed tokens; OIDC is tested on its own.
+            .env("FACTORY_INTERNAL_AUTH", "off")
+            .env("FACTORY_LEASE_SECS", self.deployment.lease_secs.to_string())
+            .env("FACTORY_OBJECT_JOURNAL", self.journal())
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .process_group(0)
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {name}: {e}"))
+    }
+
+    /// The journal every function appends its object writes to.
+    pub fn journal(&self) -> PathBuf {
+        self.logs.path().join("objects.journal")
+    }
+
+    /// Kills function `name` with SIGKILL, as a crashed instance.
+    pub fn kill(&mut self, name: &str) {
+        let index = self.index(name);
+        kill_group(&mut self.children[index]);
+    }
+
+    /// Starts function `name` again on the same port and waits until it is ready.
+    pub async fn restart(&mut self, http: &reqwest::Client, name: &str) {
+        let index = self.index(name);
+        self.children[index] = self.spawn(name);
+        let url = self.url(name).to_owned();
+        self.wait_ready(http, name, &url).await;
+    }
+
+    fn index(&self, name: &str) -> usize {
+        self.functions
+            .iter()
+            .position(|(n, _)| n == name)
+            .unwrap_or_else(|| panic!("no function {name}"))
+    }
+
+    async fn subscribe(&self, http: &reqwest::Client, name: &str, body: Value) {
         ok(http
             .put(format!(
-                "{pubsub}/v1/projects/{project}/subscriptions/post-process-{run}"
+                "{}/v1/projects/{}/subscriptions/{name}",
+                self.pubsub, self.project
             ))
-            .json(&json!({
-                "topic": format!("projects/{project}/topics/{events_topic}"),
-                "pushConfig": {"pushEndpoint": endpoint},
-                "ackDeadlineSeconds": 60,
-                "retryPolicy": {"minimumBackoff": "1s", "maximumBackoff": "10s"}
-            }))
+            .json(&body)
             .send()
             .await)
         .await;
-        cloud
     }
 
     pub fn url(&self, function: &str) -> &str {
@@ -180,7 +297,7 @@ impl Cloud {
             {
                 return;
             }
-            let index = self.functions.iter().position(|(n, _)| n == name).unwrap();
+            let index = self.index(name);
             if let Ok(Some(status)) = self.children[index].try_wait() {
                 panic!("{name} exited with {status}:\n{}", self.log(name));
             }
@@ -238,14 +355,21 @@ impl Cloud {
 
 impl Drop for Cloud {
     fn drop(&mut self) {
+        if let Some(scheduler) = &self.scheduler {
+            scheduler.abort();
+        }
         for child in &mut self.children {
-            // The whole process group: a function and anything it started.
-            let _ = Command::new("kill")
-                .args(["-s", "KILL", "--", &format!("-{}", child.id())])
-                .status();
-            let _ = child.wait();
+            kill_group(child);
         }
     }
+}
+
+/// SIGKILL to the whole process group: a function and anything it started.
+fn kill_group(child: &mut Child) {
+    let _ = Command::new("kill")
+        .args(["-s", "KILL", "--", &format!("-{}", child.id())])
+        .status();
+    let _ = child.wait();
 }
 
 async fn ok(response: reqwest::Result<reqwest::Response>) {

@@ -1,6 +1,7 @@
 //! The cloud on one machine: jobs submitted over HTTP to the deployed functions travel
 //! through Firestore, Pub/Sub push subscriptions and Cloud Storage notifications (all
 //! emulated), and end succeeded with the renderings `post-process` wrote.
+mod dead_letters;
 mod harness;
 
 use std::time::{Duration, Instant};
@@ -12,9 +13,9 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use factory_shared::content::Kind;
-use harness::Cloud;
+use harness::{Cloud, Deployment};
 
-const SOURCE: &str = include_str!("../../../../examples/syllabus-photosynthesis.md");
+pub const SOURCE: &str = include_str!("../../../../examples/syllabus-photosynthesis.md");
 
 /// A JSON answer from one of the functions, with the API key.
 async fn get_json(http: &reqwest::Client, url: &str, key: &str) -> Value {
@@ -105,7 +106,7 @@ async fn check_artifacts(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bundle_and_single_kind_jobs_travel_through_firestore_pubsub_and_cloud_storage() {
     let http = reqwest::Client::new();
-    let cloud = Cloud::start(&http).await;
+    let cloud = Cloud::start(&http, Deployment::default()).await;
     let store = FirestoreStore::connect(&cloud.project, None, Duration::from_hours(24))
         .await
         .unwrap();

@@ -2,12 +2,13 @@
 //! or a direct call), react to a stored object (an Eventarc CloudEvent, a Cloud Storage
 //! notification pushed by Pub/Sub, or a direct call), run maintenance. They answer 2xx when
 //! the work is done or needs no retry, and 503 with `Retry-After` when it should be
-//! redelivered (Pub/Sub and Eventarc redeliver on any non-2xx answer).
+//! redelivered (Pub/Sub and Eventarc redeliver on any non-2xx answer). The maintenance
+//! function also receives dead-lettered steps and lets operators list and retry them.
 //!
 //! Who may call them is decided by [`InternalCaller`] before the body is read. `factory serve` does not mount them.
 
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -27,6 +28,8 @@ use crate::http::guard::InternalCaller;
 use crate::http::problem::ApiError;
 use crate::jobs::JobId;
 use crate::objects::{ObjectPath, ObjectWritten};
+use crate::pipeline::{MaintenanceReport, Retried};
+use crate::store::DeadLetter;
 
 /// `POST /internal/steps` on the function of `kind`.
 pub fn steps_router(kind: Kind) -> Router<AppState> {
@@ -40,8 +43,16 @@ pub fn events_router() -> Router<AppState> {
     Router::new().route("/internal/events/storage", post(object_event))
 }
 
+/// The maintenance function: the sweep (Cloud Scheduler), the dead-letter topic's push
+/// subscription, and the operators' view of dead letters.
 pub fn maintenance_router() -> Router<AppState> {
-    Router::new().route("/internal/maintenance", post(maintenance))
+    Router::new()
+        .route("/internal/maintenance", post(maintenance))
+        .route(
+            "/internal/dead-letters",
+            post(dead_lettered).get(list_dead_letters),
+        )
+        .route("/internal/dead-letters/{id}/retry", post(retry_dead_letter))
 }
 
 fn no_content() -> Response {
@@ -163,30 +174,74 @@ async fn object_event(
     Ok(no_content())
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct MaintenanceReport {
-    pub jobs: usize,
-    pub dispatched: usize,
-    pub rerendered: usize,
-    pub settled: usize,
-}
-
 async fn maintenance(
     _: InternalCaller,
     State(state): State<AppState>,
 ) -> Result<Json<MaintenanceReport>, ApiError> {
-    let r = state.factory.pipeline.resume().await?;
-    tracing::info!(
-        jobs = r.jobs,
-        dispatched = r.dispatched,
-        rerendered = r.rerendered,
-        settled = r.settled,
-        "maintenance sweep"
-    );
-    Ok(Json(MaintenanceReport {
-        jobs: r.jobs,
-        dispatched: r.dispatched,
-        rerendered: r.rerendered,
-        settled: r.settled,
-    }))
+    Ok(Json(state.factory.pipeline.maintain().await?))
+}
+
+/// A step message forwarded by Pub/Sub from a subscription's dead-letter topic.
+async fn dead_lettered(
+    _: InternalCaller,
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let envelope = envelope(json_body(&body)?)?;
+    let payload = envelope
+        .message
+        .payload()
+        .map_err(|e| ApiError::field("/message/data", e.to_string()))?;
+    let message: StepMessage = parse(&payload)?;
+    let job_id: JobId = message
+        .job_id
+        .parse()
+        .map_err(|_| ApiError::field("/message/data/job_id", "not a job id"))?;
+    // Pub/Sub says how often the source subscription delivered it.
+    let deliveries = envelope
+        .message
+        .attributes
+        .get("CloudPubSubDeadLetterSourceDeliveryCount")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    let task = StepTask {
+        job_id,
+        kind: message.step,
+    };
+    state
+        .factory
+        .pipeline
+        .record_dead_letter(&task, deliveries)
+        .await?;
+    Ok(no_content())
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeadLetters {
+    pub dead_letters: Vec<DeadLetter>,
+}
+
+async fn list_dead_letters(
+    _: InternalCaller,
+    State(state): State<AppState>,
+) -> Result<Json<DeadLetters>, ApiError> {
+    let dead_letters = state
+        .factory
+        .pipeline
+        .ports
+        .store
+        .dead_letters(1_000)
+        .await?;
+    Ok(Json(DeadLetters { dead_letters }))
+}
+
+async fn retry_dead_letter(
+    _: InternalCaller,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Retried>, ApiError> {
+    match state.factory.pipeline.retry_dead_letter(&id).await? {
+        Retried::NotFound => Err(ApiError::NotFound),
+        retried => Ok(Json(retried)),
+    }
 }
