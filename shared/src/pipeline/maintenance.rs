@@ -82,14 +82,16 @@ impl Pipeline {
         })
         .await?;
         report.exhausted += exhausted.len();
-        self.dispatch_ready(id).await?;
+        let dispatched = self.dispatch_ready(id).await?;
+        report.dispatched += dispatched.len();
         let Some(job) = self.ports.store.get_job(id).await? else {
             return Ok(());
         };
         for step in &job.value.steps {
             let stale = step.status == StepStatus::Running
                 && step.lease_until.is_none_or(|until| until <= now);
-            if step.status == StepStatus::Queued || stale {
+            let waiting = step.status == StepStatus::Queued && !dispatched.contains(&step.kind);
+            if waiting || stale {
                 self.send(id, step.kind).await;
                 report.dispatched += 1;
             }

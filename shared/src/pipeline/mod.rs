@@ -223,19 +223,19 @@ impl Pipeline {
         Ok(Submitted { job, replayed })
     }
 
-    /// Marks the job's ready steps queued and dispatches them. A dispatch that fails leaves
-    /// the step queued, where [`Pipeline::resume`] (or maintenance) finds it again.
-    async fn dispatch_ready(&self, id: &JobId) -> Result<(), StoreError> {
+    /// Marks the job's ready steps queued and dispatches them; returns their kinds. A
+    /// dispatch that fails leaves the step queued, where maintenance finds it again.
+    async fn dispatch_ready(&self, id: &JobId) -> Result<Vec<Kind>, StoreError> {
         let now = self.ports.clock.now();
         let (_, queued) = update_job(self.ports.store.as_ref(), id, |job| {
             let ready = job.ready_steps();
             job.mark_queued(&ready, now)
         })
         .await?;
-        for kind in queued {
+        for &kind in &queued {
             self.send(id, kind).await;
         }
-        Ok(())
+        Ok(queued)
     }
 
     async fn send(&self, id: &JobId, kind: Kind) {

@@ -1,6 +1,6 @@
 //! The maintenance sweep and dead letters on the embedded adapters: interrupted work is
 //! finished, steps out of attempts fail with the reason, old jobs, sources and cache entries
-//! go past the retention (and nothing else does), and a step whose deliveries ran out is
+//! go past the retention (and nothing else does, even with two sweeps at once), and a step whose deliveries ran out is
 //! dead-lettered, listed and retried.
 
 use std::sync::Arc;
@@ -166,6 +166,22 @@ async fn a_step_out_of_attempts_under_a_dead_lease_fails_and_the_job_ends_saying
     );
 }
 
+/// What two overlapping sweeps did together.
+fn sum(a: MaintenanceReport, b: MaintenanceReport) -> MaintenanceReport {
+    MaintenanceReport {
+        jobs_checked: a.jobs_checked + b.jobs_checked,
+        dispatched: a.dispatched + b.dispatched,
+        exhausted: a.exhausted + b.exhausted,
+        rerendered: a.rerendered + b.rerendered,
+        settled: a.settled + b.settled,
+        cache_expired: a.cache_expired + b.cache_expired,
+        jobs_deleted: a.jobs_deleted + b.jobs_deleted,
+        sources_deleted: a.sources_deleted + b.sources_deleted,
+        objects_deleted: a.objects_deleted + b.objects_deleted,
+        dead_letters: a.dead_letters + b.dead_letters,
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn past_the_retention_jobs_their_objects_unused_sources_and_cache_entries_go() {
     let (factory, _dir) = started_factory(&[]).await;
@@ -184,10 +200,11 @@ async fn past_the_retention_jobs_their_objects_unused_sources_and_cache_entries_
     let cached = objects.list("cache/").await.unwrap().len();
     assert!(cached > 0);
 
-    // Thirty days and a minute later, with a thirty-day retention.
+    // Thirty days and a minute later, with a thirty-day retention, two sweeps at once.
     let now = SystemClock.now().plus(30 * DAY + Duration::from_mins(1));
     let sweep = maintenance_at(&factory, now, 30 * DAY);
-    let report = sweep.maintain().await.unwrap();
+    let (first, second) = tokio::join!(sweep.maintain(), sweep.maintain());
+    let report = sum(first.unwrap(), second.unwrap());
     assert_eq!(report.jobs_deleted, 2, "{report:?}");
     assert_eq!(report.sources_deleted, 1, "{report:?}");
     assert_eq!(report.cache_expired, cached, "{report:?}");
