@@ -657,7 +657,7 @@ async fn internal_routes_run_steps_and_sweeps_when_opened() {
         )
         .await;
     assert_eq!(sweep.status, StatusCode::OK);
-    assert_eq!(sweep.json()["jobs"], 0);
+    assert_eq!(sweep.json()["jobs_checked"], 0);
     let event = json!({"name": "sources/abc.txt", "bucket": "b"});
     assert_eq!(
         api.call(

@@ -249,10 +249,21 @@ async fn a_valid_token_from_an_allowed_caller_runs_sweeps_and_steps() {
     );
     assert_eq!(sweep.header("content-type"), "application/json");
     let report = sweep.json();
-    for field in ["jobs", "dispatched", "rerendered", "settled"] {
+    for field in [
+        "jobs_checked",
+        "dispatched",
+        "exhausted",
+        "rerendered",
+        "settled",
+        "cache_expired",
+        "jobs_deleted",
+        "sources_deleted",
+        "objects_deleted",
+        "dead_letters",
+    ] {
         assert!(report[field].is_u64(), "{field} in {report}");
     }
-    assert_eq!(report["jobs"], 1, "{report}");
+    assert_eq!(report["jobs_checked"], 1, "{report}");
     // The sweep dispatched the probe's ready step, so the probe can tell a run from none.
     assert!(service.probe().await.version > 1);
 
