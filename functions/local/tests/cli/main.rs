@@ -293,3 +293,50 @@ fn a_job_killed_mid_run_is_finished_by_resume_without_redoing_finished_steps() {
         .join("manifest.json");
     assert!(manifest.exists());
 }
+
+#[test]
+fn dead_letters_are_listed_and_a_retry_says_what_it_did() {
+    let home = tempfile::tempdir().unwrap();
+    let generated = run(factory(home.path())
+        .args(["generate", "--kinds", "faq", "--out", "out"])
+        .arg(example("note-tcp-handshake.txt")));
+    assert!(generated.status.success(), "{}", text(&generated.stderr));
+    let listed = run(factory(home.path()).args(["jobs", "dead-letters"]));
+    assert_eq!(text(&listed.stdout).trim(), "no dead letters");
+
+    // A step of that job whose deliveries ran out (as the in-process queue records it).
+    let db = rusqlite::Connection::open(home.path().join("state/factory.db")).unwrap();
+    let job: String = db
+        .query_row("SELECT id FROM jobs", [], |r| r.get(0))
+        .unwrap();
+    let id = format!("{job}.faq");
+    db.execute(
+        "INSERT INTO dead_letters (id, job_id, kind, deliveries, reason, at)
+         VALUES (?1, ?2, 'faq', 5, 'store_unavailable: disk full', 0)",
+        [&id, &job],
+    )
+    .unwrap();
+    let listed = run(factory(home.path()).args(["jobs", "dead-letters"]));
+    let listed = text(&listed.stdout);
+    assert!(
+        listed.contains(&id) && listed.contains("5 deliveries") && listed.contains("disk full"),
+        "{listed}"
+    );
+
+    let retried = run(factory(home.path()).args(["jobs", "dead-letters", "--retry", &id]));
+    assert!(retried.status.success(), "{}", text(&retried.stderr));
+    assert!(
+        text(&retried.stdout).contains("had ended meanwhile (succeeded)"),
+        "{}",
+        text(&retried.stdout)
+    );
+    let listed = run(factory(home.path()).args(["jobs", "dead-letters"]));
+    assert_eq!(text(&listed.stdout).trim(), "no dead letters");
+    let again = run(factory(home.path()).args(["jobs", "dead-letters", "--retry", &id]));
+    assert!(!again.status.success());
+    assert!(
+        text(&again.stderr).contains("no dead letter"),
+        "{}",
+        text(&again.stderr)
+    );
+}
