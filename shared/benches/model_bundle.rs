@@ -242,7 +242,7 @@ impl Bench {
             Arc::new(queue.clone()),
             Settings::default(),
         ));
-        tokio::spawn(queue.run(receiver, pipeline.clone(), STEP_CONCURRENCY));
+        tokio::spawn(queue.run(receiver, pipeline.clone(), STEP_CONCURRENCY, 5));
         Self {
             pipeline,
             sleeping,

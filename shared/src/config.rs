@@ -213,15 +213,17 @@ impl Config {
     }
 
     /// The lease a step is claimed with. With a model engine a step may run up to its model
-    /// deadline, so the lease outlives that by a margin: a lease that ran out first would
+    /// deadline, so the lease outlives that by a margin (a fifth, at least 10 s, for the
+    /// store and object writes after the model answered): a lease that ran out first would
     /// let a second worker run (and pay for) the same step.
     pub fn step_lease(&self) -> Duration {
         let uses_model = std::iter::once(&self.model)
             .chain(self.model_overrides.values())
             .any(|spec| *spec != ModelSpec::Extractive);
         if uses_model {
+            let deadline = self.models.deadline;
             self.lease
-                .max(self.models.deadline + Duration::from_mins(1))
+                .max(deadline + (deadline / 5).max(Duration::from_secs(10)))
         } else {
             self.lease
         }
@@ -648,6 +650,13 @@ mod tests {
         assert_eq!(model.step_lease(), Duration::from_mins(6));
         let long = config(&[("FACTORY_MODEL", "gemini:g"), ("FACTORY_LEASE_SECS", "900")]).unwrap();
         assert_eq!(long.step_lease(), Duration::from_mins(15));
+        let quick = config(&[
+            ("FACTORY_MODEL", "gemini:g"),
+            ("FACTORY_MODEL_DEADLINE_SECS", "10"),
+            ("FACTORY_LEASE_SECS", "2"),
+        ])
+        .unwrap();
+        assert_eq!(quick.step_lease(), Duration::from_secs(20));
     }
 
     #[test]

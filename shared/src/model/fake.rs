@@ -1,6 +1,7 @@
 //! A fake model provider, for end-to-end tests and benchmarks only: a local HTTP server that
 //! speaks enough of three wire protocols for a real client to talk to it, and answers every
-//! call with *valid* content, so a whole job succeeds through the real pipeline.
+//! call with *valid* content, so a whole job succeeds through the real pipeline — unless it
+//! is told to fail some calls ([`Faults`]).
 //!
 //! - OpenAI Chat Completions: `POST /v1/chat/completions` (`Authorization: Bearer …`).
 //! - Gemini API: `POST /v1beta/models/{model}:generateContent` (`x-goog-api-key`).
@@ -19,26 +20,37 @@
 //! ([`RecordedRequest`]) so a test can check what its client sent. A call without its
 //! credential is refused as the real service refuses it (401, or 403 for the Gemini API).
 //!
-//! Not for: production use, fault injection (rate limits, outages, truncation, malformed
-//! answers: provider client tests script those themselves), or judging prompts (it never
-//! reads them; it answers from its own source whatever the prompt says). A kind the
-//! extractive engine cannot build from the source is answered with a 400 that says why.
+//! Fault injection ([`FakeModelServer::start_with_faults`]): a share of the calls that would
+//! be answered meet a [`Fault`] instead, chosen from the call's arrival number and a seed
+//! (the same seed gives the n-th call the same fault): a 429 with `Retry-After: 1`, a 500, a
+//! hang past the client's timeout, a 200 whose text is not JSON, a 200 cut off by the output
+//! limit, or a 200 stopped by a safety filter, each in the shape the real service sends (see
+//! [`Fault`] for what the clients in [`super::openai`] and [`super::gemini`] make of each).
+//! [`FakeModelServer::stats`] counts the calls, the faults of each type and the tokens the
+//! fake reported, so a test can compare them with what the factory recorded.
+//!
+//! Not for: production use, or judging prompts (it never reads them; it answers from its own
+//! source whatever the prompt says). A kind the extractive engine cannot build from the
+//! source is answered with a 400 that says why.
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+use super::TokenUsage;
 use crate::content::{Content, Kind, Options};
 use crate::engine::GenerationRequest;
 use crate::extractive::ExtractiveEngine;
@@ -65,8 +77,149 @@ pub struct RecordedRequest {
     pub body: Value,
     /// The kind the fake read from the request, if it could.
     pub kind: Option<Kind>,
-    /// The status the fake answered with.
+    /// The status the fake answered (or, for a hang, would answer) with.
     pub status: StatusCode,
+    /// The fault the call met instead of its answer, if any.
+    pub fault: Option<Fault>,
+}
+
+/// A failure the fake gives a call instead of its valid answer, and what the provider
+/// clients make of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Fault {
+    /// 429 with `Retry-After: 1` (OpenAI's `rate_limit_exceeded`, Google's
+    /// `RESOURCE_EXHAUSTED`): [`super::ModelError::RateLimited`], retried after a second.
+    RateLimited,
+    /// 500 (OpenAI's `server_error`, Google's `INTERNAL`): [`super::ModelError::Unavailable`].
+    ServerError,
+    /// Nothing for [`Faults::hang`], then a 504: longer than the client's timeout, so it is
+    /// [`super::ModelError::Timeout`].
+    Hang,
+    /// 200 whose answer text is prose, not JSON: the client returns it, and the engine sends
+    /// it back for a repair.
+    Malformed,
+    /// 200 with the first half of the answer, cut off by the output limit (OpenAI
+    /// `finish_reason: "length"`, Gemini `MAX_TOKENS`): [`super::ModelError::Truncated`].
+    Truncated,
+    /// 200 stopped by a safety filter: on odd call numbers the answer (OpenAI
+    /// `finish_reason: "content_filter"`, Gemini `finishReason: SAFETY`), on even ones the
+    /// request (an OpenAI `refusal`, Gemini `promptFeedback.blockReason: SAFETY`):
+    /// [`super::ModelError::Blocked`].
+    Blocked,
+}
+
+impl Fault {
+    pub const ALL: [Fault; 6] = [
+        Fault::RateLimited,
+        Fault::ServerError,
+        Fault::Hang,
+        Fault::Malformed,
+        Fault::Truncated,
+        Fault::Blocked,
+    ];
+
+    pub fn slug(self) -> &'static str {
+        match self {
+            Fault::RateLimited => "rate_limited",
+            Fault::ServerError => "server_error",
+            Fault::Hang => "hang",
+            Fault::Malformed => "malformed",
+            Fault::Truncated => "truncated",
+            Fault::Blocked => "blocked",
+        }
+    }
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.slug())
+    }
+}
+
+/// Which calls fail, and how.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Faults {
+    /// The share of answerable calls that meet a fault, from 0 to 1.
+    pub rate: f64,
+    /// Seeds the choice: the same seed gives the n-th call the same fault.
+    pub seed: u64,
+    /// The faults to pick from, each as likely as the others.
+    pub kinds: Vec<Fault>,
+    /// How long a [`Fault::Hang`] keeps the caller waiting; make it longer than the client's
+    /// timeout.
+    pub hang: Duration,
+}
+
+impl Faults {
+    /// `rate` of the calls fail, with every fault equally likely, hangs lasting 5 s.
+    pub fn mixed(rate: f64, seed: u64) -> Self {
+        Self {
+            rate,
+            seed,
+            kinds: Fault::ALL.to_vec(),
+            hang: Duration::from_secs(5),
+        }
+    }
+
+    /// Every call meets `fault`.
+    pub fn always(fault: Fault) -> Self {
+        Self {
+            rate: 1.0,
+            seed: 0,
+            kinds: vec![fault],
+            hang: Duration::from_secs(5),
+        }
+    }
+
+    #[must_use]
+    pub fn with_hang(mut self, hang: Duration) -> Self {
+        self.hang = hang;
+        self
+    }
+
+    /// The fault of call number `n` (from 0), if it meets one.
+    pub fn pick(&self, n: u64) -> Option<Fault> {
+        if self.kinds.is_empty() {
+            return None;
+        }
+        let unit = (mix(self.seed, 2 * n) >> 11) as f64 / (1u64 << 53) as f64;
+        if unit >= self.rate {
+            return None;
+        }
+        let index = mix(self.seed, 2 * n + 1) % self.kinds.len() as u64;
+        Some(self.kinds[index as usize])
+    }
+}
+
+/// The `lane`-th value of a SplitMix64 sequence started at `seed`.
+fn mix(seed: u64, lane: u64) -> u64 {
+    const GOLDEN_GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut z = seed.wrapping_add(lane.wrapping_add(1).wrapping_mul(GOLDEN_GAMMA));
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// What the fake did so far.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FakeStats {
+    /// Calls for a kind the fake can answer (faulted or not; refusals are not counted).
+    pub calls: usize,
+    /// Calls answered with the valid content.
+    pub answered: usize,
+    /// Calls that met each fault.
+    pub faults: BTreeMap<Fault, usize>,
+    /// Tokens reported in every 200 sent (valid answers, malformed, truncated and blocked
+    /// ones alike): what a provider would bill. Counted when the reply leaves, after the
+    /// latency: a call whose client gave up (or died) while waiting is not counted.
+    pub usage: TokenUsage,
+}
+
+impl FakeStats {
+    /// Calls that met a fault.
+    pub fn faulted(&self) -> usize {
+        self.faults.values().sum()
+    }
 }
 
 /// The kind a response schema describes, told apart by its top-level property names (every
@@ -157,7 +310,11 @@ pub struct FakeModelServer {
 struct Shared {
     answers: FakeAnswers,
     latency: Duration,
+    faults: Option<Faults>,
+    /// Numbers the answerable calls in order of arrival, for [`Faults::pick`].
+    next_call: AtomicU64,
     log: Mutex<Vec<RecordedRequest>>,
+    stats: Mutex<FakeStats>,
 }
 
 impl FakeModelServer {
@@ -167,10 +324,36 @@ impl FakeModelServer {
     /// # Panics
     /// If the source is refused or no local port can be bound.
     pub async fn start(source: &str, options: Options, latency: Duration) -> Self {
+        Self::launch(source, options, latency, None).await
+    }
+
+    /// Like [`FakeModelServer::start`], but the calls `faults` picks meet a fault instead of
+    /// their answer (after the same latency, except a hang).
+    ///
+    /// # Panics
+    /// If the source is refused or no local port can be bound.
+    pub async fn start_with_faults(
+        source: &str,
+        options: Options,
+        latency: Duration,
+        faults: Faults,
+    ) -> Self {
+        Self::launch(source, options, latency, Some(faults)).await
+    }
+
+    async fn launch(
+        source: &str,
+        options: Options,
+        latency: Duration,
+        faults: Option<Faults>,
+    ) -> Self {
         let shared = Arc::new(Shared {
             answers: FakeAnswers::build(source, &options),
             latency,
+            faults,
+            next_call: AtomicU64::new(0),
             log: Mutex::default(),
+            stats: Mutex::default(),
         });
         let listener = TcpListener::bind(("127.0.0.1", 0))
             .await
@@ -209,19 +392,17 @@ impl FakeModelServer {
 
     /// Every call received so far, in order of arrival.
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.log().clone()
+        self.shared.log().clone()
     }
 
     /// How many calls were received so far.
     pub fn request_count(&self) -> usize {
-        self.log().len()
+        self.shared.log().len()
     }
 
-    fn log(&self) -> std::sync::MutexGuard<'_, Vec<RecordedRequest>> {
-        self.shared
-            .log
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+    /// Calls, faults and reported tokens so far.
+    pub fn stats(&self) -> FakeStats {
+        lock(&self.shared.stats).clone()
     }
 }
 
@@ -229,6 +410,16 @@ impl Drop for FakeModelServer {
     fn drop(&mut self) {
         self.server.abort();
     }
+}
+
+impl Shared {
+    fn log(&self) -> MutexGuard<'_, Vec<RecordedRequest>> {
+        lock(&self.log)
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 fn router(shared: Arc<Shared>) -> Router {
@@ -252,10 +443,59 @@ struct Call {
     body_chars: usize,
 }
 
-/// What the fake decided about a call.
+/// What the fake decided about a call from its request alone.
 enum Outcome {
     Answer { kind: Kind, text: String },
     Refuse { status: StatusCode, message: String },
+}
+
+/// What the fake sends back, before it is put in a protocol's words.
+enum Reply {
+    /// A 200 with answer text, complete or cut off by the output limit.
+    Text {
+        text: String,
+        cut_off: bool,
+        usage: TokenUsage,
+    },
+    /// A 200 with no text: a safety filter stopped the answer, or the request.
+    Blocked { request: bool, usage: TokenUsage },
+    /// An error status.
+    Error {
+        status: StatusCode,
+        message: String,
+        retry_after: Option<u64>,
+    },
+}
+
+impl Reply {
+    fn error(status: StatusCode, message: impl Into<String>) -> Self {
+        Self::Error {
+            status,
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    fn status(&self) -> StatusCode {
+        match self {
+            Self::Text { .. } | Self::Blocked { .. } => StatusCode::OK,
+            Self::Error { status, .. } => *status,
+        }
+    }
+
+    fn usage(&self) -> Option<TokenUsage> {
+        match self {
+            Self::Text { usage, .. } | Self::Blocked { usage, .. } => Some(*usage),
+            Self::Error { .. } => None,
+        }
+    }
+
+    fn retry_after(&self) -> Option<u64> {
+        match self {
+            Self::Error { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
 }
 
 async fn openai(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
@@ -283,34 +523,65 @@ async fn openai(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byt
             by_name.or_else(|| kind_of_schema(&format["schema"])),
         )
     };
-    let (status, json) = respond(&shared, &call, outcome).await;
-    let json = match json {
-        Ok((text, usage)) => json!({
+    let reply = respond(&shared, &call, outcome).await;
+    let completion = |message: Value, finish_reason: &str, usage: TokenUsage| {
+        json!({
             "id": format!("chatcmpl-fake-{}", ulid::Ulid::new()),
             "object": "chat.completion",
             "created": SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()),
             "model": call.model,
-            "choices": [{
-                "index": 0,
-                "message": {"role": "assistant", "content": text},
-                "finish_reason": "stop",
-            }],
+            "choices": [{"index": 0, "message": message, "finish_reason": finish_reason}],
             "usage": {
-                "prompt_tokens": usage.0,
-                "completion_tokens": usage.1,
-                "total_tokens": usage.0 + usage.1,
+                "prompt_tokens": usage.input_tokens,
+                "completion_tokens": usage.output_tokens,
+                "total_tokens": usage.input_tokens + usage.output_tokens,
             },
-        }),
-        Err(message) => json!({
-            "error": {
-                "message": message,
-                "type": "invalid_request_error",
-                "param": null,
-                "code": null,
-            }
-        }),
+        })
     };
-    (status, axum::Json(json)).into_response()
+    let json = match &reply {
+        Reply::Text {
+            text,
+            cut_off,
+            usage,
+        } => completion(
+            json!({"role": "assistant", "content": text}),
+            if *cut_off { "length" } else { "stop" },
+            *usage,
+        ),
+        Reply::Blocked {
+            request: true,
+            usage,
+        } => completion(
+            json!({
+                "role": "assistant",
+                "content": null,
+                "refusal": "I'm sorry, but I can't help with that request.",
+            }),
+            "stop",
+            *usage,
+        ),
+        Reply::Blocked {
+            request: false,
+            usage,
+        } => completion(
+            json!({"role": "assistant", "content": null}),
+            "content_filter",
+            *usage,
+        ),
+        Reply::Error {
+            status, message, ..
+        } => {
+            let (kind, code) = match status.as_u16() {
+                429 => ("requests", json!("rate_limit_exceeded")),
+                500..=599 => ("server_error", Value::Null),
+                _ => ("invalid_request_error", Value::Null),
+            };
+            json!({
+                "error": {"message": message, "type": kind, "param": null, "code": code}
+            })
+        }
+    };
+    send(&reply, &json)
 }
 
 async fn gemini_api(
@@ -400,30 +671,73 @@ async fn generate_content(
             .or_else(|| config.get("responseJsonSchema"));
         choose(&shared.answers, schema.and_then(kind_of_schema))
     };
-    let (status, json) = respond(shared, &call, outcome).await;
-    let json = match json {
-        Ok((text, usage)) => json!({
+    let reply = respond(shared, &call, outcome).await;
+    let metadata = |usage: TokenUsage| {
+        json!({
+            "promptTokenCount": usage.input_tokens,
+            "candidatesTokenCount": usage.output_tokens,
+            "totalTokenCount": usage.input_tokens + usage.output_tokens,
+        })
+    };
+    let json = match &reply {
+        Reply::Text {
+            text,
+            cut_off,
+            usage,
+        } => json!({
             "candidates": [{
                 "content": {"role": "model", "parts": [{"text": text}]},
-                "finishReason": "STOP",
+                "finishReason": if *cut_off { "MAX_TOKENS" } else { "STOP" },
                 "index": 0,
             }],
-            "usageMetadata": {
-                "promptTokenCount": usage.0,
-                "candidatesTokenCount": usage.1,
-                "totalTokenCount": usage.0 + usage.1,
-            },
+            "usageMetadata": metadata(*usage),
             "modelVersion": call.model,
         }),
-        Err(message) => json!({
+        Reply::Blocked {
+            request: true,
+            usage,
+        } => json!({
+            "promptFeedback": {
+                "blockReason": "SAFETY",
+                "safetyRatings": [{"category": "HARM_CATEGORY_DANGEROUS_CONTENT", "probability": "HIGH", "blocked": true}],
+            },
+            "usageMetadata": {"promptTokenCount": usage.input_tokens, "totalTokenCount": usage.input_tokens},
+            "modelVersion": call.model,
+        }),
+        Reply::Blocked {
+            request: false,
+            usage,
+        } => json!({
+            "candidates": [{
+                "finishReason": "SAFETY",
+                "index": 0,
+                "safetyRatings": [{"category": "HARM_CATEGORY_DANGEROUS_CONTENT", "probability": "HIGH", "blocked": true}],
+            }],
+            "usageMetadata": metadata(*usage),
+            "modelVersion": call.model,
+        }),
+        Reply::Error {
+            status, message, ..
+        } => json!({
             "error": {
                 "code": status.as_u16(),
                 "message": message,
-                "status": google_status(status),
+                "status": google_status(*status),
             }
         }),
     };
-    (status, axum::Json(json)).into_response()
+    send(&reply, &json)
+}
+
+/// The reply's status and `Retry-After` with `json` as its body.
+fn send(reply: &Reply, json: &Value) -> Response {
+    let mut response = (reply.status(), axum::Json(json)).into_response();
+    if let Some(seconds) = reply.retry_after() {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    response
 }
 
 /// The body as JSON (`Null` if it is not) and its length in characters.
@@ -470,40 +784,110 @@ fn choose(answers: &FakeAnswers, kind: Option<Kind>) -> Outcome {
     }
 }
 
-/// Records the call, waits the latency before an answer, and gives the status with either
-/// the answer text and its `(input, output)` tokens or the refusal's message.
-async fn respond(
-    shared: &Shared,
-    call: &Call,
-    outcome: Outcome,
-) -> (StatusCode, Result<(String, (u64, u64)), String>) {
-    let (status, kind) = match &outcome {
-        Outcome::Answer { kind, .. } => (StatusCode::OK, Some(*kind)),
-        Outcome::Refuse { status, .. } => (*status, None),
-    };
-    shared
-        .log
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .push(RecordedRequest {
-            protocol: call.protocol,
-            path: call.path.clone(),
-            model: call.model.clone(),
-            headers: call.headers.clone(),
-            body: call.body.clone(),
-            kind,
-            status,
-        });
-    match outcome {
-        Outcome::Answer { text, .. } => {
-            tokio::time::sleep(shared.latency).await;
-            let usage = (
-                (call.body_chars / 4) as u64,
-                (text.chars().count() / 4) as u64,
-            );
-            (status, Ok((text, usage)))
+/// About four characters per token.
+fn tokens(chars: usize) -> u64 {
+    (chars / 4) as u64
+}
+
+/// Decides the reply (an answer may meet a fault), records the call, waits the latency (or
+/// the hang) before anything but a refusal, and counts what was sent.
+async fn respond(shared: &Shared, call: &Call, outcome: Outcome) -> Reply {
+    let (reply, kind, fault) = match outcome {
+        Outcome::Refuse { status, message } => {
+            let reply = Reply::error(status, message);
+            shared.log().push(record(call, None, &reply, None));
+            return reply;
         }
-        Outcome::Refuse { message, .. } => (status, Err(message)),
+        Outcome::Answer { kind, text } => {
+            let n = shared.next_call.fetch_add(1, Ordering::SeqCst);
+            let fault = shared.faults.as_ref().and_then(|faults| faults.pick(n));
+            (faulty_reply(call, text, fault, n), kind, fault)
+        }
+    };
+    shared.log().push(record(call, Some(kind), &reply, fault));
+    {
+        let mut stats = lock(&shared.stats);
+        stats.calls += 1;
+        match fault {
+            Some(fault) => *stats.faults.entry(fault).or_default() += 1,
+            None => stats.answered += 1,
+        }
+    }
+    let wait = match (fault, &shared.faults) {
+        (Some(Fault::Hang), Some(faults)) => faults.hang,
+        _ => shared.latency,
+    };
+    tokio::time::sleep(wait).await;
+    if let Some(usage) = reply.usage() {
+        lock(&shared.stats).usage.add(usage);
+    }
+    reply
+}
+
+/// The reply to an answerable call: its answer, or the fault it met (call number `n`).
+fn faulty_reply(call: &Call, text: String, fault: Option<Fault>, n: u64) -> Reply {
+    let input = tokens(call.body_chars);
+    let usage = |output: &str| TokenUsage {
+        input_tokens: input,
+        output_tokens: tokens(output.chars().count()),
+    };
+    match fault {
+        None => Reply::Text {
+            usage: usage(&text),
+            text,
+            cut_off: false,
+        },
+        Some(Fault::RateLimited) => Reply::Error {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            message: "Rate limit reached for requests per minute. Please try again in 1s.".into(),
+            retry_after: Some(1),
+        },
+        Some(Fault::ServerError) => Reply::error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "The server had an error while processing your request. Sorry about that!",
+        ),
+        Some(Fault::Hang) => Reply::error(
+            StatusCode::GATEWAY_TIMEOUT,
+            "the fake model hung on purpose and gave up",
+        ),
+        Some(Fault::Malformed) => {
+            let prose = "Certainly! Here is what you asked for, written out in plain words \
+                         rather than as the JSON object you wanted.";
+            Reply::Text {
+                usage: usage(prose),
+                text: prose.into(),
+                cut_off: false,
+            }
+        }
+        Some(Fault::Truncated) => {
+            let half = text
+                .char_indices()
+                .nth(text.chars().count() / 2)
+                .map_or(text.len(), |(i, _)| i);
+            let cut = text[..half].to_owned();
+            Reply::Text {
+                usage: usage(&cut),
+                text: cut,
+                cut_off: true,
+            }
+        }
+        Some(Fault::Blocked) => Reply::Blocked {
+            request: n.is_multiple_of(2),
+            usage: usage(""),
+        },
+    }
+}
+
+fn record(call: &Call, kind: Option<Kind>, reply: &Reply, fault: Option<Fault>) -> RecordedRequest {
+    RecordedRequest {
+        protocol: call.protocol,
+        path: call.path.clone(),
+        model: call.model.clone(),
+        headers: call.headers.clone(),
+        body: call.body.clone(),
+        kind,
+        status: reply.status(),
+        fault,
     }
 }
 
@@ -513,6 +897,9 @@ fn google_status(status: StatusCode) -> &'static str {
         StatusCode::UNAUTHORIZED => "UNAUTHENTICATED",
         StatusCode::FORBIDDEN => "PERMISSION_DENIED",
         StatusCode::NOT_FOUND => "NOT_FOUND",
+        StatusCode::TOO_MANY_REQUESTS => "RESOURCE_EXHAUSTED",
+        StatusCode::INTERNAL_SERVER_ERROR => "INTERNAL",
+        StatusCode::GATEWAY_TIMEOUT => "DEADLINE_EXCEEDED",
         _ => "INVALID_ARGUMENT",
     }
 }
@@ -770,5 +1157,152 @@ mod tests {
         .await;
         assert_eq!(status, StatusCode::OK);
         assert!(started.elapsed() >= latency);
+    }
+
+    #[test]
+    fn faults_follow_their_seed_and_rate() {
+        let faults = Faults::mixed(0.3, 42);
+        let picks: Vec<Option<Fault>> = (0..10_000).map(|n| faults.pick(n)).collect();
+        let again: Vec<Option<Fault>> = (0..10_000).map(|n| faults.pick(n)).collect();
+        assert_eq!(picks, again, "the same seed gives the same faults");
+        let other: Vec<Option<Fault>> = (0..10_000)
+            .map(|n| Faults::mixed(0.3, 43).pick(n))
+            .collect();
+        assert_ne!(picks, other, "another seed gives other faults");
+        let failed = picks.iter().flatten().count();
+        assert!((2_700..=3_300).contains(&failed), "{failed} of 10,000");
+        for fault in Fault::ALL {
+            let count = picks.iter().filter(|p| **p == Some(fault)).count();
+            assert!((350..=650).contains(&count), "{fault}: {count}");
+        }
+        assert_eq!(Faults::mixed(0.0, 42).pick(3), None);
+        assert_eq!(
+            Faults::always(Fault::Hang).pick(3),
+            Some(Fault::Hang),
+            "a rate of 1 fails every call"
+        );
+    }
+
+    /// One call through `model` (one attempt, timing out after 300 ms) for `kind`.
+    async fn call_through(
+        model: Arc<dyn crate::model::TextModel>,
+        kind: Kind,
+    ) -> Result<crate::model::ModelResponse, crate::model::ModelError> {
+        use crate::model::resilient::{Resilient, RetryPolicy};
+        use crate::model::{ModelRequest, TextModel, Turn};
+        let policy = RetryPolicy {
+            max_attempts: 1,
+            call_timeout: Duration::from_millis(300),
+            ..RetryPolicy::default()
+        };
+        let request = ModelRequest {
+            system: "You write learning materials.".into(),
+            turns: vec![Turn::user(format!("Write the {kind}."))],
+            schema: kind.json_schema(),
+            schema_name: kind.slug().into(),
+            temperature: 0.4,
+            max_output_tokens: 4096,
+        };
+        Resilient::new(model, policy, 1).generate(&request).await
+    }
+
+    fn openai_client(fake: &FakeModelServer) -> Arc<dyn crate::model::TextModel> {
+        let url = reqwest::Url::parse(&fake.url("/v1")).unwrap();
+        Arc::new(crate::model::openai::OpenAiModel::new(
+            reqwest::Client::new(),
+            "gpt-fake",
+            &url,
+            Some("sk-test".into()),
+        ))
+    }
+
+    fn gemini_client(fake: &FakeModelServer) -> Arc<dyn crate::model::TextModel> {
+        let url = reqwest::Url::parse(&fake.base_url()).unwrap();
+        Arc::new(crate::model::gemini::GeminiModel::gemini_api(
+            reqwest::Client::new(),
+            "AIza-test",
+            "gemini-2.5-flash",
+            Some(url),
+        ))
+    }
+
+    /// What a client must make of `fault`, given the call's result.
+    fn assert_classified(
+        fault: Fault,
+        result: &Result<crate::model::ModelResponse, crate::model::ModelError>,
+        protocol: &str,
+    ) {
+        use crate::model::ModelError;
+        let expected = match (fault, result) {
+            (
+                Fault::RateLimited,
+                Err(ModelError::RateLimited {
+                    retry_after: Some(wait),
+                    ..
+                }),
+            ) => *wait == Duration::from_secs(1),
+            (Fault::ServerError, Err(ModelError::Unavailable { .. }))
+            | (Fault::Hang, Err(ModelError::Timeout(_))) => true,
+            (Fault::Malformed, Ok(answer)) => {
+                crate::model::engine::parse_answer(Kind::Faq, &answer.text).is_err()
+                    && answer.usage.output_tokens > 0
+            }
+            (Fault::Truncated, Err(ModelError::Truncated { usage, .. })) => {
+                usage.input_tokens > 0 && usage.output_tokens > 0
+            }
+            (Fault::Blocked, Err(ModelError::Blocked { usage, .. })) => usage.input_tokens > 0,
+            _ => false,
+        };
+        assert!(expected, "{protocol} {fault}: {result:?}");
+    }
+
+    #[tokio::test]
+    async fn every_fault_is_classified_by_both_clients_as_the_real_failure_is() {
+        for fault in Fault::ALL {
+            let faults = Faults::always(fault).with_hang(Duration::from_secs(2));
+            let fake = FakeModelServer::start_with_faults(
+                SOURCE,
+                Options::default(),
+                Duration::ZERO,
+                faults,
+            )
+            .await;
+            // Two calls per client: a blocked call is the request's on even call numbers and
+            // the answer's on odd ones.
+            for (protocol, client) in [
+                ("openai", openai_client(&fake)),
+                ("gemini", gemini_client(&fake)),
+            ] {
+                for _ in 0..2 {
+                    let result = call_through(Arc::clone(&client), Kind::Faq).await;
+                    assert_classified(fault, &result, protocol);
+                }
+            }
+            let stats = fake.stats();
+            assert_eq!((stats.calls, stats.answered), (4, 0), "{fault}");
+            assert_eq!(stats.faults, BTreeMap::from([(fault, 4)]), "{fault}");
+            let recorded = fake.requests();
+            assert!(recorded.iter().all(|r| r.fault == Some(fault)), "{fault}");
+            let billed = matches!(fault, Fault::Malformed | Fault::Truncated | Fault::Blocked);
+            assert_eq!(stats.usage.input_tokens > 0, billed, "{fault}: {stats:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_fault_free_call_reports_the_usage_it_answered_with() {
+        let fake = FakeModelServer::start_with_faults(
+            SOURCE,
+            Options::default(),
+            Duration::ZERO,
+            Faults::mixed(0.0, 1),
+        )
+        .await;
+        let answer = call_through(openai_client(&fake), Kind::Flashcards)
+            .await
+            .unwrap();
+        let stats = fake.stats();
+        assert_eq!((stats.calls, stats.answered, stats.faulted()), (1, 1, 0));
+        assert_eq!(stats.usage, answer.usage);
+        assert_valid(&fake, Kind::Flashcards, &answer.text);
     }
 }

@@ -16,7 +16,7 @@ use crate::engine::{EngineError, GenerationRequest};
 use crate::jobs::{
     Claim, ErrorCode, Job, JobStatus, Quality, StepError, StepOutcome, StepStatus, Usage,
 };
-use crate::objects::ObjectPath;
+use crate::objects::{ObjectPath, ObjectWritten};
 use crate::store::{CacheEntry, StoreError, update_job};
 
 /// What a step produced before it is recorded.
@@ -75,6 +75,7 @@ impl Pipeline {
             Ok(None) => self.produce(&job, task.kind).await,
             Err(e) => Err(e),
         };
+        let mut adopted = false;
         let outcome = match produced {
             Ok(_) if !self.still_held(task).await => {
                 tracing::info!("result dropped: the job was cancelled or the step taken over");
@@ -85,6 +86,7 @@ impl Pipeline {
                     Ok(produced) => produced,
                     Err(error) => return self.give_back(task, attempt, error).await,
                 };
+                adopted = produced.stored;
                 let info = self.engine.info_for(task.kind);
                 StepOutcome::Succeeded {
                     cache_hit: produced.cache_hit,
@@ -120,6 +122,12 @@ impl Pipeline {
                 return Delivery::Ack;
             }
             Err(e) => return self.retry_later(task, attempt, &e.to_string()),
+        }
+        if adopted {
+            // The write's event may have died with the attempt that wrote it.
+            if let Ok(Some(info)) = self.ports.objects.head(&path).await {
+                crate::postprocess::handle(&self.ports, &ObjectWritten { info }).await;
+            }
         }
         self.after_step(task).await
     }

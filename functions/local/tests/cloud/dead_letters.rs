@@ -27,7 +27,7 @@ fn document_url(cloud: &Cloud, id: &JobId) -> String {
     format!(
         "http://{}/v1/projects/{}/databases/(default)/documents/jobs/{id}",
         env("FIRESTORE_EMULATOR_HOST"),
-        cloud.project
+        cloud.database
     )
 }
 
@@ -51,7 +51,7 @@ async fn set_body(http: &reqwest::Client, cloud: &Cloud, id: &JobId, body: &str)
 async fn a_poison_step_is_dead_lettered_by_pubsub_listed_and_retried() {
     let http = reqwest::Client::new();
     let cloud = Cloud::start(&http, Deployment::default()).await;
-    let store = FirestoreStore::connect(&cloud.project, None, Duration::from_hours(24))
+    let store = FirestoreStore::connect(&cloud.database, None, Duration::from_hours(24))
         .await
         .unwrap();
 
@@ -156,7 +156,12 @@ async fn a_poison_step_is_dead_lettered_by_pubsub_listed_and_retried() {
     loop {
         let current = store.get_job(&job.id).await.unwrap().unwrap().value;
         if current.status.is_terminal() {
-            assert_eq!(current.status, JobStatus::Succeeded, "{current:#?}");
+            assert_eq!(
+                current.status,
+                JobStatus::Succeeded,
+                "{current:#?}\n{}",
+                cloud.all_logs()
+            );
             break;
         }
         assert!(

@@ -28,6 +28,8 @@ pub struct Deployment {
     pub duplicate_deliveries: bool,
     /// `FACTORY_LEASE_SECS` of every function.
     pub lease_secs: u32,
+    /// `FACTORY_ENGINE_DELAY_MS` of every function: slower steps, to have some in flight.
+    pub engine_delay_ms: u32,
     /// How often the harness plays Cloud Scheduler and calls maintenance.
     pub sweep_every: Duration,
 }
@@ -37,13 +39,18 @@ impl Default for Deployment {
         Self {
             duplicate_deliveries: false,
             lease_secs: 120,
+            engine_delay_ms: 0,
             sweep_every: Duration::from_secs(5),
         }
     }
 }
 
 pub struct Cloud {
+    /// The Pub/Sub project (the one fake-gcs-server publishes its notifications in).
     pub project: String,
+    /// This deployment's own Firestore project: two harnesses running at once must not see
+    /// each other's jobs (maintenance would dispatch them to the wrong bucket).
+    pub database: String,
     pub bucket: String,
     pub storage: String,
     pub pubsub: String,
@@ -119,6 +126,7 @@ impl Cloud {
         let logs = tempfile::tempdir().unwrap();
         let mut cloud = Self {
             project: project.clone(),
+            database: format!("factory-e2e-{run}"),
             bucket,
             storage,
             pubsub: pubsub.clone(),
@@ -223,7 +231,7 @@ impl Cloud {
             .unwrap();
         Command::new(binary(name))
             .env("PORT", port)
-            .env("FACTORY_STORE", format!("firestore:{}", self.project))
+            .env("FACTORY_STORE", format!("firestore:{}", self.database))
             .env("FACTORY_OBJECTS", format!("gs://{}", self.bucket))
             .env(
                 "FACTORY_DISPATCH",
@@ -232,6 +240,10 @@ impl Cloud {
             // The emulators cannot mint Google-signed tokens; OIDC is tested on its own.
             .env("FACTORY_INTERNAL_AUTH", "off")
             .env("FACTORY_LEASE_SECS", self.deployment.lease_secs.to_string())
+            .env(
+                "FACTORY_ENGINE_DELAY_MS",
+                self.deployment.engine_delay_ms.to_string(),
+            )
             .env("FACTORY_OBJECT_JOURNAL", self.journal())
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())

@@ -2,7 +2,10 @@
 //! through Firestore, Pub/Sub push subscriptions and Cloud Storage notifications (all
 //! emulated), and end succeeded with the renderings `post-process` wrote.
 mod dead_letters;
+mod faults;
 mod harness;
+#[path = "../support/reliability.rs"]
+mod reliability;
 
 use std::time::{Duration, Instant};
 
@@ -107,7 +110,7 @@ async fn check_artifacts(
 async fn bundle_and_single_kind_jobs_travel_through_firestore_pubsub_and_cloud_storage() {
     let http = reqwest::Client::new();
     let cloud = Cloud::start(&http, Deployment::default()).await;
-    let store = FirestoreStore::connect(&cloud.project, None, Duration::from_hours(24))
+    let store = FirestoreStore::connect(&cloud.database, None, Duration::from_hours(24))
         .await
         .unwrap();
     let key = create_key(&store, &SystemClock, "school", 10_000, None)
