@@ -21,7 +21,7 @@ use crate::store::{CacheEntry, StoreError, update_job};
 
 /// What a step produced before it is recorded.
 struct Produced {
-    bytes: Vec<u8>,
+    bytes: Bytes,
     cache_hit: bool,
     /// Already at the step's artifact path (adopted from an earlier attempt).
     stored: bool,
@@ -148,11 +148,7 @@ impl Pipeline {
         let created = self
             .ports
             .objects
-            .create(
-                path,
-                Bytes::from(produced.bytes.clone()),
-                "application/json",
-            )
+            .create(path, produced.bytes.clone(), "application/json")
             .await
             .map_err(unavailable)?;
         if created.is_some() {
@@ -189,7 +185,7 @@ impl Pipeline {
         tracing::info!("the result of an earlier attempt was stored already; adopted");
         Ok(Some(Produced {
             quality: quality(&artifact.content, outline.as_ref()),
-            bytes: bytes.to_vec(),
+            bytes,
             cache_hit: false,
             stored: true,
             usage,
@@ -301,7 +297,7 @@ impl Pipeline {
         {
             let quality = quality(&artifact.content, outline.as_deref());
             return Ok(Produced {
-                bytes: bytes.to_vec(),
+                bytes,
                 cache_hit: true,
                 stored: false,
                 usage: Usage::default(),
@@ -348,10 +344,10 @@ impl Pipeline {
                 source_sha256: job.source.sha256.clone(),
             },
         };
-        let bytes = artifact.to_json_bytes();
+        let bytes = Bytes::from(artifact.to_json_bytes());
         // Content-addressed: an entry already there holds an equally valid artifact.
         objects
-            .create(&cached_path, Bytes::from(bytes.clone()), "application/json")
+            .create(&cached_path, bytes.clone(), "application/json")
             .await
             .map_err(unavailable)?;
         let entry = CacheEntry {

@@ -3,6 +3,7 @@
 mod api;
 mod extractive;
 mod firestore_documents;
+mod fuzz_replay;
 mod internal_auth;
 mod maintenance;
 mod objects_contract;
