@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 
 use super::{
     Admission, Admitted, ApiKeyRecord, CacheEntry, DeadLetter, JobQuery, JobStore, StoreError,
-    Versioned,
+    Versioned, stored_job_id, stored_kind,
 };
 use crate::clock::Timestamp;
 use crate::jobs::{Job, JobId};
@@ -208,16 +208,6 @@ fn hashed_id(parts: &[&str]) -> String {
     hex::encode(hasher.finalize())
 }
 
-fn parse_id(id: &str) -> Result<JobId, StoreError> {
-    id.parse()
-        .map_err(|e: crate::jobs::InvalidJobId| StoreError::Corrupt(e.to_string()))
-}
-
-fn parse_kind(kind: &str) -> Result<crate::content::Kind, StoreError> {
-    kind.parse()
-        .map_err(|e: crate::content::UnknownKind| StoreError::Corrupt(e.to_string()))
-}
-
 fn decode(doc: &JobDoc) -> Result<Job, StoreError> {
     serde_json::from_str(&doc.body).map_err(|e| StoreError::Corrupt(format!("job document: {e}")))
 }
@@ -345,9 +335,7 @@ impl JobStore for FirestoreStore {
                 same_request,
                 job_id,
             } => {
-                let id: JobId = job_id
-                    .parse()
-                    .map_err(|e: crate::jobs::InvalidJobId| StoreError::Corrupt(e.to_string()))?;
+                let id = stored_job_id(&job_id)?;
                 Ok(if same_request {
                     Admitted::Replayed(id)
                 } else {
@@ -504,7 +492,7 @@ impl JobStore for FirestoreStore {
             .query()
             .await
             .map_err(store_error)?;
-        docs.iter().map(|doc| parse_id(&doc.id)).collect()
+        docs.iter().map(|doc| stored_job_id(&doc.id)).collect()
     }
 
     async fn ended_before(
@@ -529,7 +517,7 @@ impl JobStore for FirestoreStore {
             .query()
             .await
             .map_err(store_error)?;
-        docs.iter().map(|doc| parse_id(&doc.id)).collect()
+        docs.iter().map(|doc| stored_job_id(&doc.id)).collect()
     }
 
     async fn delete_job(&self, id: &JobId) -> Result<bool, StoreError> {
@@ -564,10 +552,7 @@ impl JobStore for FirestoreStore {
         doc.map(|doc| {
             Ok(CacheEntry {
                 key: key.to_owned(),
-                kind: doc
-                    .kind
-                    .parse()
-                    .map_err(|e: crate::content::UnknownKind| StoreError::Corrupt(e.to_string()))?,
+                kind: stored_kind(&doc.kind)?,
                 object: doc.object,
                 created_at: Timestamp(doc.created_at),
             })
@@ -619,7 +604,7 @@ impl JobStore for FirestoreStore {
                 let cache: CacheDoc = FirestoreDb::deserialize_doc_to(doc).map_err(store_error)?;
                 Ok(CacheEntry {
                     key: document_id(doc),
-                    kind: parse_kind(&cache.kind)?,
+                    kind: stored_kind(&cache.kind)?,
                     object: cache.object,
                     created_at: Timestamp(cache.created_at),
                 })
@@ -668,8 +653,8 @@ impl JobStore for FirestoreStore {
                     FirestoreDb::deserialize_doc_to(doc).map_err(store_error)?;
                 Ok(DeadLetter {
                     id: document_id(doc),
-                    job_id: parse_id(&letter.job_id)?,
-                    kind: parse_kind(&letter.kind)?,
+                    job_id: stored_job_id(&letter.job_id)?,
+                    kind: stored_kind(&letter.kind)?,
                     deliveries: letter.deliveries as u32,
                     reason: letter.reason,
                     at: Timestamp(letter.at),

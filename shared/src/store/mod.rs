@@ -217,6 +217,18 @@ pub trait JobStore: Send + Sync + fmt::Debug {
     async fn ping(&self) -> Result<(), StoreError>;
 }
 
+/// A job id read back from a store; an unreadable one means corrupt data.
+fn stored_job_id(id: &str) -> Result<JobId, StoreError> {
+    id.parse()
+        .map_err(|e: crate::jobs::InvalidJobId| StoreError::Corrupt(e.to_string()))
+}
+
+/// A kind read back from a store; an unknown one means corrupt data.
+fn stored_kind(kind: &str) -> Result<Kind, StoreError> {
+    kind.parse()
+        .map_err(|e: crate::content::UnknownKind| StoreError::Corrupt(e.to_string()))
+}
+
 /// How often [`update_job`] re-reads and retries after losing a race.
 const UPDATE_ATTEMPTS: usize = 50;
 

@@ -12,7 +12,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::{
     Admission, Admitted, ApiKeyRecord, CacheEntry, DeadLetter, JobQuery, JobStore, StoreError,
-    Versioned,
+    Versioned, stored_job_id, stored_kind,
 };
 use crate::clock::Timestamp;
 use crate::jobs::{Job, JobId, JobStatus};
@@ -207,16 +207,6 @@ fn encode(job: &Job) -> Result<String, StoreError> {
     serde_json::to_string(job).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
-fn parse_id(id: &str) -> Result<JobId, StoreError> {
-    id.parse()
-        .map_err(|e: crate::jobs::InvalidJobId| StoreError::Corrupt(e.to_string()))
-}
-
-fn parse_kind(kind: &str) -> Result<crate::content::Kind, StoreError> {
-    kind.parse()
-        .map_err(|e: crate::content::UnknownKind| StoreError::Corrupt(e.to_string()))
-}
-
 fn decode(body: &str) -> Result<Job, StoreError> {
     serde_json::from_str(body).map_err(|e| StoreError::Corrupt(format!("job document: {e}")))
 }
@@ -239,7 +229,7 @@ impl JobStore for SqliteStore {
                     .optional()
                     .map_err(unavailable)?;
                 if let Some((sha, id)) = seen {
-                    let id: JobId = id.parse().map_err(|e: crate::jobs::InvalidJobId| StoreError::Corrupt(e.to_string()))?;
+                    let id = stored_job_id(&id)?;
                     return Ok(if sha == idem.request_sha256 { Admitted::Replayed(id) } else { Admitted::KeyReused(id) });
                 }
             }
@@ -403,12 +393,8 @@ impl JobStore for SqliteStore {
             let rows = stmt
                 .query_map([limit as i64], |r| r.get::<_, String>(0))
                 .map_err(unavailable)?;
-            rows.map(|id| {
-                let id = id.map_err(unavailable)?;
-                id.parse()
-                    .map_err(|e: crate::jobs::InvalidJobId| StoreError::Corrupt(e.to_string()))
-            })
-            .collect()
+            rows.map(|id| stored_job_id(&id.map_err(unavailable)?))
+                .collect()
         })
         .await
     }
@@ -430,7 +416,8 @@ impl JobStore for SqliteStore {
                     r.get::<_, String>(0)
                 })
                 .map_err(unavailable)?;
-            rows.map(|id| parse_id(&id.map_err(unavailable)?)).collect()
+            rows.map(|id| stored_job_id(&id.map_err(unavailable)?))
+                .collect()
         })
         .await
     }
@@ -470,9 +457,7 @@ impl JobStore for SqliteStore {
                 .optional()
                 .map_err(unavailable)?;
             row.map(|(kind, object, created_at)| {
-                let kind = kind
-                    .parse()
-                    .map_err(|e: crate::content::UnknownKind| StoreError::Corrupt(e.to_string()))?;
+                let kind = stored_kind(&kind)?;
                 Ok(CacheEntry {
                     key,
                     kind,
@@ -524,7 +509,7 @@ impl JobStore for SqliteStore {
                 let (key, kind, object, created_at) = row.map_err(unavailable)?;
                 Ok(CacheEntry {
                     key,
-                    kind: parse_kind(&kind)?,
+                    kind: stored_kind(&kind)?,
                     object,
                     created_at: Timestamp(created_at),
                 })
@@ -591,8 +576,8 @@ impl JobStore for SqliteStore {
                 let (id, job_id, kind, deliveries, reason, at) = row.map_err(unavailable)?;
                 Ok(DeadLetter {
                     id,
-                    job_id: parse_id(&job_id)?,
-                    kind: parse_kind(&kind)?,
+                    job_id: stored_job_id(&job_id)?,
+                    kind: stored_kind(&kind)?,
                     deliveries,
                     reason,
                     at: Timestamp(at),
