@@ -15,8 +15,8 @@ use crate::engine::Delayed;
 use crate::gcp::auth::{AuthError, GoogleAuth};
 use crate::objects::dir::DirObjectStore;
 use crate::objects::gcs::GcsObjectStore;
-use crate::objects::journal::Journaled;
-use crate::objects::{Notifying, ObjectStore};
+use crate::objects::journal::Journal;
+use crate::objects::{Notifying, ObjectEvents, ObjectStore};
 use crate::pipeline::{Pipeline, Ports, Settings};
 use crate::store::JobStore;
 use crate::store::firestore::FirestoreStore;
@@ -55,13 +55,17 @@ impl Factory {
                 Arc::new(GcsObjectStore::new(bucket.clone(), endpoint, auth)?)
             }
         };
+        let mut events: Vec<Arc<dyn ObjectEvents>> = Vec::new();
         if let Some(path) = &config.object_journal {
-            objects = Arc::new(Journaled::open(objects, path)?);
+            events.push(Arc::new(Journal::open(path)?));
         }
         if matches!(config.objects, ObjectsConfig::Dir(_)) {
+            events.push(Arc::new(queue.clone()));
+        }
+        if !events.is_empty() {
             objects = Arc::new(Notifying {
                 inner: objects,
-                events: Arc::new(queue.clone()),
+                events: Arc::new(events),
             });
         }
         let dispatcher: Arc<dyn Dispatcher> = match &config.dispatch {

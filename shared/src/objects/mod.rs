@@ -3,8 +3,8 @@
 //!
 //! Adapters: [`dir::DirObjectStore`] (a local folder), [`gcs::GcsObjectStore`] (a Cloud Storage
 //! bucket, with V4 signed URLs from [`signing`]). [`Notifying`] wraps any adapter and
-//! reports each write to an [`ObjectEvents`] sink, the way Cloud Storage emits "object
-//! finalized" events in production. Each adapter must pass the contract suite in
+//! reports each write to [`ObjectEvents`] sinks (post-processing in process, the way Cloud
+//! Storage emits "object finalized" events in production; the [`journal`]). Each adapter must pass the contract suite in
 //! `shared/tests/integration/objects_contract.rs`.
 
 pub mod dir;
@@ -137,9 +137,18 @@ pub struct ObjectWritten {
     pub info: ObjectInfo,
 }
 
-/// Receives object events (the post-processing trigger).
+/// Receives object events (the post-processing trigger, the write journal).
 pub trait ObjectEvents: Send + Sync + fmt::Debug {
     fn object_written(&self, event: ObjectWritten);
+}
+
+/// Several sinks, each told of every event in turn.
+impl ObjectEvents for Vec<Arc<dyn ObjectEvents>> {
+    fn object_written(&self, event: ObjectWritten) {
+        for sink in self {
+            sink.object_written(event.clone());
+        }
+    }
 }
 
 /// Wraps an object store and reports every write that stored something to `events`.

@@ -23,7 +23,7 @@ use factory_shared::dispatch::{DispatchError, Dispatcher, StepTask};
 use factory_shared::http::view::JobView;
 use factory_shared::model::fake::FakeModelServer;
 use factory_shared::objects::dir::DirObjectStore;
-use factory_shared::objects::journal::{Journaled, read_journal};
+use factory_shared::objects::journal::{Journal, read_journal};
 use factory_shared::objects::{Notifying, ObjectEvents, ObjectStore, ObjectWritten};
 use factory_shared::pipeline::{Pipeline, Ports, Settings, Submission};
 use factory_shared::source::SourceText;
@@ -139,8 +139,6 @@ async fn every_dispatch_delivered_twice_writes_each_artifact_once_and_counts_usa
         Arc::new(SqliteStore::open(&home.path().join("factory.db")).unwrap());
     let folder: Arc<dyn ObjectStore> =
         Arc::new(DirObjectStore::open(home.path().join("objects")).unwrap());
-    let journaled: Arc<dyn ObjectStore> =
-        Arc::new(Journaled::open(Arc::clone(&folder), &journal).unwrap());
     let deliveries = Arc::new(Mutex::new(Deliveries {
         random: 7,
         ..Deliveries::default()
@@ -149,9 +147,13 @@ async fn every_dispatch_delivered_twice_writes_each_artifact_once_and_counts_usa
         queue: queue.clone(),
         state: Arc::clone(&deliveries),
     };
+    let events: Vec<Arc<dyn ObjectEvents>> = vec![
+        Arc::new(Journal::open(&journal).unwrap()),
+        Arc::new(twice.clone()),
+    ];
     let objects = Arc::new(Notifying {
-        inner: journaled,
-        events: Arc::new(twice.clone()),
+        inner: Arc::clone(&folder),
+        events: Arc::new(events),
     });
     let dispatcher = Arc::new(twice);
     let settings = Settings {

@@ -593,7 +593,6 @@ mod tests {
             path: path.to_owned(),
             bytes: 10,
             sha256: "00".repeat(32),
-            op: "create".into(),
             pid: 1,
             at: factory_shared::clock::Timestamp(0),
         }
