@@ -1,6 +1,10 @@
 //! The `factory` binary as a user runs it: real processes, real files, a real SQLite store.
 mod serve;
+#[path = "../support/serve.rs"]
+mod support;
 mod vertex;
+
+use support::factory;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -26,23 +30,6 @@ fn example(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../examples")
         .join(name)
-}
-
-/// `factory` with its store and objects inside `home`.
-fn factory(home: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_factory"));
-    command
-        .current_dir(home)
-        .env(
-            "FACTORY_STORE",
-            format!("sqlite:{}", home.join("state/factory.db").display()),
-        )
-        .env(
-            "FACTORY_OBJECTS",
-            format!("dir:{}", home.join("state/objects").display()),
-        )
-        .env_remove("RUST_LOG");
-    command
 }
 
 fn run(command: &mut Command) -> Output {

@@ -2,21 +2,21 @@
 //! `factory keys create`, plain HTTP/1.1 over a `TcpStream`, and the SQLite store on disk.
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{self, RecvTimeoutError};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::{KINDS, factory};
+use crate::KINDS;
+use crate::support::{Server, create_key};
 
 const PHOTOSYNTHESIS: &str = "syllabus-photosynthesis.md";
 const ROMAN_REPUBLIC: &str = "chapter-roman-republic.md";
 const TCP_HANDSHAKE: &str = "note-tcp-handshake.txt";
-const LISTENING: &str = "AI Content Factory listening on http://";
 const JOB_DEADLINE: Duration = Duration::from_mins(1);
 
 fn example_text(name: &str) -> String {
@@ -34,120 +34,9 @@ fn short_source() -> String {
     paragraphs.join("\n\n")
 }
 
-/// `factory keys create --tenant TENANT EXTRA...`: the printed key.
-fn create_key(home: &Path, tenant: &str, extra: &[&str]) -> String {
-    let output = factory(home)
-        .args(["keys", "create", "--tenant", tenant])
-        .args(extra)
-        .stdin(Stdio::null())
-        .output()
-        .expect("factory runs");
-    assert!(
-        output.status.success(),
-        "keys create: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let key = String::from_utf8(output.stdout).unwrap().trim().to_owned();
-    assert!(
-        key.starts_with("acf_") && !key.contains(char::is_whitespace),
-        "the key alone on stdout: {key:?}"
-    );
-    key
-}
-
-/// A port that was free a moment ago.
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A running `factory serve`, killed when dropped (also when a test panics).
-struct Server {
-    child: Child,
-    addr: String,
-    log: PathBuf,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 impl Server {
-    /// Starts `factory serve` on a free port with `env` added, and waits until it listens.
-    fn start(home: &Path, env: &[(&str, &str)]) -> Self {
-        for attempt in 1..=3 {
-            let port = free_port();
-            let log = home.join(format!("serve-{port}.log"));
-            let mut child = factory(home)
-                .args(["serve", "--host", "127.0.0.1", "--port", &port.to_string()])
-                .envs(env.iter().copied())
-                .stdin(Stdio::null())
-                .stdout(Stdio::piped())
-                .stderr(std::fs::File::create(&log).unwrap())
-                .spawn()
-                .expect("factory serve starts");
-            let stdout = child.stdout.take().unwrap();
-            let mut server = Self {
-                child,
-                addr: String::new(),
-                log,
-            };
-            let (lines, rx) = mpsc::channel();
-            std::thread::spawn(move || {
-                // Keeps draining stdout after the test stopped listening.
-                for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                    let _ = lines.send(line);
-                }
-            });
-            let deadline = Instant::now() + Duration::from_secs(30);
-            loop {
-                match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-                    Ok(line) => {
-                        if let Some(addr) = line.strip_prefix(LISTENING) {
-                            addr.trim().clone_into(&mut server.addr);
-                            return server;
-                        }
-                    }
-                    // It exited, most likely because another process took the port.
-                    Err(RecvTimeoutError::Disconnected) => break,
-                    Err(RecvTimeoutError::Timeout) => {
-                        panic!("serve did not listen within 30 s:\n{}", server.log_text());
-                    }
-                }
-            }
-            assert!(attempt < 3, "serve never started:\n{}", server.log_text());
-        }
-        unreachable!("the loop returns or panics")
-    }
-
-    /// Kills the process at once (SIGKILL: no cleanup of any kind).
-    fn kill(&mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-
-    /// Asks the process to stop (SIGTERM, as Cloud Run does) and waits for it.
-    fn terminate(&mut self) -> std::process::ExitStatus {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-        self.child.wait().unwrap()
-    }
-
-    fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
     fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
-        http(&self.addr, method, path, headers, body)
+        http(self.addr(), method, path, headers, body)
     }
 
     fn get(&self, path: &str, key: &str) -> Reply {

@@ -15,7 +15,7 @@ use serde_json::json;
 use tokio::task::{JoinSet, block_in_place};
 
 use crate::reliability::{self, Run, Submitted};
-use crate::{Api, Server, create_key, short_note, stored_objects, unique_source};
+use crate::{Api, create_key, short_note, stored_objects, unique_source};
 
 const CLIENTS: usize = 50;
 const PER_CLIENT: usize = 20;
@@ -34,7 +34,7 @@ async fn a_burst_of_1000_submissions_is_accepted_or_refused_cleanly_and_every_jo
     let home = tempfile::tempdir().unwrap();
     let journal = home.path().join("objects.journal");
     let env = [("FACTORY_OBJECT_JOURNAL", journal.display().to_string())];
-    let server = block_in_place(|| Server::start(home.path(), &env));
+    let server = block_in_place(|| crate::start_server(home.path(), &env));
     let tenants: Vec<Tenant> = block_in_place(|| {
         (0..TENANTS)
             .map(|t| {

@@ -23,7 +23,7 @@ use serde_json::json;
 use tokio::task::block_in_place;
 
 use crate::reliability::{self, ProviderCount, Run};
-use crate::{Api, NOTE, Server, accepted_ids, create_key, stored_objects, unique_source};
+use crate::{Api, NOTE, accepted_ids, create_key, stored_objects, unique_source};
 
 const JOBS: usize = 50;
 const KINDS: [&str; 4] = ["faq", "flashcards", "one-pager", "reading-questions"];
@@ -72,7 +72,7 @@ async fn a_server_killed_with_50_jobs_in_flight_ends_every_job_once_after_a_rest
     })
     .unwrap()
     .step_lease();
-    let mut first = block_in_place(|| Server::start(home.path(), &env));
+    let mut first = block_in_place(|| crate::start_server(home.path(), &env));
     let key = block_in_place(|| create_key(home.path(), "crash", &["--rate", "100000"]));
     let api = Api::new(&first.base);
 
@@ -110,7 +110,7 @@ async fn a_server_killed_with_50_jobs_in_flight_ends_every_job_once_after_a_rest
 
     // The dead process's leases run out; the restart takes its steps over at once.
     tokio::time::sleep(lease + Duration::from_millis(500)).await;
-    let second = block_in_place(|| Server::start(home.path(), &env));
+    let second = block_in_place(|| crate::start_server(home.path(), &env));
     let restarted_at = started.elapsed();
     let api = Api::new(&second.base);
     let ended = api

@@ -5,11 +5,14 @@
 //! tests run here too). Each is bounded in time; see the scenario modules for the bounds.
 //!
 //! This file is the harness: `factory serve` as a child process with its state in a temp
-//! folder, API keys made with `factory keys create`, an HTTP client, and waiting for jobs
-//! to end through the public API only.
+//! folder and API keys from `factory keys create` (both from `tests/support/serve.rs`, which
+//! the CLI tests share), an HTTP client, and waiting for jobs to end through the public API
+//! only.
 
 #[path = "../support/reliability.rs"]
 mod reliability;
+#[path = "../support/serve.rs"]
+mod serve;
 
 mod burst;
 mod crash;
@@ -17,12 +20,8 @@ mod duplicates;
 mod provider;
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::sync::Arc;
-use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 use factory_shared::objects::ObjectStore;
@@ -30,6 +29,13 @@ use factory_shared::objects::dir::DirObjectStore;
 use serde_json::{Value, json};
 
 use reliability::Submitted;
+pub use serve::{Server, create_key};
+
+/// `factory serve` with `env` added (values built at run time); see [`Server::start`].
+pub fn start_server(home: &Path, env: &[(&str, String)]) -> Server {
+    let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    Server::start(home, &pairs)
+}
 
 /// The example note the scenarios build from.
 pub const NOTE: &str = include_str!("../../../../examples/note-tcp-handshake.txt");
@@ -43,117 +49,6 @@ pub fn unique_source(base: &str, n: usize) -> String {
 /// The first two paragraphs of the note: a cheap source that still makes an FAQ.
 pub fn short_note() -> String {
     NOTE.split("\n\n").take(2).collect::<Vec<_>>().join("\n\n")
-}
-
-/// `factory` with its store and objects inside `home`.
-fn factory(home: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_factory"));
-    command
-        .current_dir(home)
-        .env(
-            "FACTORY_STORE",
-            format!("sqlite:{}", home.join("state/factory.db").display()),
-        )
-        .env(
-            "FACTORY_OBJECTS",
-            format!("dir:{}", home.join("state/objects").display()),
-        )
-        .env_remove("RUST_LOG");
-    command
-}
-
-/// `factory keys create --tenant TENANT EXTRA...`: the printed key.
-pub fn create_key(home: &Path, tenant: &str, extra: &[&str]) -> String {
-    let output = factory(home)
-        .args(["keys", "create", "--tenant", tenant])
-        .args(extra)
-        .stdin(Stdio::null())
-        .output()
-        .expect("factory runs");
-    assert!(
-        output.status.success(),
-        "keys create: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap().trim().to_owned()
-}
-
-/// A running `factory serve`, killed when dropped (also when a test panics).
-#[derive(Debug)]
-pub struct Server {
-    child: Child,
-    /// `http://127.0.0.1:PORT`.
-    pub base: String,
-    log: PathBuf,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Server {
-    /// Starts `factory serve` on a free port with `env` added and waits until it listens.
-    /// Blocks the calling thread (call it through `tokio::task::block_in_place`).
-    pub fn start(home: &Path, env: &[(&str, String)]) -> Self {
-        for attempt in 1..=3 {
-            let port = TcpListener::bind("127.0.0.1:0")
-                .and_then(|l| l.local_addr())
-                .unwrap()
-                .port();
-            let log = home.join(format!("serve-{port}.log"));
-            let mut child = factory(home)
-                .args(["serve", "--host", "127.0.0.1", "--port", &port.to_string()])
-                .envs(env.iter().map(|(k, v)| (k, v)))
-                .stdin(Stdio::null())
-                .stdout(Stdio::piped())
-                .stderr(std::fs::File::create(&log).unwrap())
-                .spawn()
-                .expect("factory serve starts");
-            let stdout = child.stdout.take().unwrap();
-            let mut server = Self {
-                child,
-                base: String::new(),
-                log,
-            };
-            let (lines, rx) = mpsc::channel();
-            std::thread::spawn(move || {
-                for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                    let _ = lines.send(line);
-                }
-            });
-            let deadline = Instant::now() + Duration::from_secs(30);
-            loop {
-                match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-                    Ok(line) => {
-                        if let Some(addr) = line.strip_prefix("AI Content Factory listening on ") {
-                            addr.trim().clone_into(&mut server.base);
-                            return server;
-                        }
-                    }
-                    // It exited, most likely because another process took the port.
-                    Err(RecvTimeoutError::Disconnected) => break,
-                    Err(RecvTimeoutError::Timeout) => {
-                        panic!("serve did not listen within 30 s:\n{}", server.log_text());
-                    }
-                }
-            }
-            assert!(attempt < 3, "serve never started:\n{}", server.log_text());
-        }
-        unreachable!("the loop returns or panics")
-    }
-
-    /// Kills the process at once: SIGKILL, no cleanup of any kind.
-    pub fn kill(&mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-
-    pub fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
 }
 
 /// One HTTP answer: its status (0 if none came), whether it had `Retry-After`, its JSON body.

@@ -17,7 +17,7 @@ use serde_json::json;
 use tokio::task::block_in_place;
 
 use crate::reliability::{self, ProviderCount, Run};
-use crate::{Api, NOTE, Server, accepted_ids, create_key, stored_objects, unique_source};
+use crate::{Api, NOTE, accepted_ids, create_key, stored_objects, unique_source};
 
 const JOBS: usize = 40;
 const FAULT_RATE: f64 = 0.3;
@@ -53,7 +53,7 @@ async fn a_provider_failing_30_percent_of_calls_ends_every_job_with_typed_failur
         ("FACTORY_MODEL_DEADLINE_SECS", "15".to_owned()),
         ("FACTORY_OBJECT_JOURNAL", journal.display().to_string()),
     ];
-    let server = block_in_place(|| Server::start(home.path(), &env));
+    let server = block_in_place(|| crate::start_server(home.path(), &env));
     let key = block_in_place(|| create_key(home.path(), "provider", &["--rate", "100000"]));
     let api = Api::new(&server.base);
 
