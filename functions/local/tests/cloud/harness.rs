@@ -138,14 +138,16 @@ impl Cloud {
             logs,
         };
         let names = Kind::ALL.map(Kind::slug);
+        let mut started = Vec::new();
         for name in names.iter().chain(&OTHER_FUNCTIONS) {
             let url = format!("http://127.0.0.1:{}", free_port());
             cloud.functions.push(((*name).to_owned(), url));
+            started.push((*name, cloud.listening(name)));
             let child = cloud.spawn(name);
             cloud.children.push(child);
         }
-        for (name, url) in cloud.functions.clone() {
-            cloud.wait_ready(http, &name, &url).await;
+        for (name, before) in started {
+            cloud.wait_ready(http, name, before, true).await;
         }
 
         // What Terraform declares: one filtered push subscription per kind function…
@@ -268,9 +270,10 @@ impl Cloud {
     /// Starts function `name` again on the same port and waits until it is ready.
     pub async fn restart(&mut self, http: &reqwest::Client, name: &str) {
         let index = self.index(name);
+        let before = self.listening(name);
         self.children[index] = self.spawn(name);
-        let url = self.url(name).to_owned();
-        self.wait_ready(http, name, &url).await;
+        // The subscriptions push to this port: it cannot move.
+        self.wait_ready(http, name, before, false).await;
     }
 
     fn index(&self, name: &str) -> usize {
@@ -301,17 +304,37 @@ impl Cloud {
             .1
     }
 
-    async fn wait_ready(&mut self, http: &reqwest::Client, name: &str, url: &str) {
+    /// Waits until function `name` listens (a "listening" line beyond the `before` first
+    /// ones: this process bound the port, not another one that answers on it) and is ready.
+    /// A port taken by another process between [`free_port`] and the bind is replaced by a
+    /// new one when `may_move`.
+    async fn wait_ready(
+        &mut self,
+        http: &reqwest::Client,
+        name: &str,
+        mut before: usize,
+        may_move: bool,
+    ) {
         let deadline = Instant::now() + Duration::from_mins(1);
+        let index = self.index(name);
         loop {
-            if let Ok(response) = http.get(format!("{url}/readyz")).send().await
+            if let Ok(Some(status)) = self.children[index].try_wait() {
+                let log = self.log(name);
+                let taken = log
+                    .lines()
+                    .last()
+                    .is_some_and(|l| l.contains("cannot listen"));
+                assert!(taken && may_move, "{name} exited with {status}:\n{log}");
+                self.functions[index].1 = format!("http://127.0.0.1:{}", free_port());
+                before = self.listening(name);
+                self.children[index] = self.spawn(name);
+                continue;
+            }
+            if self.listening(name) > before
+                && let Ok(response) = http.get(format!("{}/readyz", self.url(name))).send().await
                 && response.status().is_success()
             {
                 return;
-            }
-            let index = self.index(name);
-            if let Ok(Some(status)) = self.children[index].try_wait() {
-                panic!("{name} exited with {status}:\n{}", self.log(name));
             }
             assert!(
                 Instant::now() < deadline,
@@ -320,6 +343,14 @@ impl Cloud {
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+
+    /// How many times function `name` has said it listens.
+    fn listening(&self, name: &str) -> usize {
+        self.log(name)
+            .lines()
+            .filter(|line| line.contains(r#""message":"listening""#))
+            .count()
     }
 
     pub fn log(&self, name: &str) -> String {
