@@ -112,15 +112,8 @@ async fn outline_steps_running(
 ) -> usize {
     let mut running = 0;
     for id in ids {
-        let job: Value = http
-            .get(format!("{}/v1/jobs/{id}", cloud.url("job-status")))
-            .bearer_auth(key)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let url = format!("{}/v1/jobs/{id}", cloud.url("job-status"));
+        let job = crate::get_json(http, &url, key).await;
         running += job["steps"]
             .as_array()
             .unwrap()

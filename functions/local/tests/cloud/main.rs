@@ -21,7 +21,7 @@ use harness::{Cloud, Deployment};
 pub const SOURCE: &str = include_str!("../../../../examples/syllabus-photosynthesis.md");
 
 /// A JSON answer from one of the functions, with the API key.
-async fn get_json(http: &reqwest::Client, url: &str, key: &str) -> Value {
+pub async fn get_json(http: &reqwest::Client, url: &str, key: &str) -> Value {
     http.get(url)
         .bearer_auth(key)
         .send()
