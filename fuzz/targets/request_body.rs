@@ -27,8 +27,8 @@ use factory_shared::http::routes::create::{BundleRequest, CreateQuery, KindReque
 use factory_shared::http::routes::internal::StorageObject;
 use factory_shared::http::routes::jobs::ListQuery;
 use factory_shared::jobs::JobId;
+use factory_shared::layout::artifact_target;
 use factory_shared::objects::ObjectPath;
-use factory_shared::postprocess::artifact_target;
 use factory_shared::source::{MAX_SOURCE_CHARS, MIN_SOURCE_CHARS, SourceText};
 
 pub fn run(data: &[u8]) {

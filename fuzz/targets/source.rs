@@ -11,9 +11,9 @@
 use std::sync::Arc;
 
 use factory_shared::content::{Content, Kind, Length, Options, ValidationContext};
-use factory_shared::engine::GenerationRequest;
 use factory_shared::extractive::{ExtractiveEngine, analyse};
-use factory_shared::jobs::ErrorCode;
+use factory_shared::generation::GenerationRequest;
+use factory_shared::outcome::ErrorCode;
 use factory_shared::source::{BlockKind, Document, MAX_SOURCE_CHARS, MIN_SOURCE_CHARS, SourceText};
 
 pub fn run(data: &[u8]) {

@@ -15,8 +15,9 @@ use criterion::{
     BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
 };
 use factory_shared::content::{Content, Kind, Options, ValidationContext, Violation};
-use factory_shared::engine::{EngineError, GenerationRequest};
 use factory_shared::extractive::ExtractiveEngine;
+use factory_shared::generation::GenerationRequest;
+use factory_shared::outcome::StepError;
 use factory_shared::source::SourceText;
 
 /// Source sizes in words, with the samples and measurement time each gets (the whole bench
@@ -380,7 +381,7 @@ struct Built {
 }
 
 /// Builds, validates and renders all eight kinds with a fresh engine.
-fn bundle(p: &Prepared) -> Result<Vec<Built>, (Kind, EngineError)> {
+fn bundle(p: &Prepared) -> Result<Vec<Built>, (Kind, StepError)> {
     let engine = ExtractiveEngine::new();
     let request = |kind, outline| GenerationRequest {
         kind,

@@ -42,7 +42,6 @@ use factory_shared::content::{Kind, Options};
 use factory_shared::dispatch::inline::InlineQueue;
 use factory_shared::jobs::{Job, JobStatus, Step, StepStatus};
 use factory_shared::model::engine::{GenerationSettings, ModelEngine};
-use factory_shared::model::fake::{FakeAnswers, FakeModelServer};
 use factory_shared::model::resilient::{Resilient, RetryPolicy};
 use factory_shared::model::{ModelError, ModelRequest, ModelResponse, Role, TextModel, TokenUsage};
 use factory_shared::objects::Notifying;
@@ -50,6 +49,7 @@ use factory_shared::objects::dir::DirObjectStore;
 use factory_shared::pipeline::{Pipeline, Ports, Settings, Submission};
 use factory_shared::source::SourceText;
 use factory_shared::store::sqlite::SqliteStore;
+use factory_testkit::model_server::{FakeAnswers, FakeModelServer};
 use serde_json::{Value, json};
 
 const SOURCE: &str = include_str!("../../examples/chapter-roman-republic.md");

@@ -309,7 +309,7 @@ impl Config {
             model_overrides: {
                 let mut overrides = BTreeMap::new();
                 for kind in Kind::ALL {
-                    let variable = MODEL_OVERRIDES[kind as usize];
+                    let variable = model_override_variable(kind);
                     if let Some(v) = get(variable) {
                         overrides.insert(kind, ModelSpec::parse(variable, v.trim())?);
                     }
@@ -415,17 +415,25 @@ fn invalid(variable: &'static str, message: String) -> ConfigError {
     ConfigError { variable, message }
 }
 
-/// The per-kind model variables, in `Kind::ALL` order.
-const MODEL_OVERRIDES: [&str; 8] = [
-    "FACTORY_MODEL_OUTLINE",
-    "FACTORY_MODEL_PODCAST_SCRIPT",
-    "FACTORY_MODEL_STUDY_GUIDE",
-    "FACTORY_MODEL_ONE_PAGER",
-    "FACTORY_MODEL_DETAILED_READING",
-    "FACTORY_MODEL_FAQ",
-    "FACTORY_MODEL_FLASHCARDS",
-    "FACTORY_MODEL_READING_QUESTIONS",
-];
+/// `FACTORY_MODEL_<KIND>`: the variable that sends one kind to another model.
+pub fn model_override_variable(kind: Kind) -> &'static str {
+    static NAMES: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
+        Kind::ALL
+            .iter()
+            .map(|k| {
+                format!(
+                    "FACTORY_MODEL_{}",
+                    k.slug().to_uppercase().replace('-', "_")
+                )
+            })
+            .collect()
+    });
+    let index = Kind::ALL
+        .iter()
+        .position(|&k| k == kind)
+        .unwrap_or_default();
+    &NAMES[index]
+}
 
 /// `gemini-2.5-flash=0.30/2.50,gpt-4o-mini=0.15/0.60`: dollars per million tokens in/out.
 fn prices(value: Option<&str>) -> Result<BTreeMap<String, (f64, f64)>, ConfigError> {

@@ -1,32 +1,37 @@
 //! AI Content Factory: turns a source text into a bundle of learning materials.
 //!
 //! Every piece of logic lives in this crate; the binaries under `functions/` only pick
-//! adapters from the environment and serve. A tour:
+//! adapters from the environment and serve. Modules depend downwards in this list, never
+//! back up:
 //!
-//! - [`content`]: the eight kinds, their schemas, validators and Markdown renderings.
-//! - [`source`]: the source text at the edge, and its Markdown/prose parser.
-//! - [`extractive`]: the built-in engine that builds every kind from the source itself.
-//! - [`engine`]: the generation port the pipeline calls.
+//! - [`clock`], [`source`]: time, and the source text at the edge with its Markdown parser.
+//! - [`analysis`]: sentences, sections, key phrases and definitions of a source.
+//! - [`content`]: the kinds, each defined once (schema, rules, prompt, rendering, builder).
+//! - [`outcome`]: typed step errors and model usage.
+//! - [`generation`]: the port that builds a kind; [`extractive`] and [`model`] implement it.
 //! - [`jobs`]: jobs, steps and their state transitions.
-//! - [`store`], [`objects`], [`dispatch`]: the storage and dispatch ports and adapters.
-//! - [`pipeline`]: submitting jobs and running steps; [`postprocess`]: renderings and manifests.
+//! - [`store`], [`objects`], [`dispatch`], [`gcp`]: the storage and dispatch ports and adapters;
+//!   [`layout`] says where each object lives.
 //! - [`render`]: Markdown to sanitized HTML.
+//! - [`pipeline`]: submitting, planning, running steps, post-processing, maintenance.
 //! - [`config`], [`runtime`]: typed configuration and the wiring it selects.
-//! - [`http`]: the minimal HTTP surface every function serves.
+//! - [`http`], [`telemetry`]: the HTTP surface every function serves, logs and errors.
 
+pub mod analysis;
 pub mod clock;
 pub mod config;
 pub mod content;
 pub mod dispatch;
-pub mod engine;
 pub mod extractive;
 pub mod gcp;
+pub mod generation;
 pub mod http;
 pub mod jobs;
+pub mod layout;
 pub mod model;
 pub mod objects;
+pub mod outcome;
 pub mod pipeline;
-pub mod postprocess;
 pub mod render;
 pub mod runtime;
 pub mod source;

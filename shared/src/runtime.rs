@@ -11,8 +11,8 @@ use crate::config::{Config, DispatchConfig, ObjectsConfig, StoreConfig};
 use crate::dispatch::Dispatcher;
 use crate::dispatch::inline::InlineQueue;
 use crate::dispatch::pubsub::PubSubDispatcher;
-use crate::engine::Delayed;
 use crate::gcp::auth::{AuthError, GoogleAuth};
+use crate::generation::Delayed;
 use crate::objects::dir::DirObjectStore;
 use crate::objects::gcs::GcsObjectStore;
 use crate::objects::journal::Journal;
@@ -38,8 +38,8 @@ pub enum StartError {
     Objects(#[from] crate::objects::ObjectError),
     #[error("{0}")]
     Auth(#[from] AuthError),
-    #[error("model: {0}")]
-    Model(String),
+    #[error(transparent)]
+    Engine(#[from] crate::model::select::EngineSetupError),
 }
 
 impl Factory {

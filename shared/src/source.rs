@@ -7,6 +7,7 @@
 
 use std::ops::Range;
 
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 /// Default bounds on a source, in characters.
@@ -308,6 +309,26 @@ fn block_marker(line: &str) -> (usize, bool) {
         }
         _ => (i, false),
     }
+}
+
+/// Where a fact came from: the outline section it belongs to and, for text sources, the
+/// character span of the source sentence that states it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SourceRef {
+    /// The outline section number (1-based).
+    pub section: u32,
+    /// Character offsets (Unicode scalar values, end exclusive) into the source text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub span: Option<Span>,
+}
+
+/// A half-open range of character offsets (Unicode scalar values) in the source text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
 }
 
 #[cfg(test)]

@@ -9,7 +9,6 @@ use anyhow::{Context, bail};
 use factory_shared::config::Config;
 use factory_shared::content::{Kind, Length, Level, Options};
 use factory_shared::jobs::{Job, JobStatus};
-use factory_shared::objects::ObjectPath;
 use factory_shared::pipeline::Submission;
 use factory_shared::runtime::Factory;
 use factory_shared::source::{MIN_SOURCE_CHARS, SourceText};
@@ -79,9 +78,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     submission.use_cache = !args.no_cache;
     let job = pipeline.submit(submission).await?.job;
     eprintln!("job {} ({} steps)", job.id, job.steps.len());
-    let job = Progress::new(&job)
-        .follow(pipeline.ports.store.as_ref(), &job.id)
-        .await?;
+    let job = Progress::new(&job).follow(pipeline, &job.id).await?;
     write_outputs(&factory, &job, &args.out).await?;
     println!("{}", summary_table(&job));
     println!("{} → {}", job.status, args.out.display());
@@ -160,18 +157,19 @@ fn parse_kinds(list: &str) -> anyhow::Result<Vec<Kind>> {
 /// Copies every artifact of the job, and its manifest, into `out`.
 async fn write_outputs(factory: &Factory, job: &Job, out: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-    let objects = &factory.pipeline.ports.objects;
     let names = job
         .artifacts
         .iter()
         .map(|a| a.name.as_str())
         .chain(job.manifest.then_some("manifest.json"));
     for name in names {
-        let path = ObjectPath::new(format!("jobs/{}/{name}", job.id))?;
-        let bytes = objects
-            .get(&path)
+        let bytes = factory
+            .pipeline
+            .job_file_bytes(job, name)
             .await?
-            .with_context(|| format!("{path} is missing from the object store"))?;
+            .with_context(|| {
+                format!("{name} of job {} is missing from the object store", job.id)
+            })?;
         std::fs::write(out.join(name), &bytes)
             .with_context(|| format!("writing {}", out.join(name).display()))?;
     }

@@ -37,12 +37,12 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
     let factory = Factory::start(Config::from_env().context("configuration")?)
         .await
         .context("starting the factory")?;
-    let store = factory.pipeline.ports.store.as_ref();
     match command {
         Command::List { status, limit } => {
             let status = status.map(|s| parse_status(&s)).transpose()?;
-            let jobs = store
-                .list_jobs(&JobQuery {
+            let jobs = factory
+                .pipeline
+                .jobs(&JobQuery {
                     tenant: None,
                     status,
                     before: None,
@@ -68,11 +68,12 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Show { id } => {
             let id: JobId = id.parse()?;
-            let job = store
-                .get_job(&id)
+            let job = factory
+                .pipeline
+                .job(&id)
                 .await?
                 .with_context(|| format!("no job {id}"))?;
-            println!("{}", serde_json::to_string_pretty(&job.value)?);
+            println!("{}", serde_json::to_string_pretty(&job)?);
         }
         Command::Resume => {
             // Leases of a dead process expire on their own: keep resuming until all ended.
@@ -103,7 +104,7 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
             }
         }
         Command::DeadLetters { retry: None } => {
-            let letters = store.dead_letters(1_000).await?;
+            let letters = factory.pipeline.dead_letters(1_000).await?;
             if letters.is_empty() {
                 println!("no dead letters");
             }

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use factory_shared::content::Kind;
 use factory_shared::jobs::{Job, JobId, Step, StepStatus};
-use factory_shared::store::{JobStore, StoreError};
+use factory_shared::pipeline::Pipeline;
+use factory_shared::store::StoreError;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// One spinner per step while the job runs; plain lines when stderr is not a terminal.
@@ -50,10 +51,10 @@ impl Progress {
         }
     }
 
-    /// Polls the store until the job ends, updating the display; returns the final job.
-    pub async fn follow(mut self, store: &dyn JobStore, id: &JobId) -> Result<Job, StoreError> {
+    /// Polls the job until it ends, updating the display; returns the final job.
+    pub async fn follow(mut self, pipeline: &Pipeline, id: &JobId) -> Result<Job, StoreError> {
         loop {
-            let job = store.get_job(id).await?.ok_or(StoreError::NotFound)?.value;
+            let job = pipeline.job(id).await?.ok_or(StoreError::NotFound)?;
             for step in &job.steps {
                 self.show(step);
             }

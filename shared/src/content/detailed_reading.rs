@@ -4,6 +4,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::options::CountRange;
 use super::validate::{Checks, Rule, ValidationContext, Violation};
 use super::{ExtractInput, Kind, KindSpec, Passage, SourceRef, ThinSource};
 use crate::content::Span;
@@ -41,6 +42,9 @@ const MIN_SECTION_CHARS: usize = 200;
 
 impl KindSpec for DetailedReading {
     const KIND: Kind = Kind::DetailedReading;
+    const ITEMS: Option<CountRange> = None;
+    const OUTPUT_TOKENS: u32 = 8_192;
+    const PROMPT: &'static str = include_str!("../../prompts/v1/detailed-reading.md");
 
     fn title(&self) -> &str {
         &self.title

@@ -5,6 +5,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::study_guide::section_number;
+use super::options::CountRange;
 use super::validate::{Checks, ValidationContext, Violation};
 use super::{ExtractInput, Kind, KindSpec, SourceRef, ThinSource, in_sentence};
 
@@ -28,6 +29,9 @@ pub struct FaqItem {
 
 impl KindSpec for Faq {
     const KIND: Kind = Kind::Faq;
+    const ITEMS: Option<CountRange> = Some(CountRange::new(5, 15));
+    const OUTPUT_TOKENS: u32 = 4_096;
+    const PROMPT: &'static str = include_str!("../../prompts/v1/faq.md");
 
     fn title(&self) -> &str {
         &self.title

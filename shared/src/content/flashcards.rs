@@ -5,6 +5,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::study_guide::concepts;
+use super::options::CountRange;
 use super::validate::{Checks, ValidationContext, Violation};
 use super::{ExtractInput, Kind, KindSpec, Level, SourceRef, ThinSource};
 
@@ -36,6 +37,9 @@ pub enum Difficulty {
 
 impl KindSpec for Flashcards {
     const KIND: Kind = Kind::Flashcards;
+    const ITEMS: Option<CountRange> = Some(CountRange::new(10, 25));
+    const OUTPUT_TOKENS: u32 = 4_096;
+    const PROMPT: &'static str = include_str!("../../prompts/v1/flashcards.md");
 
     fn title(&self) -> &str {
         &self.title

@@ -1,20 +1,13 @@
-//! The content model: the eight kinds of learning material, their JSON schemas and the rules
-//! every artifact must obey, whichever engine produced it.
+//! The content model: the kinds of learning material, their JSON schemas and the rules every
+//! artifact must obey, whichever engine produced it.
 //!
-//! Each kind lives in one file that holds its type, its validator, its Markdown rendering and
-//! its extractive builder (see [`KindSpec`]). This module holds what the kinds share: the
-//! [`Kind`] enum, the [`Content`] sum type, source references and the stored [`Artifact`]
-//! envelope. It does not know about jobs, storage or engines.
+//! A kind is defined once: its module (type, schema, rules, item range, output-token budget,
+//! prompt, Markdown rendering and extractive builder, see [`KindSpec`]) and one line in the
+//! [`kinds!`] list below. The [`Kind`] enum, [`Kind::ALL`], slugs and their parsing,
+//! [`Content`] and every dispatch over kinds are derived from that list. This module holds
+//! what the kinds share; it knows nothing of jobs, storage or engines.
 
-mod detailed_reading;
-mod faq;
-mod flashcards;
-mod one_pager;
-mod options;
-mod outline;
-mod podcast_script;
-mod reading_questions;
-mod study_guide;
+pub mod options;
 pub mod validate;
 
 use std::fmt;
@@ -24,73 +17,94 @@ use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-pub use detailed_reading::{DetailedReading, ReadingSection, Reference};
-pub use faq::{Faq, FaqItem};
-pub use flashcards::{Card, Difficulty, Flashcards};
-pub use one_pager::OnePager;
-pub use options::{Counts, Length, Level, OptionError, Options};
-pub use outline::{Outline, OutlineSection};
-pub use podcast_script::{PodcastScript, Segment, Speaker, SpeakerRole, Turn};
-pub use reading_questions::{ReadingQuestion, ReadingQuestions};
-pub use study_guide::{Concept, GuideSection, StudyGuide};
+pub use options::{CountRange, Counts, Length, Level, OptionError, Options};
 pub use validate::{ValidationContext, Violation};
 
-use crate::extractive::Analysis;
+use crate::analysis::Analysis;
+pub use crate::source::{SourceRef, Span};
 
-/// One kind of learning material. The slug (`faq`, `podcast-script`, …) is the public name
-/// used in routes, options and file names.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    JsonSchema,
-    utoipa::ToSchema,
-)]
-#[serde(rename_all = "kebab-case")]
-pub enum Kind {
-    Outline,
-    PodcastScript,
-    StudyGuide,
-    OnePager,
-    DetailedReading,
-    Faq,
-    Flashcards,
-    ReadingQuestions,
+/// Declares the kinds from one list of `Variant = "slug" => module::Type`, in bundle order
+/// (the outline first): the modules, the [`Kind`] enum with its slugs, [`Content`], and the
+/// crate-private `with_kind!` (run code with a kind's Rust type) and `with_content!` (run
+/// code on the value inside a [`Content`]). The leading `$` is passed in so that the macros
+/// this one defines can have metavariables of their own.
+macro_rules! kinds {
+    ($d:tt $($variant:ident = $slug:literal => $module:ident :: $ty:ident),+ $(,)?) => {
+        $(pub mod $module;)+
+        $(pub use $module::$ty;)+
+
+        /// One kind of learning material. The slug (`faq`, `podcast-script`, …) is the public name
+        /// used in routes, options and file names.
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
+            Serialize, Deserialize, JsonSchema, utoipa::ToSchema,
+        )]
+        // The serde names come from `rename_all` (which the OpenAPI and JSON Schema
+        // derives read too); a test checks that each equals its slug.
+        #[serde(rename_all = "kebab-case")]
+        pub enum Kind {
+            $($variant,)+
+        }
+
+        impl Kind {
+            /// Every kind, outline first (the order of a bundle).
+            pub const ALL: [Kind; [$($slug),+].len()] = [$(Kind::$variant),+];
+
+            pub fn slug(self) -> &'static str {
+                match self {
+                    $(Kind::$variant => $slug,)+
+                }
+            }
+        }
+
+        /// The content of one artifact, tagged with its kind.
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[serde(tag = "kind", content = "content")]
+        pub enum Content {
+            $(#[serde(rename = $slug)] $variant($ty),)+
+        }
+
+        $(impl From<$ty> for Content {
+            fn from(value: $ty) -> Self {
+                Content::$variant(value)
+            }
+        })+
+
+        /// Runs `$body` with `$t` bound to the Rust type of `$kind`.
+        macro_rules! with_kind {
+            ($d kind:expr, $d t:ident => $d body:expr) => {
+                match $d kind {
+                    $(Kind::$variant => {
+                        type $d t = $ty;
+                        $d body
+                    })+
+                }
+            };
+        }
+
+        /// Runs `$body` with `$v` bound to the value inside a [`Content`].
+        macro_rules! with_content {
+            ($d content:expr, $d v:ident => $d body:expr) => {
+                match $d content {
+                    $(Content::$variant($d v) => $d body,)+
+                }
+            };
+        }
+    };
+}
+
+kinds! {$
+    Outline = "outline" => outline::Outline,
+    PodcastScript = "podcast-script" => podcast_script::PodcastScript,
+    StudyGuide = "study-guide" => study_guide::StudyGuide,
+    OnePager = "one-pager" => one_pager::OnePager,
+    DetailedReading = "detailed-reading" => detailed_reading::DetailedReading,
+    Faq = "faq" => faq::Faq,
+    Flashcards = "flashcards" => flashcards::Flashcards,
+    ReadingQuestions = "reading-questions" => reading_questions::ReadingQuestions,
 }
 
 impl Kind {
-    /// Every kind, outline first (the order of a bundle).
-    pub const ALL: [Kind; 8] = [
-        Kind::Outline,
-        Kind::PodcastScript,
-        Kind::StudyGuide,
-        Kind::OnePager,
-        Kind::DetailedReading,
-        Kind::Faq,
-        Kind::Flashcards,
-        Kind::ReadingQuestions,
-    ];
-
-    pub fn slug(self) -> &'static str {
-        match self {
-            Kind::Outline => "outline",
-            Kind::PodcastScript => "podcast-script",
-            Kind::StudyGuide => "study-guide",
-            Kind::OnePager => "one-pager",
-            Kind::DetailedReading => "detailed-reading",
-            Kind::Faq => "faq",
-            Kind::Flashcards => "flashcards",
-            Kind::ReadingQuestions => "reading-questions",
-        }
-    }
-
     /// The kinds a job for `kinds` runs: those asked for plus the outline, in bundle order,
     /// each once.
     pub fn with_outline(kinds: &[Kind]) -> Vec<Kind> {
@@ -113,6 +127,26 @@ impl Kind {
     pub fn json_schema(self) -> serde_json::Value {
         with_kind!(self, T => serde_json::to_value(schemars::schema_for!(T)).expect("schemas serialize"))
     }
+
+    /// The range of items this kind holds (`None`: its size follows the source).
+    pub fn items(self) -> Option<CountRange> {
+        with_kind!(self, T => T::ITEMS)
+    }
+
+    /// The output-token limit a model call for this kind starts with.
+    pub fn output_tokens(self) -> u32 {
+        with_kind!(self, T => T::OUTPUT_TOKENS)
+    }
+
+    /// The kind's prompt template (see `shared/prompts/`).
+    pub fn prompt(self) -> &'static str {
+        with_kind!(self, T => T::PROMPT)
+    }
+
+    /// Whether the number of podcast speakers changes this kind's output.
+    pub fn uses_speakers(self) -> bool {
+        with_kind!(self, T => T::USES_SPEAKERS)
+    }
 }
 
 impl fmt::Display for Kind {
@@ -123,9 +157,7 @@ impl fmt::Display for Kind {
 
 /// A slug that names no kind.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error(
-    "unknown kind `{0}`; expected one of: outline, podcast-script, study-guide, one-pager, detailed-reading, faq, flashcards, reading-questions"
-)]
+#[error("unknown kind `{0}`; expected one of: {list}", list = Kind::ALL.map(Kind::slug).join(", "))]
 pub struct UnknownKind(pub String);
 
 impl FromStr for Kind {
@@ -139,67 +171,6 @@ impl FromStr for Kind {
     }
 }
 
-/// Runs `$body` with `$t` bound to the Rust type of `$kind`.
-macro_rules! with_kind {
-    ($kind:expr, $t:ident => $body:expr) => {
-        match $kind {
-            $crate::content::Kind::Outline => {
-                type $t = $crate::content::Outline;
-                $body
-            }
-            $crate::content::Kind::PodcastScript => {
-                type $t = $crate::content::PodcastScript;
-                $body
-            }
-            $crate::content::Kind::StudyGuide => {
-                type $t = $crate::content::StudyGuide;
-                $body
-            }
-            $crate::content::Kind::OnePager => {
-                type $t = $crate::content::OnePager;
-                $body
-            }
-            $crate::content::Kind::DetailedReading => {
-                type $t = $crate::content::DetailedReading;
-                $body
-            }
-            $crate::content::Kind::Faq => {
-                type $t = $crate::content::Faq;
-                $body
-            }
-            $crate::content::Kind::Flashcards => {
-                type $t = $crate::content::Flashcards;
-                $body
-            }
-            $crate::content::Kind::ReadingQuestions => {
-                type $t = $crate::content::ReadingQuestions;
-                $body
-            }
-        }
-    };
-}
-pub(crate) use with_kind;
-
-/// Where a fact came from: the outline section it belongs to and, for text sources, the
-/// character span of the source sentence that states it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SourceRef {
-    /// The outline section number (1-based).
-    pub section: u32,
-    /// Character offsets (Unicode scalar values, end exclusive) into the source text.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub span: Option<Span>,
-}
-
-/// A half-open range of character offsets (Unicode scalar values) in the source text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Span {
-    pub start: usize,
-    pub end: usize,
-}
-
 /// A piece of text taken from the source, with where it came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -208,10 +179,23 @@ pub struct Passage {
     pub source: SourceRef,
 }
 
-/// What one kind must provide. Adding a kind means one file implementing this trait, one
-/// [`Kind`] variant and one line in [`with_kind`].
-pub trait KindSpec: Serialize + DeserializeOwned + JsonSchema + Sized {
+/// What one kind must provide. Adding a kind means one module implementing this trait and
+/// one line in the [`kinds!`] list.
+pub trait KindSpec: Serialize + DeserializeOwned + JsonSchema + Sized + Into<Content> {
     const KIND: Kind;
+
+    /// The inclusive range of items (cards, questions, …) an artifact holds, scaled by
+    /// length and settable per job; `None` when its size follows the source.
+    const ITEMS: Option<CountRange>;
+
+    /// The output-token limit a model call starts with (raised once if an answer is cut off).
+    const OUTPUT_TOKENS: u32;
+
+    /// The prompt template a model engine renders for this kind (`shared/prompts/`).
+    const PROMPT: &'static str;
+
+    /// Whether the number of podcast speakers changes the output (part of the cache key).
+    const USES_SPEAKERS: bool = false;
 
     /// The artifact's title (for derivatives it must equal the outline's).
     fn title(&self) -> &str;
@@ -288,7 +272,7 @@ impl ExtractInput<'_> {
 
     /// A defined term as a noun phrase, with the article the source gave it: "a consul",
     /// "the Senate", "TCP".
-    pub fn term_phrase(&self, definition: &crate::extractive::Definition) -> String {
+    pub fn term_phrase(&self, definition: &crate::analysis::Definition) -> String {
         let term = self.display_term(&definition.term);
         match &definition.article {
             Some(article) => format!("{article} {term}"),
@@ -330,36 +314,6 @@ pub fn in_sentence(title: &str) -> String {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct ThinSource(pub String);
-
-/// The content of one artifact, tagged with its kind.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", content = "content", rename_all = "kebab-case")]
-pub enum Content {
-    Outline(Outline),
-    PodcastScript(PodcastScript),
-    StudyGuide(StudyGuide),
-    OnePager(OnePager),
-    DetailedReading(DetailedReading),
-    Faq(Faq),
-    Flashcards(Flashcards),
-    ReadingQuestions(ReadingQuestions),
-}
-
-/// Runs `$body` with `$v` bound to the inner value of a [`Content`].
-macro_rules! with_content {
-    ($content:expr, $v:ident => $body:expr) => {
-        match $content {
-            Content::Outline($v) => $body,
-            Content::PodcastScript($v) => $body,
-            Content::StudyGuide($v) => $body,
-            Content::OnePager($v) => $body,
-            Content::DetailedReading($v) => $body,
-            Content::Faq($v) => $body,
-            Content::Flashcards($v) => $body,
-            Content::ReadingQuestions($v) => $body,
-        }
-    };
-}
 
 impl Content {
     pub fn kind(&self) -> Kind {
@@ -410,27 +364,6 @@ impl Content {
         with_kind!(kind, T => T::extract(input).map(Content::from))
     }
 }
-
-/// `Content::from(faq)` and the like, one per kind.
-macro_rules! content_from {
-    ($($variant:ident),+) => {
-        $(impl From<$variant> for Content {
-            fn from(value: $variant) -> Self {
-                Content::$variant(value)
-            }
-        })+
-    };
-}
-content_from!(
-    Outline,
-    PodcastScript,
-    StudyGuide,
-    OnePager,
-    DetailedReading,
-    Faq,
-    Flashcards,
-    ReadingQuestions
-);
 
 fn kindof<T: KindSpec>(_: &T) -> Kind {
     T::KIND

@@ -4,6 +4,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::options::CountRange;
 use super::validate::{Checks, Rule, ValidationContext, Violation};
 use super::{ExtractInput, Kind, KindSpec, Passage, SourceRef, ThinSource};
 
@@ -36,6 +37,9 @@ impl OnePager {
 
 impl KindSpec for OnePager {
     const KIND: Kind = Kind::OnePager;
+    const ITEMS: Option<CountRange> = Some(CountRange::new(3, 7));
+    const OUTPUT_TOKENS: u32 = 2_048;
+    const PROMPT: &'static str = include_str!("../../prompts/v1/one-pager.md");
 
     fn title(&self) -> &str {
         &self.title

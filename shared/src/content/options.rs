@@ -186,7 +186,7 @@ impl Options {
             });
         }
         for (&kind, &n) in &self.counts {
-            match item_range(kind) {
+            match kind.items() {
                 Some(range) if range.contains(n as usize) => {}
                 Some(range) => errors.push(OptionError {
                     path: format!("/options/counts/{kind}"),
@@ -204,7 +204,7 @@ impl Options {
     /// The number of items to produce for `kind`: the explicit count, else one scaled by
     /// length within the kind's range.
     pub fn target_count(&self, kind: Kind) -> usize {
-        let range = item_range(kind).unwrap_or(CountRange::new(1, 1));
+        let range = kind.items().unwrap_or(CountRange::new(1, 1));
         if let Some(&n) = self.counts.get(&kind) {
             return n as usize;
         }
@@ -218,7 +218,7 @@ impl Options {
     /// The range a valid artifact's item count must fall in: exactly the requested count when
     /// one was set, else the kind's whole range.
     pub fn allowed_count(&self, kind: Kind) -> Option<CountRange> {
-        let range = item_range(kind)?;
+        let range = kind.items()?;
         Some(match self.counts.get(&kind) {
             Some(&n) => CountRange::new(n as usize, n as usize),
             None => range,
@@ -245,19 +245,6 @@ impl Options {
             Length::Long => CountRange::new(2_000, 20_000),
         }
     }
-}
-
-/// The item range of each kind (outline sections, podcast segments excepted: they follow the
-/// source and the outline).
-pub fn item_range(kind: Kind) -> Option<CountRange> {
-    Some(match kind {
-        Kind::Outline => CountRange::new(3, 15),
-        Kind::StudyGuide => CountRange::new(5, 20),
-        Kind::OnePager => CountRange::new(3, 7),
-        Kind::Faq | Kind::ReadingQuestions => CountRange::new(5, 15),
-        Kind::Flashcards => CountRange::new(10, 25),
-        Kind::PodcastScript | Kind::DetailedReading => return None,
-    })
 }
 
 fn is_language_tag(tag: &str) -> bool {

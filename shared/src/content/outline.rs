@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::options::CountRange;
 use super::validate::{Checks, Rule, ValidationContext, Violation};
 use super::{ExtractInput, Kind, KindSpec, Level, Passage, SourceRef, ThinSource};
-use crate::extractive::text::capitalize;
+use crate::analysis::text::capitalize;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -50,6 +50,9 @@ const MAX_KEY_POINTS: usize = 10;
 
 impl KindSpec for Outline {
     const KIND: Kind = Kind::Outline;
+    const ITEMS: Option<CountRange> = Some(CountRange::new(3, 15));
+    const OUTPUT_TOKENS: u32 = 4_096;
+    const PROMPT: &'static str = include_str!("../../prompts/v1/outline.md");
 
     fn title(&self) -> &str {
         &self.title

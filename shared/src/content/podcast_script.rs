@@ -4,6 +4,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::options::CountRange;
 use super::validate::{Checks, Rule, ValidationContext, Violation};
 use super::{ExtractInput, Kind, KindSpec, Outline, SourceRef, ThinSource, in_sentence};
 
@@ -95,6 +96,10 @@ impl PodcastScript {
 
 impl KindSpec for PodcastScript {
     const KIND: Kind = Kind::PodcastScript;
+    const ITEMS: Option<CountRange> = None;
+    const OUTPUT_TOKENS: u32 = 8_192;
+    const PROMPT: &'static str = include_str!("../../prompts/v1/podcast-script.md");
+    const USES_SPEAKERS: bool = true;
 
     fn title(&self) -> &str {
         &self.title

@@ -4,9 +4,10 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::options::CountRange;
 use super::validate::{Checks, ValidationContext, Violation};
 use super::{ExtractInput, Kind, KindSpec, SourceRef, ThinSource};
-use crate::content::validate::normalize;
+use crate::analysis::text::normalize;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -28,6 +29,9 @@ pub struct ReadingQuestion {
 
 impl KindSpec for ReadingQuestions {
     const KIND: Kind = Kind::ReadingQuestions;
+    const ITEMS: Option<CountRange> = Some(CountRange::new(5, 15));
+    const OUTPUT_TOKENS: u32 = 2_048;
+    const PROMPT: &'static str = include_str!("../../prompts/v1/reading-questions.md");
 
     fn title(&self) -> &str {
         &self.title

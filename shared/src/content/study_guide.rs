@@ -51,6 +51,9 @@ impl StudyGuide {
 
 impl KindSpec for StudyGuide {
     const KIND: Kind = Kind::StudyGuide;
+    const ITEMS: Option<CountRange> = Some(CountRange::new(5, 20));
+    const OUTPUT_TOKENS: u32 = 8_192;
+    const PROMPT: &'static str = include_str!("../../prompts/v1/study-guide.md");
 
     fn title(&self) -> &str {
         &self.title
@@ -299,7 +302,7 @@ pub(super) fn phrase_terms(
     let mut used_keys: Vec<String> = taken.iter().map(|(t, _)| t.to_lowercase()).collect();
     let mut used_sentences: Vec<usize> = taken.iter().map(|&(_, s)| s).collect();
     let mut found = Vec::new();
-    let mut candidates: Vec<&crate::extractive::Phrase> = a
+    let mut candidates: Vec<&crate::analysis::Phrase> = a
         .phrases
         .iter()
         .filter(|p| p.count >= 2 && p.text.len() >= 4)

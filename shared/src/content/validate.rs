@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::options::CountRange;
 use super::{Kind, Options, Outline, SourceRef};
+use crate::analysis::text::normalize;
 
 /// One broken rule: where (a JSON Pointer into the artifact), which rule, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -295,19 +296,4 @@ impl Checks {
             );
         }
     }
-}
-
-/// Lower-case, alphanumerics only, single spaces: "What is  TCP?" == "what is tcp".
-pub fn normalize(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for word in text
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-    {
-        if !out.is_empty() {
-            out.push(' ');
-        }
-        out.extend(word.chars().flat_map(char::to_lowercase));
-    }
-    out
 }

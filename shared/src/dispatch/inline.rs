@@ -5,12 +5,11 @@
 //! the dead-letter topic.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use tokio::sync::{Semaphore, mpsc};
 
-use super::{DispatchError, Dispatcher, StepTask};
+use super::{Delivery, DispatchError, Dispatcher, StepTask, WorkHandler};
 use crate::objects::{ObjectEvents, ObjectWritten};
 
 /// Work the queue carries.
@@ -19,24 +18,6 @@ pub enum Work {
     /// A step, and how many times it was delivered before.
     Step(StepTask, u32),
     ObjectWritten(ObjectWritten),
-}
-
-/// What running a step asks of its queue.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Delivery {
-    /// Done with the delivery (the step ended, or there was nothing to do).
-    Ack,
-    /// A transient failure: deliver again after this long.
-    RetryAfter(Duration),
-}
-
-/// What the worker loop calls.
-#[async_trait]
-pub trait WorkHandler: Send + Sync {
-    async fn run_step(&self, task: &StepTask) -> Delivery;
-    async fn object_written(&self, event: &ObjectWritten);
-    /// The step was delivered `deliveries` times and asked for another each time.
-    async fn dead_letter(&self, task: &StepTask, deliveries: u32);
 }
 
 /// The sending side: a [`Dispatcher`] and an [`ObjectEvents`] sink.

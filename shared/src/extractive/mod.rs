@@ -6,18 +6,15 @@
 //! The only words it adds are fixed scaffolding that states no fact: question templates,
 //! learning-objective verbs and the podcast's greetings and hand-overs.
 
-mod analysis;
-pub mod text;
-
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 
-pub use analysis::{Analysis, Definition, MAX_SECTIONS, Phrase, Section, Sentence};
-
+use crate::analysis::Analysis;
 use crate::content::{Content, ExtractInput, Length};
-use crate::engine::{Engine, EngineError, EngineInfo, Generation, GenerationRequest};
-use crate::jobs::{ErrorCode, Usage};
+use crate::generation::{Engine, EngineInfo, Generation, GenerationRequest};
+use crate::outcome::StepError;
+use crate::outcome::{ErrorCode, Usage};
 
 /// Bumped whenever a change alters output, so cached artifacts of older versions are not reused.
 pub const VERSION: &str = "1.2.0";
@@ -63,11 +60,11 @@ impl ExtractiveEngine {
 
     /// Builds a kind synchronously (the engine's whole work; `generate` runs it off the
     /// async threads).
-    pub fn build(&self, request: &GenerationRequest) -> Result<Content, EngineError> {
+    pub fn build(&self, request: &GenerationRequest) -> Result<Content, StepError> {
         if !request.options.language.eq_ignore_ascii_case("en")
             && !request.options.language.starts_with("en-")
         {
-            return Err(EngineError::new(
+            return Err(StepError::new(
                 ErrorCode::UnsupportedLanguage,
                 format!(
                     "the extractive engine writes English scaffolding only; language `{}` needs a model engine (set FACTORY_MODEL)",
@@ -82,7 +79,7 @@ impl ExtractiveEngine {
             options: &request.options,
         };
         Content::extract(request.kind, &input)
-            .map_err(|thin| EngineError::new(ErrorCode::SourceTooThin, thin.0))
+            .map_err(|thin| StepError::new(ErrorCode::SourceTooThin, thin.0))
     }
 }
 
@@ -105,12 +102,12 @@ impl Engine for ExtractiveEngine {
         }
     }
 
-    async fn generate(&self, request: GenerationRequest) -> Result<Generation, EngineError> {
+    async fn generate(&self, request: GenerationRequest) -> Result<Generation, StepError> {
         let engine = self.clone();
         let content = tokio::task::spawn_blocking(move || engine.build(&request))
             .await
             .map_err(|e| {
-                EngineError::new(
+                StepError::new(
                     ErrorCode::Internal,
                     format!("extractive engine panicked: {e}"),
                 )

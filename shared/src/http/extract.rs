@@ -140,10 +140,9 @@ impl FromRequestParts<AppState> for Caller {
             .filter(|k| !k.is_empty())
             .ok_or(ApiError::Unauthorized)?;
         let sha = key_hash(key);
-        let store = state.factory.pipeline.ports.store.as_ref();
         let record = state
             .keys
-            .lookup(store, &sha)
+            .lookup(&state.factory.pipeline, &sha)
             .await?
             .ok_or(ApiError::Unauthorized)?;
         if let Err(retry_after) = state.limiter.check(&sha, record.rate_per_minute) {

@@ -6,6 +6,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use crate::clock::Clock;
+use crate::pipeline::Pipeline;
 use crate::store::{ApiKeyRecord, JobStore, StoreError};
 
 use super::extract::key_hash;
@@ -56,7 +57,7 @@ impl KeyCache {
     /// The key with this hash: from memory when fresh, else from the store.
     pub async fn lookup(
         &self,
-        store: &dyn JobStore,
+        pipeline: &Pipeline,
         sha256: &str,
     ) -> Result<Option<ApiKeyRecord>, StoreError> {
         {
@@ -70,7 +71,7 @@ impl KeyCache {
                 return Ok(Some(record.clone()));
             }
         }
-        let found = store.api_key(sha256).await?;
+        let found = pipeline.api_key(sha256).await?;
         if let Some(record) = &found {
             let mut entries = self
                 .entries

@@ -142,22 +142,12 @@ pub fn app(state: AppState, function: Function) -> Router {
 
 /// Ready when both storage ports answer.
 async fn ready(State(state): State<AppState>) -> (StatusCode, String) {
-    let ports = &state.factory.pipeline.ports;
-    match (ports.store.ping().await, ports.objects.ping().await) {
-        (Ok(()), Ok(())) => (StatusCode::OK, "ready\n".into()),
-        (store, objects) => {
-            let why: Vec<String> = [
-                store.err().map(|e| e.to_string()),
-                objects.err().map(|e| e.to_string()),
-            ]
-            .into_iter()
-            .flatten()
-            .collect();
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                format!("not ready: {}\n", why.join("; ")),
-            )
-        }
+    match state.factory.pipeline.ready().await {
+        Ok(()) => (StatusCode::OK, "ready\n".into()),
+        Err(why) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("not ready: {}\n", why.join("; ")),
+        ),
     }
 }
 

@@ -224,3 +224,12 @@ impl From<crate::objects::ObjectError> for ApiError {
         }
     }
 }
+
+impl From<crate::pipeline::plan::PlanError> for ApiError {
+    fn from(e: crate::pipeline::plan::PlanError) -> Self {
+        match e {
+            crate::pipeline::plan::PlanError::Store(e) => e.into(),
+            crate::pipeline::plan::PlanError::Objects(e) => e.into(),
+        }
+    }
+}

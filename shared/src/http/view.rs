@@ -7,7 +7,8 @@ use utoipa::ToSchema;
 
 use crate::clock::Timestamp;
 use crate::content::{Kind, Options};
-use crate::jobs::{ErrorCode, Job, JobStatus, Step, StepError, StepStatus, Usage};
+use crate::jobs::{Job, JobStatus, Step, StepStatus};
+use crate::outcome::{ErrorCode, StepError, Usage};
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct JobView {
@@ -150,6 +151,29 @@ pub struct PlannedStep {
     pub depends_on: Vec<Kind>,
     /// Estimated tokens and cost of this step with the configured engine.
     pub estimate: UsageView,
+}
+
+impl From<&crate::pipeline::Plan> for Plan {
+    fn from(plan: &crate::pipeline::Plan) -> Self {
+        Self {
+            source: SourceView {
+                sha256: plan.source.sha256.clone(),
+                chars: plan.source.chars,
+                name: plan.source.name.clone(),
+            },
+            steps: plan
+                .steps
+                .iter()
+                .map(|step| PlannedStep {
+                    kind: step.kind,
+                    cache_hit: step.cache_hit,
+                    depends_on: step.depends_on.clone(),
+                    estimate: step.estimate.into(),
+                })
+                .collect(),
+            estimate: plan.estimate.into(),
+        }
+    }
 }
 
 impl From<Usage> for UsageView {

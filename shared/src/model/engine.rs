@@ -13,8 +13,9 @@ use async_trait::async_trait;
 use super::prompts::{self, PromptError};
 use super::{ModelError, ModelRequest, TextModel, TokenUsage, Turn};
 use crate::content::{Content, Kind, ValidationContext};
-use crate::engine::{Engine, EngineError, EngineInfo, Generation, GenerationRequest};
-use crate::jobs::{ErrorCode, Usage};
+use crate::generation::{Engine, EngineInfo, Generation, GenerationRequest};
+use crate::outcome::StepError;
+use crate::outcome::{ErrorCode, Usage};
 
 /// US dollars per million tokens.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -54,15 +55,6 @@ impl Default for GenerationSettings {
             max_output_tokens_cap: 32_768,
             step_deadline: Duration::from_mins(10),
         }
-    }
-}
-
-/// The output token limit a kind starts with.
-pub fn output_tokens(kind: Kind) -> u32 {
-    match kind {
-        Kind::OnePager | Kind::ReadingQuestions => 2_048,
-        Kind::Outline | Kind::Faq | Kind::Flashcards => 4_096,
-        Kind::PodcastScript | Kind::StudyGuide | Kind::DetailedReading => 8_192,
     }
 }
 
@@ -124,8 +116,8 @@ pub fn parse_answer(kind: Kind, text: &str) -> Result<Content, String> {
         .map_err(|e| format!("the answer does not fit the {kind} schema {e}"))
 }
 
-fn prompt_error(e: &PromptError) -> EngineError {
-    EngineError::new(ErrorCode::Internal, e.to_string())
+fn prompt_error(e: &PromptError) -> StepError {
+    StepError::new(ErrorCode::Internal, e.to_string())
 }
 
 #[async_trait]
@@ -153,16 +145,16 @@ impl Engine for ModelEngine {
             };
         self.usage(TokenUsage {
             input_tokens: (input_chars / 4) as u64,
-            output_tokens: u64::from(output_tokens(kind) / 2),
+            output_tokens: u64::from(kind.output_tokens() / 2),
         })
     }
 
-    async fn generate(&self, request: GenerationRequest) -> Result<Generation, EngineError> {
+    async fn generate(&self, request: GenerationRequest) -> Result<Generation, StepError> {
         let deadline = self.settings.step_deadline;
         tokio::time::timeout(deadline, self.generate_within_deadline(request))
             .await
             .unwrap_or_else(|_| {
-                Err(EngineError::new(
+                Err(StepError::new(
                     ErrorCode::Timeout,
                     format!("generation did not finish within {deadline:?}"),
                 ))
@@ -174,7 +166,7 @@ impl ModelEngine {
     async fn generate_within_deadline(
         &self,
         request: GenerationRequest,
-    ) -> Result<Generation, EngineError> {
+    ) -> Result<Generation, StepError> {
         let kind = request.kind;
         let prompt = prompts::for_request(&request, self.settings.source_budget_chars)
             .map_err(|e| prompt_error(&e))?;
@@ -184,7 +176,7 @@ impl ModelEngine {
             schema: kind.json_schema(),
             schema_name: kind.slug().to_owned(),
             temperature: self.settings.temperature,
-            max_output_tokens: output_tokens(kind),
+            max_output_tokens: kind.output_tokens(),
         };
         let source_chars = request.source.chars().count();
         let ctx = ValidationContext {
@@ -211,9 +203,9 @@ impl ModelEngine {
                 }
                 Err(error) => {
                     tokens.add(error.usage());
-                    return Err(EngineError {
+                    return Err(StepError {
                         usage: self.usage(tokens),
-                        ..EngineError::new(error.code(), error.to_string())
+                        ..StepError::new(error.code(), error.to_string())
                     });
                 }
             };
@@ -240,10 +232,10 @@ impl ModelEngine {
                         violations.len()
                     ),
                 };
-                return Err(EngineError {
+                return Err(StepError {
                     violations,
                     usage: self.usage(tokens),
-                    ..EngineError::new(ErrorCode::InvalidOutput, message)
+                    ..StepError::new(ErrorCode::InvalidOutput, message)
                 });
             }
             repairs += 1;

@@ -1,14 +1,13 @@
 //! The `TextModel` port: one call to a language model that must answer JSON of a given
 //! schema. Providers speak their own wire protocol and classify every failure into a
 //! [`ModelError`]; [`resilient::Resilient`] adds timeouts, retries with backoff and a
-//! concurrency limit; [`engine::ModelEngine`] turns a model into an [`crate::engine::Engine`]
+//! concurrency limit; [`engine::ModelEngine`] turns a model into an [`crate::generation::Engine`]
 //! with versioned prompts and a validate-and-repair loop.
 //!
 //! Providers: [`gemini`] (Vertex AI and the Gemini API share one body) and [`openai`] (any
 //! Chat Completions server: OpenAI, Ollama, vLLM, llama.cpp).
 
 pub mod engine;
-pub mod fake;
 pub mod gemini;
 pub mod openai;
 pub mod prompts;
@@ -24,7 +23,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::jobs::ErrorCode;
+use crate::outcome::ErrorCode;
 
 /// Who said a turn of the conversation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -12,38 +12,19 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::content::{Kind, Outline, Violation};
-use crate::engine::GenerationRequest;
+use crate::generation::GenerationRequest;
 
 /// The prompt set in use.
 pub const VERSION: &str = "prompts-v1";
 
-const TEMPLATES: [(&str, &str); 11] = [
+/// The templates every kind shares; each kind's own comes from [`Kind::prompt`].
+const SHARED_TEMPLATES: [(&str, &str); 3] = [
     ("system", include_str!("../../prompts/v1/system.md")),
     (
         "derivative-context",
         include_str!("../../prompts/v1/derivative-context.md"),
     ),
     ("repair", include_str!("../../prompts/v1/repair.md")),
-    ("outline", include_str!("../../prompts/v1/outline.md")),
-    (
-        "podcast-script",
-        include_str!("../../prompts/v1/podcast-script.md"),
-    ),
-    (
-        "study-guide",
-        include_str!("../../prompts/v1/study-guide.md"),
-    ),
-    ("one-pager", include_str!("../../prompts/v1/one-pager.md")),
-    (
-        "detailed-reading",
-        include_str!("../../prompts/v1/detailed-reading.md"),
-    ),
-    ("faq", include_str!("../../prompts/v1/faq.md")),
-    ("flashcards", include_str!("../../prompts/v1/flashcards.md")),
-    (
-        "reading-questions",
-        include_str!("../../prompts/v1/reading-questions.md"),
-    ),
 ];
 
 /// A rendered prompt: instructions and the first user turn.
@@ -112,7 +93,8 @@ fn compile() -> Environment<'static> {
     let mut env = Environment::new();
     // A variable a template names but the context lacks is an error, never an empty string.
     env.set_undefined_behavior(UndefinedBehavior::Strict);
-    for (name, source) in TEMPLATES {
+    let kinds = Kind::ALL.map(|kind| (kind.slug(), kind.prompt()));
+    for (name, source) in SHARED_TEMPLATES.into_iter().chain(kinds) {
         env.add_template(name, source)
             .expect("the bundled templates parse");
     }
@@ -251,8 +233,8 @@ mod tests {
 
     use super::*;
     use crate::content::{Content, Options};
-    use crate::engine::Engine;
     use crate::extractive::ExtractiveEngine;
+    use crate::generation::Engine;
 
     const SOURCE: &str = include_str!("../../../examples/chapter-roman-republic.md");
 

@@ -606,8 +606,8 @@ mod tests {
 
     use super::*;
     use crate::content::{Content, Kind, Options};
-    use crate::engine::GenerationRequest;
     use crate::extractive::ExtractiveEngine;
+    use crate::generation::GenerationRequest;
     use crate::source::SourceText;
 
     const GEMINI_KEYWORDS: [&str; 14] = [

@@ -14,18 +14,27 @@ use super::gemini::GeminiModel;
 use super::openai::OpenAiModel;
 use super::resilient::{Resilient, RetryPolicy};
 use crate::config::{Config, ModelSettings, ModelSpec};
-use crate::engine::{Engine, Routed};
 use crate::extractive::ExtractiveEngine;
-use crate::gcp::auth::GoogleAuth;
-use crate::runtime::StartError;
+use crate::gcp::auth::{AuthError, GoogleAuth};
+use crate::generation::{Engine, Routed};
+
+/// Why the configured engine cannot be built.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineSetupError {
+    /// A model setting is missing or malformed; the message names the variable.
+    #[error("model: {0}")]
+    Config(String),
+    #[error("{0}")]
+    Auth(#[from] AuthError),
+}
 
 /// The engine for every kind.
-pub fn engine(config: &Config) -> Result<Arc<dyn Engine>, StartError> {
+pub fn engine(config: &Config) -> Result<Arc<dyn Engine>, EngineSetupError> {
     let settings = &config.models;
     let http = reqwest::Client::new();
     // One limiter per provider (the spec names it), shared by all kinds that use it.
     let mut limiters: BTreeMap<String, Arc<Semaphore>> = BTreeMap::new();
-    let mut build = |spec: &ModelSpec| -> Result<Arc<dyn Engine>, StartError> {
+    let mut build = |spec: &ModelSpec| -> Result<Arc<dyn Engine>, EngineSetupError> {
         let Some(model) = provider(spec, config, &http)? else {
             return Ok(Arc::new(ExtractiveEngine::new()));
         };
@@ -85,14 +94,14 @@ fn price_of(settings: &ModelSettings, spec: &ModelSpec) -> Option<Price> {
         })
 }
 
-fn missing(variable: &str, why: &str) -> StartError {
-    StartError::Model(format!("{variable} is required {why}"))
+fn missing(variable: &str, why: &str) -> EngineSetupError {
+    EngineSetupError::Config(format!("{variable} is required {why}"))
 }
 
 /// A URL from configuration, or an error naming its variable.
-fn url(variable: &str, value: &str) -> Result<reqwest::Url, StartError> {
+fn url(variable: &str, value: &str) -> Result<reqwest::Url, EngineSetupError> {
     reqwest::Url::parse(value)
-        .map_err(|e| StartError::Model(format!("{variable}: `{value}` is not a URL: {e}")))
+        .map_err(|e| EngineSetupError::Config(format!("{variable}: `{value}` is not a URL: {e}")))
 }
 
 /// The raw provider for a spec; `None` for the extractive engine.
@@ -100,7 +109,7 @@ fn provider(
     spec: &ModelSpec,
     config: &Config,
     http: &reqwest::Client,
-) -> Result<Option<Arc<dyn TextModel>>, StartError> {
+) -> Result<Option<Arc<dyn TextModel>>, EngineSetupError> {
     let settings = &config.models;
     Ok(Some(match spec {
         ModelSpec::Extractive => return Ok(None),

@@ -5,7 +5,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::content::{Kind, Length, Level, Options};
-use crate::engine::EngineInfo;
+use crate::generation::EngineInfo;
 
 /// The options that change a kind's output.
 #[derive(Serialize)]
@@ -35,7 +35,7 @@ pub fn cache_key(
         language: &options.language,
         count: options.counts.get(&kind).copied(),
         outline_count: options.counts.get(&Kind::Outline).copied(),
-        speakers: (kind == Kind::PodcastScript).then_some(options.speakers),
+        speakers: kind.uses_speakers().then_some(options.speakers),
     };
     let mut hasher = Sha256::new();
     hasher.update(b"factory-cache-v1\n");

@@ -5,9 +5,11 @@
 use bytes::Bytes;
 use serde::Serialize;
 
-use super::{Ports, object_path};
+use super::Ports;
 use crate::content::{Kind, Options};
-use crate::jobs::{ArtifactRecord, JobId, JobStatus, SourceInfo, StepError, StepStatus};
+use crate::jobs::{ArtifactRecord, JobId, JobStatus, SourceInfo, StepStatus};
+use crate::layout;
+use crate::outcome::StepError;
 use crate::store::{StoreError, update_job};
 
 /// The manifest of a finished job.
@@ -69,7 +71,7 @@ pub async fn finish_if_complete(
         };
         let mut bytes = serde_json::to_vec_pretty(&manifest).expect("manifests serialize");
         bytes.push(b'\n');
-        let path = object_path(&format!("jobs/{id}/manifest.json"));
+        let path = layout::manifest(id);
         ports
             .objects
             .create(&path, Bytes::from(bytes), "application/json")

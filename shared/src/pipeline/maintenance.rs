@@ -15,8 +15,9 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::{Pipeline, finish, object_path};
+use super::{Pipeline, finish, postprocess};
 use crate::jobs::{JobId, StepStatus};
+use crate::layout;
 use crate::objects::ObjectWritten;
 use crate::store::{StoreError, update_job};
 
@@ -96,9 +97,9 @@ impl Pipeline {
                 report.dispatched += 1;
             }
             if step.status == StepStatus::Succeeded && !step.rendered {
-                let path = object_path(&format!("jobs/{id}/{}.json", step.kind));
+                let path = layout::artifact(id, step.kind);
                 if let Ok(Some(info)) = self.ports.objects.head(&path).await {
-                    crate::postprocess::handle(&self.ports, &ObjectWritten { info }).await;
+                    postprocess::handle(&self.ports, &ObjectWritten { info }).await;
                     report.rerendered += 1;
                 }
             }
@@ -113,7 +114,10 @@ impl Pipeline {
         let cutoff = self.cutoff();
         for entry in self.ports.store.cache_older_than(cutoff, BATCH).await? {
             // The object first: an entry without its object is a miss, never an error.
-            if self.delete_object(&entry.object).await? {
+            if self
+                .delete_object(layout::cache(&entry.key).as_str())
+                .await?
+            {
                 report.objects_deleted += 1;
             }
             if self.ports.store.cache_delete(&entry.key).await? {
@@ -132,7 +136,7 @@ impl Pipeline {
             let objects = self
                 .ports
                 .objects
-                .list(&format!("jobs/{id}/"))
+                .list(&layout::job_prefix(&id))
                 .await
                 .map_err(unavailable)?;
             for path in objects {
@@ -143,10 +147,7 @@ impl Pipeline {
             if self.ports.store.delete_job(&id).await? {
                 report.jobs_deleted += 1;
             }
-            if self
-                .delete_unused_source(&job.value.source.object_path())
-                .await?
-            {
+            if self.delete_unused_source(&job.value.source.sha256).await? {
                 report.sources_deleted += 1;
                 report.objects_deleted += 1;
             }
@@ -157,15 +158,11 @@ impl Pipeline {
     /// Deletes a source no job uses. A job submitted meanwhile is stored before its
     /// submission writes the source again (create-only), so: keep the bytes, delete, and put
     /// them back if a job turned out to use them after all.
-    async fn delete_unused_source(&self, path: &str) -> Result<bool, StoreError> {
-        let sha256 = path
-            .strip_prefix("sources/")
-            .and_then(|p| p.strip_suffix(".txt"))
-            .unwrap_or_default();
+    async fn delete_unused_source(&self, sha256: &str) -> Result<bool, StoreError> {
         if self.ports.store.source_in_use(sha256).await? {
             return Ok(false);
         }
-        let path = object_path(path);
+        let path = layout::source(sha256);
         let objects = self.ports.objects.as_ref();
         let Some(bytes) = objects.get(&path).await.map_err(unavailable)? else {
             return Ok(false);

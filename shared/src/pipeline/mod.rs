@@ -1,15 +1,19 @@
-//! The job pipeline: accept a submission, dispatch the steps whose dependencies are met, run
-//! each step (claim, cache, generate, validate, store, finish), and resume whatever a crash
-//! left behind. Post-processing and the final manifest live in [`crate::postprocess`] and
-//! [`finish`]; the periodic sweep in [`maintenance`].
+//! The job pipeline, the domain every handler and command calls into: accept a submission
+//! (or [`plan`] it as a dry run), dispatch the steps whose dependencies are met, run each step
+//! (claim, cache, generate, validate, store, finish), render what a step stored
+//! ([`postprocess`]), write the manifest and settle the job ([`finish`]), and sweep what a
+//! crash left behind ([`maintenance`]). [`read`] holds what clients may look up.
 //!
 //! Every operation is safe to repeat: steps are claimed under a lease before any work, the
-//! cache is content-addressed, object writes are whole-file replacements of identical bytes.
+//! cache is content-addressed, and objects are written create-only.
 
 mod cache;
 mod dead_letters;
 pub mod finish;
 mod maintenance;
+pub mod plan;
+pub mod postprocess;
+pub mod read;
 mod step;
 
 use std::sync::Arc;
@@ -22,14 +26,16 @@ use bytes::Bytes;
 pub use cache::cache_key;
 pub use dead_letters::Retried;
 pub use maintenance::MaintenanceReport;
+pub use plan::{Plan, PlannedStep};
+pub use read::JobFile;
 
 use crate::clock::Clock;
 use crate::content::{Kind, OptionError, Options};
-use crate::dispatch::inline::{Delivery, WorkHandler};
-use crate::dispatch::{Dispatcher, StepTask};
-use crate::engine::Engine;
+use crate::dispatch::{Delivery, Dispatcher, StepTask, WorkHandler};
+use crate::generation::Engine;
 use crate::jobs::{Job, JobId, SourceInfo};
-use crate::objects::{ObjectError, ObjectPath, ObjectStore, ObjectWritten};
+use crate::layout;
+use crate::objects::{ObjectError, ObjectStore, ObjectWritten};
 use crate::source::SourceText;
 use crate::store::{Admission, Admitted, Idempotency, JobStore, StoreError, update_job};
 
@@ -174,7 +180,7 @@ impl Pipeline {
             chars: submission.source.chars(),
             name: submission.source_name,
         };
-        let path = object_path(&source.object_path());
+        let path = layout::source(&source.sha256);
         let text = Bytes::from(submission.source.into_string());
         if self.ports.objects.head(&path).await?.is_none() {
             self.ports
@@ -285,7 +291,7 @@ impl WorkHandler for Pipeline {
     }
 
     async fn object_written(&self, event: &ObjectWritten) {
-        crate::postprocess::handle(&self.ports, event).await;
+        postprocess::handle(&self.ports, event).await;
     }
 
     async fn dead_letter(&self, task: &StepTask, deliveries: u32) {
@@ -294,9 +300,4 @@ impl WorkHandler for Pipeline {
             tracing::error!(job_id = %task.job_id, kind = %task.kind, error = %e, "could not record a dead letter");
         }
     }
-}
-
-/// Paths built from ids and kind slugs are always valid.
-pub(crate) fn object_path(path: &str) -> ObjectPath {
-    ObjectPath::new(path).expect("paths built from ids and slugs are valid")
 }

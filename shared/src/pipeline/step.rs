@@ -8,15 +8,14 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
 
-use super::{Pipeline, cache_key, finish, object_path};
+use super::{Pipeline, cache_key, finish, postprocess};
 use crate::content::{Artifact, ArtifactMeta, Content, Kind, Outline, ValidationContext};
-use crate::dispatch::StepTask;
-use crate::dispatch::inline::Delivery;
-use crate::engine::{EngineError, GenerationRequest};
-use crate::jobs::{
-    Claim, ErrorCode, Job, JobStatus, Quality, StepError, StepOutcome, StepStatus, Usage,
-};
+use crate::dispatch::{Delivery, StepTask};
+use crate::generation::GenerationRequest;
+use crate::jobs::{Claim, Job, JobStatus, Quality, StepOutcome, StepStatus};
+use crate::layout;
 use crate::objects::{ObjectPath, ObjectWritten};
+use crate::outcome::{ErrorCode, StepError, Usage};
 use crate::store::{CacheEntry, StoreError, update_job};
 
 /// What a step produced before it is recorded.
@@ -68,7 +67,7 @@ impl Pipeline {
             return Delivery::RetryAfter(Duration::from_secs(1));
         }
         let started = Instant::now();
-        let path = object_path(&format!("jobs/{}/{}.json", job.id, task.kind));
+        let path = layout::artifact(&job.id, task.kind);
         // A result stored by an earlier attempt that died before recording it is the result.
         let produced = match self.adopt(&job, task.kind, &path, Usage::default()).await {
             Ok(Some(stored)) => Ok(stored),
@@ -126,7 +125,7 @@ impl Pipeline {
         if adopted {
             // The write's event may have died with the attempt that wrote it.
             if let Ok(Some(info)) = self.ports.objects.head(&path).await {
-                crate::postprocess::handle(&self.ports, &ObjectWritten { info }).await;
+                postprocess::handle(&self.ports, &ObjectWritten { info }).await;
             }
         }
         self.after_step(task).await
@@ -246,7 +245,7 @@ impl Pipeline {
     /// generated, validated and cached.
     async fn produce(&self, job: &Job, kind: Kind) -> Result<Produced, StepError> {
         let objects = self.ports.objects.as_ref();
-        let source_path = object_path(&job.source.object_path());
+        let source_path = layout::source(&job.source.sha256);
         let source = objects
             .get(&source_path)
             .await
@@ -273,7 +272,7 @@ impl Pipeline {
             &job.options,
             outline_sha.as_deref(),
         );
-        let cached_path = object_path(&format!("cache/{key}.json"));
+        let cached_path = layout::cache(&key);
         let ctx = ValidationContext {
             outline: outline.as_deref(),
             source_chars: Some(job.source.chars),
@@ -288,7 +287,7 @@ impl Pipeline {
                 .await
                 .map_err(unavailable)?
             && let Some(bytes) = objects
-                .get(&object_path(&entry.object))
+                .get(&layout::cache(&entry.key))
                 .await
                 .map_err(unavailable)?
             && let Ok(artifact) = serde_json::from_slice::<Artifact>(&bytes)
@@ -312,16 +311,7 @@ impl Pipeline {
             outline: outline.clone(),
             options: Arc::new(job.options.clone()),
         };
-        let generation = self
-            .engine
-            .generate(request)
-            .await
-            .map_err(|e: EngineError| StepError {
-                code: e.code,
-                message: e.message,
-                violations: e.violations,
-                usage: e.usage,
-            })?;
+        let generation = self.engine.generate(request).await?;
         let violations = generation.content.validate(&ctx);
         if !violations.is_empty() {
             return Err(StepError {
@@ -372,7 +362,7 @@ impl Pipeline {
 
     /// The job's stored outline and the SHA-256 of its bytes.
     async fn load_outline(&self, job: &Job) -> Result<(Outline, String), StepError> {
-        let path = object_path(&format!("jobs/{}/outline.json", job.id));
+        let path = layout::artifact(&job.id, Kind::Outline);
         let bytes = self
             .ports
             .objects

@@ -5,6 +5,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use factory_shared::clock::SystemClock;
+use factory_shared::content::Kind;
 use factory_shared::http::keys::create_key;
 use factory_shared::http::{AppState, Function, app, openapi};
 use serde_json::{Value, json};
@@ -125,9 +126,14 @@ async fn a_bundle_is_accepted_followed_and_downloaded() {
         tokio::time::sleep(std::time::Duration::from_millis(25)).await;
     }
     assert_eq!(job["status"], "succeeded", "{job:#}");
-    assert_eq!(job["progress"], json!({"done": 8, "total": 8}));
+    let kinds = Kind::ALL.len();
+    assert_eq!(job["progress"], json!({"done": kinds, "total": kinds}));
     let artifacts = job["artifacts"].as_array().unwrap();
-    assert_eq!(artifacts.len(), 24);
+    assert_eq!(
+        artifacts.len(),
+        3 * kinds,
+        "JSON, Markdown and HTML per kind"
+    );
     for artifact in artifacts {
         let href = artifact["href"].as_str().unwrap();
         let file = api.local(Method::GET, href, Some(&key), None).await;
@@ -143,7 +149,10 @@ async fn a_bundle_is_accepted_followed_and_downloaded() {
             None,
         )
         .await;
-    assert_eq!(manifest.json()["artifacts"].as_array().unwrap().len(), 24);
+    assert_eq!(
+        manifest.json()["artifacts"].as_array().unwrap().len(),
+        3 * kinds
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -197,7 +206,7 @@ async fn a_dry_run_plans_without_creating_and_sees_the_cache() {
         .await;
     assert_eq!(plan.status, StatusCode::OK);
     let steps = plan.json()["steps"].as_array().unwrap().clone();
-    assert_eq!(steps.len(), 8);
+    assert_eq!(steps.len(), Kind::ALL.len());
     assert!(steps.iter().all(|s| s["cache_hit"] == false));
     let listed = api
         .local(Method::GET, "/v1/jobs", Some(&key), None)

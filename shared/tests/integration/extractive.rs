@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use factory_shared::content::{Content, Kind, Options, ValidationContext};
-use factory_shared::engine::GenerationRequest;
 use factory_shared::extractive::ExtractiveEngine;
+use factory_shared::generation::GenerationRequest;
 use factory_shared::source::SourceText;
 
 pub const EXAMPLES: [&str; 3] = [

@@ -212,7 +212,7 @@ async fn a_finished_job_of_eight_steps_stays_far_below_the_document_limit() {
 
     let doc = raw_job(&project, &id).await;
     assert_eq!(job.status, JobStatus::Succeeded, "{job:?}");
-    assert_eq!(job.steps.len(), 8);
+    assert_eq!(job.steps.len(), Kind::ALL.len());
     assert_eq!(body(&doc), job);
     let size = string(&doc, "body").len();
     assert!(

@@ -1,11 +1,14 @@
 //! Integration tests of the shared crate, in one binary so it links once.
 
 mod api;
+mod dispatch_contract;
 mod extractive;
 mod firestore_documents;
 mod fuzz_replay;
 mod internal_auth;
+mod kinds;
 mod maintenance;
+mod modules;
 mod objects_contract;
 mod pipeline;
 mod properties;

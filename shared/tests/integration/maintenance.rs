@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use factory_shared::clock::{Clock, SystemClock, Timestamp};
 use factory_shared::content::{Kind, Options};
-use factory_shared::jobs::{ErrorCode, Job, JobId, JobStatus, SourceInfo, StepStatus};
+use factory_shared::jobs::{Job, JobId, JobStatus, SourceInfo, StepStatus};
 use factory_shared::objects::ObjectPath;
+use factory_shared::outcome::ErrorCode;
 use factory_shared::pipeline::{MaintenanceReport, Pipeline, Ports, Retried, Settings, Submission};
 use factory_shared::runtime::Factory;
 use factory_shared::source::SourceText;
@@ -93,7 +94,7 @@ async fn stored_only(factory: &Factory, text: &str) -> Job {
     ports
         .objects
         .put(
-            &path(&info.object_path()),
+            &factory_shared::layout::source(&info.sha256),
             source.into_string().into(),
             "text/plain",
         )
@@ -224,7 +225,7 @@ async fn past_the_retention_jobs_their_objects_unused_sources_and_cache_entries_
             .unwrap()
             .is_some()
     );
-    let source = |job: &Job| path(&job.source.object_path());
+    let source = |job: &Job| factory_shared::layout::source(&job.source.sha256);
     assert!(
         objects.head(&source(&recent)).await.unwrap().is_some(),
         "a source another job uses stays"

@@ -5,8 +5,9 @@ use std::time::Duration;
 
 use factory_shared::content::{Kind, Options};
 use factory_shared::dispatch::StepTask;
-use factory_shared::jobs::{ErrorCode, Job, JobStatus, StepStatus};
+use factory_shared::jobs::{Job, JobStatus, StepStatus};
 use factory_shared::objects::ObjectPath;
+use factory_shared::outcome::ErrorCode;
 use factory_shared::pipeline::{Submission, SubmitError};
 use factory_shared::runtime::Factory;
 use factory_shared::source::SourceText;

@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use factory_shared::content::{Kind, Options};
 use factory_shared::jobs::{Job, JobStatus, StepStatus};
-use factory_shared::model::fake::{FakeModelServer, Protocol};
 use factory_shared::pipeline::Submission;
 use factory_shared::source::SourceText;
+use factory_testkit::model_server::{FakeModelServer, Protocol};
 
 use crate::support::started_factory;
 
@@ -39,7 +39,7 @@ async fn bundle_with(vars: &[(&str, &str)]) -> Job {
 
 fn assert_every_step_came_from(job: &Job, engine: &str) {
     assert_eq!(job.status, JobStatus::Succeeded, "{job:#?}");
-    assert_eq!(job.steps.len(), 8);
+    assert_eq!(job.steps.len(), Kind::ALL.len());
     for step in &job.steps {
         assert_eq!(step.status, StepStatus::Succeeded, "{:?}", step.kind);
         assert_eq!(step.engine.as_deref(), Some(engine), "{:?}", step.kind);
@@ -61,7 +61,7 @@ async fn a_bundle_is_written_through_an_openai_compatible_server() {
     .await;
     assert_every_step_came_from(&job, &model);
     let requests = fake.requests();
-    assert_eq!(requests.len(), 8, "one call per kind");
+    assert_eq!(requests.len(), Kind::ALL.len(), "one call per kind");
     for request in &requests {
         assert_eq!(request.protocol, Protocol::OpenAi);
         assert_eq!(request.headers["authorization"], "Bearer sk-test-key");
@@ -140,7 +140,7 @@ async fn a_refused_key_fails_the_job_with_a_typed_error_and_no_retry() {
     let error = outline.error.as_ref().unwrap();
     assert_eq!(
         error.code,
-        factory_shared::jobs::ErrorCode::ModelAuth,
+        factory_shared::outcome::ErrorCode::ModelAuth,
         "{error:?}"
     );
     assert_eq!(outline.attempts, 1, "an auth failure is not retried");

@@ -2,11 +2,15 @@
 //! engine built from the photosynthesis syllabus, breaks it in several ways at once and checks
 //! the exact list of violations (path and rule, in the order the validator reports them).
 
+use factory_shared::content::detailed_reading::Reference;
+use factory_shared::content::faq::FaqItem;
+use factory_shared::content::flashcards::{Card, Difficulty};
+use factory_shared::content::podcast_script::{Speaker, SpeakerRole};
+use factory_shared::content::reading_questions::ReadingQuestion;
+use factory_shared::content::study_guide::Concept;
 use factory_shared::content::validate::Rule;
 use factory_shared::content::{
-    Card, Concept, Content, Difficulty, FaqItem, Kind, Length, Options, Outline, Passage,
-    ReadingQuestion, Reference, SourceRef, Span, Speaker, SpeakerRole, ValidationContext,
-    Violation,
+    Content, Kind, Length, Options, Outline, Passage, SourceRef, Span, ValidationContext, Violation,
 };
 use factory_shared::source::SourceText;
 

@@ -1,10 +1,15 @@
 //! The `factory` binary as a user runs it: real processes, real files, a real SQLite store.
 mod serve;
-#[path = "../support/serve.rs"]
-mod support;
 mod vertex;
 
+use factory_shared::content::Kind;
+use factory_testkit::serve as support;
 use support::factory;
+
+/// Every kind's slug, in bundle order.
+pub fn kinds() -> Vec<&'static str> {
+    Kind::ALL.map(Kind::slug).to_vec()
+}
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -14,16 +19,6 @@ const EXAMPLES: [&str; 3] = [
     "syllabus-photosynthesis.md",
     "chapter-roman-republic.md",
     "note-tcp-handshake.txt",
-];
-const KINDS: [&str; 8] = [
-    "outline",
-    "podcast-script",
-    "study-guide",
-    "one-pager",
-    "detailed-reading",
-    "faq",
-    "flashcards",
-    "reading-questions",
 ];
 
 fn example(name: &str) -> PathBuf {
@@ -41,7 +36,7 @@ fn text(bytes: &[u8]) -> String {
 }
 
 #[test]
-fn generate_builds_all_eight_kinds_for_every_example_and_the_second_run_hits_the_cache() {
+fn generate_builds_every_kind_for_every_example_and_the_second_run_hits_the_cache() {
     let home = tempfile::tempdir().unwrap();
     for name in EXAMPLES {
         let out = home.path().join(format!("out-{name}"));
@@ -61,12 +56,15 @@ fn generate_builds_all_eight_kinds_for_every_example_and_the_second_run_hits_the
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         files.sort();
-        assert_eq!(files.len(), 8 * 3 + 1, "{files:?}");
+        assert_eq!(files.len(), Kind::ALL.len() * 3 + 1, "{files:?}");
         let manifest: serde_json::Value =
             serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
         assert_eq!(manifest["status"], "succeeded");
-        assert_eq!(manifest["artifacts"].as_array().unwrap().len(), 24);
-        for kind in KINDS {
+        assert_eq!(
+            manifest["artifacts"].as_array().unwrap().len(),
+            Kind::ALL.len() * 3
+        );
+        for kind in kinds() {
             let artifact: serde_json::Value =
                 serde_json::from_slice(&std::fs::read(out.join(format!("{kind}.json"))).unwrap())
                     .unwrap();
@@ -92,7 +90,7 @@ fn generate_builds_all_eight_kinds_for_every_example_and_the_second_run_hits_the
             8,
             "{table}"
         );
-        for kind in KINDS {
+        for kind in kinds() {
             let file = format!("{kind}.json");
             assert_eq!(
                 std::fs::read(out.join(&file)).unwrap(),

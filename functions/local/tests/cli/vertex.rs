@@ -10,9 +10,9 @@ use std::time::Duration;
 use axum::Router;
 use axum::routing::get;
 use factory_shared::content::Options;
-use factory_shared::model::fake::{FakeModelServer, Protocol};
+use factory_testkit::model_server::{FakeModelServer, Protocol};
 
-use super::{KINDS, example, factory, run, text};
+use super::{example, factory, kinds, run, text};
 
 const TOKEN: &str = "ya29.metadata-server-token";
 
@@ -73,7 +73,7 @@ fn generate_writes_every_kind_through_vertex_ai_with_a_metadata_server_token() {
         text(&result.stdout),
         text(&result.stderr)
     );
-    for kind in KINDS {
+    for kind in kinds() {
         let artifact: serde_json::Value =
             serde_json::from_slice(&std::fs::read(out.join(format!("{kind}.json"))).unwrap())
                 .unwrap();

@@ -11,7 +11,6 @@ use factory_shared::dispatch::pubsub::PubSubDispatcher;
 use factory_shared::dispatch::{Dispatcher, StepTask};
 use factory_shared::gcp::auth::GoogleAuth;
 use factory_shared::jobs::{Job, JobId, JobStatus, SourceInfo};
-use factory_shared::objects::ObjectPath;
 use factory_shared::objects::ObjectStore;
 use factory_shared::objects::gcs::GcsObjectStore;
 use factory_shared::source::SourceText;
@@ -70,7 +69,7 @@ async fn a_poison_step_is_dead_lettered_by_pubsub_listed_and_retried() {
     .unwrap();
     objects
         .put(
-            &ObjectPath::new(info.object_path()).unwrap(),
+            &factory_shared::layout::source(&info.sha256),
             source.into_string().into(),
             "text/plain",
         )

@@ -1,5 +1,5 @@
 //! The crash and duplicate-delivery scenarios on the cloud harness, checked by the same
-//! rules as on the embedded deployment (`tests/support/reliability.rs`):
+//! rules as on the embedded deployment (`factory_testkit::reliability`):
 //!
 //! - crash: the outline function (every job's first step) is killed with SIGKILL while jobs
 //!   are in flight and started again; Pub/Sub redelivers what failed, maintenance takes over

@@ -4,8 +4,6 @@
 mod dead_letters;
 mod faults;
 mod harness;
-#[path = "../support/reliability.rs"]
-mod reliability;
 
 use std::time::{Duration, Instant};
 
@@ -16,6 +14,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use factory_shared::content::Kind;
+use factory_testkit::reliability;
 use harness::{Cloud, Deployment};
 
 pub const SOURCE: &str = include_str!("../../../../examples/syllabus-photosynthesis.md");
@@ -150,7 +149,7 @@ async fn bundle_and_single_kind_jobs_travel_through_firestore_pubsub_and_cloud_s
         cloud.all_logs()
     );
     let steps = bundle["steps"].as_array().unwrap();
-    assert_eq!(steps.len(), 8);
+    assert_eq!(steps.len(), factory_shared::content::Kind::ALL.len());
     assert!(
         steps.iter().all(|s| s["status"] == "succeeded"),
         "{bundle:#}"

@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 
 use factory_shared::config::Config;
 use factory_shared::content::Options;
-use factory_shared::model::fake::FakeModelServer;
 use factory_shared::objects::journal::{JournalEntry, read_journal};
+use factory_testkit::model_server::FakeModelServer;
 use serde_json::json;
 use tokio::task::block_in_place;
 

@@ -21,7 +21,6 @@ use factory_shared::content::{Kind, Options};
 use factory_shared::dispatch::inline::InlineQueue;
 use factory_shared::dispatch::{DispatchError, Dispatcher, StepTask};
 use factory_shared::http::view::JobView;
-use factory_shared::model::fake::FakeModelServer;
 use factory_shared::objects::dir::DirObjectStore;
 use factory_shared::objects::journal::{Journal, read_journal};
 use factory_shared::objects::{Notifying, ObjectEvents, ObjectStore, ObjectWritten};
@@ -29,6 +28,7 @@ use factory_shared::pipeline::{Pipeline, Ports, Settings, Submission};
 use factory_shared::source::SourceText;
 use factory_shared::store::JobStore;
 use factory_shared::store::sqlite::SqliteStore;
+use factory_testkit::model_server::FakeModelServer;
 
 use crate::NOTE;
 use crate::reliability::{self, ProviderCount, Run, Submitted};

@@ -1,18 +1,13 @@
 //! Fault injection on the embedded deployment: the factory killed with jobs in flight, every
 //! dispatch delivered twice, a model provider failing 30 % of its calls, and a burst of
 //! clients. Each scenario fills a [`reliability::Run`], prints its one-line summary and
-//! fails on any violation of the rules in `tests/support/reliability.rs` (the checker's own
-//! tests run here too). Each is bounded in time; see the scenario modules for the bounds.
+//! fails on any violation of the rules in `factory_testkit::reliability` (the checker is
+//! tested on its own in the testkit). Each is bounded in time; see the scenario modules for the bounds.
 //!
 //! This file is the harness: `factory serve` as a child process with its state in a temp
-//! folder and API keys from `factory keys create` (both from `tests/support/serve.rs`, which
+//! folder and API keys from `factory keys create` (both from `factory_testkit::serve`, which
 //! the CLI tests share), an HTTP client, and waiting for jobs to end through the public API
 //! only.
-
-#[path = "../support/reliability.rs"]
-mod reliability;
-#[path = "../support/serve.rs"]
-mod serve;
 
 mod burst;
 mod crash;
@@ -28,8 +23,8 @@ use factory_shared::objects::ObjectStore;
 use factory_shared::objects::dir::DirObjectStore;
 use serde_json::{Value, json};
 
-use reliability::Submitted;
-pub use serve::{Server, create_key};
+use factory_testkit::reliability::{self, Submitted};
+pub use factory_testkit::serve::{Server, create_key};
 
 /// `factory serve` with `env` added (values built at run time); see [`Server::start`].
 pub fn start_server(home: &Path, env: &[(&str, String)]) -> Server {

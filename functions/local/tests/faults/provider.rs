@@ -11,8 +11,8 @@
 use std::time::{Duration, Instant};
 
 use factory_shared::content::{Kind, Options};
-use factory_shared::model::fake::{FakeModelServer, Fault, Faults};
 use factory_shared::objects::journal::read_journal;
+use factory_testkit::model_server::{FakeModelServer, Fault, Faults};
 use serde_json::json;
 use tokio::task::block_in_place;
 

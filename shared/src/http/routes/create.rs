@@ -17,9 +17,9 @@ use crate::content::{Kind, Options};
 use crate::http::AppState;
 use crate::http::extract::{Caller, QueryParams, StrictJson};
 use crate::http::problem::{ApiError, FieldError, Problem};
-use crate::http::view::{CreatedOrPlanned, JobView, Plan, PlannedStep, SourceView};
-use crate::jobs::{Job, JobId, Usage};
-use crate::pipeline::{Submission, SubmitError, cache_key, object_path};
+use crate::http::view::{CreatedOrPlanned, JobView, Plan};
+use crate::jobs::Job;
+use crate::pipeline::{Submission, SubmitError};
 use crate::source::{MIN_SOURCE_CHARS, SourceError, SourceText};
 use crate::store::Idempotency;
 
@@ -205,11 +205,8 @@ async fn create(
         return Err(ApiError::fields(problems));
     }
     if query.dry_run.unwrap_or(false) {
-        return Ok((
-            StatusCode::OK,
-            Json(plan(state, &text, &kinds, &options).await?),
-        )
-            .into_response());
+        let plan = state.factory.pipeline.plan(&text, &kinds, &options).await?;
+        return Ok((StatusCode::OK, Json(Plan::from(&plan))).into_response());
     }
     let idempotency = idempotency(headers, &kinds, raw)?;
     let mut submission = Submission::new(caller.tenant.clone(), text, kinds, options);
@@ -238,7 +235,12 @@ async fn create(
             SubmitError::Objects(e) => e.into(),
         })?;
     let job = if wait > 0 {
-        wait_for(state, &submitted.job.id, Duration::from_secs(wait)).await?
+        state
+            .factory
+            .pipeline
+            .wait_for(&submitted.job.id, Duration::from_secs(wait))
+            .await?
+            .ok_or(ApiError::NotFound)?
     } else {
         submitted.job
     };
@@ -302,19 +304,6 @@ fn idempotency(
     }))
 }
 
-/// Polls the job until it ends or `limit` passes.
-async fn wait_for(state: &AppState, id: &JobId, limit: Duration) -> Result<Job, ApiError> {
-    let store = &state.factory.pipeline.ports.store;
-    let deadline = tokio::time::Instant::now() + limit;
-    loop {
-        let job = store.get_job(id).await?.ok_or(ApiError::NotFound)?.value;
-        if job.status.is_terminal() || tokio::time::Instant::now() >= deadline {
-            return Ok(job);
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 /// `202` with `Location` while the job runs, `200` once it ended.
 pub fn job_response(job: &Job, replayed: bool) -> Response {
     let status = if job.status.is_terminal() {
@@ -333,67 +322,6 @@ pub fn job_response(job: &Job, replayed: bool) -> Response {
             .insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
     response
-}
-
-/// Which steps a job would run and which results are already cached.
-async fn plan(
-    state: &AppState,
-    text: &SourceText,
-    kinds: &[Kind],
-    options: &Options,
-) -> Result<Plan, ApiError> {
-    let pipeline = &state.factory.pipeline;
-    let engine = &pipeline.engine;
-    let sha = text.sha256();
-    let outline_key = cache_key(
-        &engine.info_for(Kind::Outline),
-        Kind::Outline,
-        &sha,
-        options,
-        None,
-    );
-    let outline_sha = match pipeline.ports.store.cache_get(&outline_key).await? {
-        Some(entry) => pipeline
-            .ports
-            .objects
-            .get(&object_path(&entry.object))
-            .await?
-            .map(|b| hex::encode(Sha256::digest(&b))),
-        None => None,
-    };
-    let mut steps = Vec::new();
-    let mut estimated = Usage::default();
-    for kind in Kind::with_outline(kinds) {
-        let cache_hit = match (kind, &outline_sha) {
-            (Kind::Outline, sha_of_outline) => sha_of_outline.is_some(),
-            (_, Some(outline)) => {
-                let key = cache_key(&engine.info_for(kind), kind, &sha, options, Some(outline));
-                pipeline.ports.store.cache_get(&key).await?.is_some()
-            }
-            (_, None) => false,
-        };
-        let estimate = if cache_hit {
-            Usage::default()
-        } else {
-            engine.estimate(kind, text.chars())
-        };
-        estimated.add(estimate);
-        steps.push(PlannedStep {
-            kind,
-            cache_hit,
-            depends_on: kind.depends_on().to_vec(),
-            estimate: estimate.into(),
-        });
-    }
-    Ok(Plan {
-        estimate: estimated.into(),
-        source: SourceView {
-            sha256: sha,
-            chars: text.chars(),
-            name: None,
-        },
-        steps,
-    })
 }
 
 fn seconds_to_utc_midnight() -> u64 {

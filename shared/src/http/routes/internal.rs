@@ -18,16 +18,14 @@ use utoipa::ToSchema;
 
 use crate::config::ObjectsConfig;
 use crate::content::Kind;
-use crate::dispatch::StepTask;
-use crate::dispatch::inline::{Delivery, WorkHandler};
 use crate::dispatch::pubsub::StepMessage;
+use crate::dispatch::{Delivery, StepTask, WorkHandler};
 use crate::http::AppState;
 use crate::http::envelopes::{self, PushEnvelope, StorageEvent};
 use crate::http::extract::parse;
 use crate::http::guard::InternalCaller;
 use crate::http::problem::ApiError;
 use crate::jobs::JobId;
-use crate::objects::{ObjectPath, ObjectWritten};
 use crate::pipeline::{MaintenanceReport, Retried};
 use crate::store::DeadLetter;
 
@@ -154,18 +152,10 @@ async fn object_event(
     {
         return Ok(no_content());
     }
-    let Ok(path) = ObjectPath::new(object.name) else {
-        return Ok(no_content());
-    };
-    if crate::postprocess::artifact_target(path.as_str()).is_none() {
-        return Ok(no_content());
-    }
-    let pipeline = &state.factory.pipeline;
-    // The object may be gone (a deleted job); then there is nothing to render.
-    let Some(info) = pipeline.ports.objects.head(&path).await? else {
-        return Ok(no_content());
-    };
-    crate::postprocess::process(&pipeline.ports, &ObjectWritten { info })
+    state
+        .factory
+        .pipeline
+        .object_finalized(&object.name)
         .await
         .map_err(|detail| ApiError::Unavailable {
             detail,
@@ -225,13 +215,7 @@ async fn list_dead_letters(
     _: InternalCaller,
     State(state): State<AppState>,
 ) -> Result<Json<DeadLetters>, ApiError> {
-    let dead_letters = state
-        .factory
-        .pipeline
-        .ports
-        .store
-        .dead_letters(1_000)
-        .await?;
+    let dead_letters = state.factory.pipeline.dead_letters(1_000).await?;
     Ok(Json(DeadLetters { dead_letters }))
 }
 

@@ -14,7 +14,7 @@ use crate::http::problem::{ApiError, Problem};
 use crate::http::routes::create::job_response;
 use crate::http::view::{JobPage, JobView};
 use crate::jobs::{Job, JobId, JobStatus};
-use crate::pipeline::object_path;
+use crate::pipeline::JobFile;
 use crate::store::JobQuery;
 
 pub fn router() -> Router<AppState> {
@@ -43,12 +43,9 @@ async fn owned_job(state: &AppState, caller: &Caller, id: &str) -> Result<Job, A
     let job = state
         .factory
         .pipeline
-        .ports
-        .store
-        .get_job(&id)
+        .job(&id)
         .await?
-        .ok_or(ApiError::NotFound)?
-        .value;
+        .ok_or(ApiError::NotFound)?;
     if job.tenant == caller.tenant {
         Ok(job)
     } else {
@@ -113,9 +110,7 @@ pub async fn list_jobs(
     let jobs = state
         .factory
         .pipeline
-        .ports
-        .store
-        .list_jobs(&JobQuery {
+        .jobs(&JobQuery {
             tenant: Some(caller.tenant),
             status: query.status,
             before,
@@ -177,29 +172,28 @@ pub async fn get_artifact(
     Path((id, name)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let job = owned_job(&state, &caller, &id).await?;
-    let listed =
-        job.artifacts.iter().any(|a| a.name == name) || (name == "manifest.json" && job.manifest);
-    if !listed {
-        return Err(ApiError::NotFound);
-    }
-    let objects = state.factory.pipeline.ports.objects.as_ref();
-    let path = object_path(&format!("jobs/{}/{name}", job.id));
-    if let Some(url) = objects
-        .signed_url(&path, state.factory.config.signed_url_ttl)
+    let file = state
+        .factory
+        .pipeline
+        .job_file(&job, &name, state.factory.config.signed_url_ttl)
         .await?
-    {
-        let location = HeaderValue::try_from(url)
-            .map_err(|e| ApiError::Internal(format!("signed URL is not a header value: {e}")))?;
-        return Ok((
-            StatusCode::TEMPORARY_REDIRECT,
-            [
-                (header::LOCATION, location),
-                (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
-            ],
-        )
-            .into_response());
-    }
-    let bytes = objects.get(&path).await?.ok_or(ApiError::NotFound)?;
+        .ok_or(ApiError::NotFound)?;
+    let bytes = match file {
+        JobFile::Bytes(bytes) => bytes,
+        JobFile::Redirect(url) => {
+            let location = HeaderValue::try_from(url).map_err(|e| {
+                ApiError::Internal(format!("signed URL is not a header value: {e}"))
+            })?;
+            return Ok((
+                StatusCode::TEMPORARY_REDIRECT,
+                [
+                    (header::LOCATION, location),
+                    (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+                ],
+            )
+                .into_response());
+        }
+    };
     let content_type = match name.rsplit('.').next() {
         Some("json") => "application/json",
         Some("md") => "text/markdown; charset=utf-8",

@@ -20,15 +20,12 @@
 //! prints; [`assert_clean`] does both. Not for: running the scenarios (each test binary
 //! drives its own deployment and fills a [`Run`]).
 
-// Each test binary that includes this file uses a part of it.
-#![allow(dead_code)]
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::time::Duration;
 
-use factory_shared::jobs::ErrorCode;
 use factory_shared::objects::journal::JournalEntry;
+use factory_shared::outcome::ErrorCode;
 use serde_json::Value;
 
 /// One submission as its client saw it.

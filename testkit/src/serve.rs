@@ -1,10 +1,7 @@
-//! The `factory` binary for the tests that drive it (`tests/cli`, `tests/faults`): a command
-//! with its store and objects inside a temporary home, and a running `factory serve`.
-//! Included by each test binary with `#[path = "../support/serve.rs"] mod …;`; a binary may
-//! add its own methods to [`Server`].
-
-// Each test binary that includes this file uses a part of it.
-#![allow(dead_code)]
+//! The workspace's binaries for the tests that drive them as real processes: [`binary`]
+//! finds one, [`factory`] is the `factory` command with its store and objects inside a
+//! temporary home, and [`Server`] a running `factory serve`. A test crate may add its own
+//! methods to [`Server`] through an extension trait.
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
@@ -15,9 +12,26 @@ use std::time::{Duration, Instant};
 
 const LISTENING: &str = "AI Content Factory listening on ";
 
+/// Where cargo put a workspace binary (`target/debug/NAME`): beside the running test's own
+/// directory (`target/debug/deps`).
+pub fn binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("the test knows its own path");
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("a test binary lives in target/<profile>/deps");
+    let path = dir.join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: build the binaries first (`cargo build --workspace --bins`)",
+        path.display()
+    );
+    path
+}
+
 /// `factory` with its store and objects inside `home`.
 pub fn factory(home: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_factory"));
+    let mut command = Command::new(binary("factory"));
     command
         .current_dir(home)
         .env(

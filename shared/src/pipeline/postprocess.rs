@@ -1,4 +1,4 @@
-//! Post-processing: when a kind's artifact `jobs/<id>/<kind>.json` is written, render it for
+//! Post-processing, the pipeline's last stage: when a kind's artifact `jobs/<id>/<kind>.json` is written, render it for
 //! people (Markdown and sanitized HTML), record every file on the job with its size and
 //! SHA-256, and finish the job if this was the last piece. Every other object is ignored, so
 //! the renderings it writes never trigger it again. Repeating an event is harmless: each
@@ -6,19 +6,31 @@
 
 use bytes::Bytes;
 
+use super::{Ports, finish};
 use crate::content::{Artifact, Kind};
 use crate::jobs::{ArtifactRecord, JobId, JobStatus};
-use crate::objects::{ObjectInfo, ObjectWritten};
-use crate::pipeline::{Ports, finish, object_path};
+use crate::layout;
+use crate::objects::{ObjectInfo, ObjectPath, ObjectWritten};
 use crate::render::html_page;
 use crate::store::update_job;
 
-/// The job and kind an artifact path belongs to: `jobs/<id>/<kind>.json`.
-pub fn artifact_target(path: &str) -> Option<(JobId, Kind)> {
-    let rest = path.strip_prefix("jobs/")?;
-    let (id, file) = rest.split_once('/')?;
-    let kind = file.strip_suffix(".json")?.parse().ok()?;
-    Some((id.parse().ok()?, kind))
+impl super::Pipeline {
+    /// Post-processes the object a storage event names, if it is an artifact that still
+    /// exists (anything else is ignored). An error means the event should be delivered again.
+    pub async fn object_finalized(&self, name: &str) -> Result<(), String> {
+        let Ok(path) = ObjectPath::new(name) else {
+            return Ok(());
+        };
+        if layout::artifact_target(path.as_str()).is_none() {
+            return Ok(());
+        }
+        // The object may be gone (a deleted job); then there is nothing to render.
+        match self.ports.objects.head(&path).await {
+            Ok(Some(info)) => process(&self.ports, &ObjectWritten { info }).await,
+            Ok(None) => Ok(()),
+            Err(e) => Err(e.to_string()),
+        }
+    }
 }
 
 /// Handles one object event in process; failures are logged (a later resume re-renders).
@@ -31,7 +43,7 @@ pub async fn handle(ports: &Ports, event: &ObjectWritten) {
 /// Renders the artifact an event is about, if it is one (other objects are ignored).
 /// An error means the event should be delivered again.
 pub async fn process(ports: &Ports, event: &ObjectWritten) -> Result<(), String> {
-    match artifact_target(event.info.path.as_str()) {
+    match layout::artifact_target(event.info.path.as_str()) {
         Some((id, kind)) => render(ports, &id, kind, &event.info).await,
         None => Ok(()),
     }
@@ -66,7 +78,7 @@ async fn render(ports: &Ports, id: &JobId, kind: Kind, json: &ObjectInfo) -> Res
         ("html", html, "text/html; charset=utf-8"),
     ] {
         // Create-only: a repeated event finds the rendering written and records it as is.
-        let path = object_path(&format!("jobs/{id}/{kind}.{format}"));
+        let path = layout::rendering(id, kind, format);
         let objects = ports.objects.as_ref();
         let info = match objects
             .create(&path, Bytes::from(body), content_type)
@@ -95,36 +107,12 @@ async fn render(ports: &Ports, id: &JobId, kind: Kind, json: &ObjectInfo) -> Res
 }
 
 fn record(kind: Kind, format: &str, info: &ObjectInfo) -> ArtifactRecord {
-    let name = info
-        .path
-        .as_str()
-        .rsplit('/')
-        .next()
-        .unwrap_or_default()
-        .to_owned();
+    let name = layout::file_name(&info.path).to_owned();
     ArtifactRecord {
         name,
         kind,
         format: format.into(),
         bytes: info.bytes,
         sha256: info.sha256.clone(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_kind_artifacts_are_post_processed() {
-        let id = JobId::generate();
-        assert_eq!(
-            artifact_target(&format!("jobs/{id}/faq.json")),
-            Some((id.clone(), Kind::Faq))
-        );
-        assert_eq!(artifact_target(&format!("jobs/{id}/faq.md")), None);
-        assert_eq!(artifact_target(&format!("jobs/{id}/manifest.json")), None);
-        assert_eq!(artifact_target("sources/abc.txt"), None);
-        assert_eq!(artifact_target("cache/abc.json"), None);
     }
 }

@@ -1,4 +1,4 @@
-//! Word-level text processing for the extractive engine: sentence splitting, tokens,
+//! Word-level text processing for the analysis: sentence splitting, tokens,
 //! English stop words, inline-Markdown cleanup and title casing.
 
 use std::ops::Range;
@@ -402,6 +402,21 @@ pub fn capitalize(text: &str) -> String {
     cs.next()
         .map(|f| f.to_uppercase().chain(cs).collect())
         .unwrap_or_default()
+}
+
+/// Lower-case, alphanumerics only, single spaces: "What is  TCP?" == "what is tcp".
+pub fn normalize(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for word in text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.extend(word.chars().flat_map(char::to_lowercase));
+    }
+    out
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! A fake model provider, for end-to-end tests and benchmarks only: a local HTTP server that
+//! A fake model provider: a local HTTP server that
 //! speaks enough of three wire protocols for a real client to talk to it, and answers every
 //! call with *valid* content, so a whole job succeeds through the real pipeline — unless it
 //! is told to fail some calls ([`Faults`]).
@@ -25,7 +25,7 @@
 //! (the same seed gives the n-th call the same fault): a 429 with `Retry-After: 1`, a 500, a
 //! hang past the client's timeout, a 200 whose text is not JSON, a 200 cut off by the output
 //! limit, or a 200 stopped by a safety filter, each in the shape the real service sends (see
-//! [`Fault`] for what the clients in [`super::openai`] and [`super::gemini`] make of each).
+//! [`Fault`] for what the clients in `factory_shared::model::openai` and `factory_shared::model::gemini` make of each).
 //! [`FakeModelServer::stats`] counts the calls, the faults of each type and the tokens the
 //! fake reported, so a test can compare them with what the factory recorded.
 //!
@@ -33,7 +33,7 @@
 //! source whatever the prompt says). A kind the extractive engine cannot build from the
 //! source is answered with a 400 that says why.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -50,11 +50,11 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-use super::TokenUsage;
-use crate::content::{Content, Kind, Options};
-use crate::engine::GenerationRequest;
-use crate::extractive::ExtractiveEngine;
-use crate::source::SourceText;
+use factory_shared::content::{Content, Kind, Options};
+use factory_shared::extractive::ExtractiveEngine;
+use factory_shared::generation::GenerationRequest;
+use factory_shared::model::TokenUsage;
+use factory_shared::source::SourceText;
 
 /// The wire protocol a call used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -222,22 +222,25 @@ impl FakeStats {
     }
 }
 
-/// The kind a response schema describes, told apart by its top-level property names (every
-/// kind has one the others lack). `None` for a schema of no kind.
+/// The kind a response schema describes: the one whose own schema has exactly these
+/// top-level property names (no two kinds share them, which a test checks). Derived from
+/// the kinds' schemas, so a new kind is recognised without a change here. `None` for a
+/// schema of no kind.
 pub fn kind_of_schema(schema: &Value) -> Option<Kind> {
-    let properties = schema.get("properties")?.as_object()?;
-    [
-        ("learning_objectives", Kind::Outline),
-        ("speakers", Kind::PodcastScript),
-        ("key_concepts", Kind::StudyGuide),
-        ("key_takeaways", Kind::OnePager),
-        ("introduction", Kind::DetailedReading),
-        ("items", Kind::Faq),
-        ("cards", Kind::Flashcards),
-        ("questions", Kind::ReadingQuestions),
-    ]
-    .into_iter()
-    .find_map(|(property, kind)| properties.contains_key(property).then_some(kind))
+    let names = |schema: &Value| -> Option<BTreeSet<String>> {
+        Some(
+            schema
+                .get("properties")?
+                .as_object()?
+                .keys()
+                .cloned()
+                .collect(),
+        )
+    };
+    let asked = names(schema)?;
+    Kind::ALL
+        .into_iter()
+        .find(|kind| names(&kind.json_schema()).as_ref() == Some(&asked))
 }
 
 /// Every kind's answer for one source and options: its content as JSON text (what a model
@@ -907,9 +910,9 @@ fn google_status(status: StatusCode) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::content::ValidationContext;
+    use factory_shared::content::ValidationContext;
 
-    const SOURCE: &str = include_str!("../../../examples/note-tcp-handshake.txt");
+    const SOURCE: &str = include_str!("../../examples/note-tcp-handshake.txt");
 
     async fn fake() -> FakeModelServer {
         FakeModelServer::start(SOURCE, Options::default(), Duration::ZERO).await
@@ -1185,11 +1188,11 @@ mod tests {
 
     /// One call through `model` (one attempt, timing out after 300 ms) for `kind`.
     async fn call_through(
-        model: Arc<dyn crate::model::TextModel>,
+        model: Arc<dyn factory_shared::model::TextModel>,
         kind: Kind,
-    ) -> Result<crate::model::ModelResponse, crate::model::ModelError> {
-        use crate::model::resilient::{Resilient, RetryPolicy};
-        use crate::model::{ModelRequest, TextModel, Turn};
+    ) -> Result<factory_shared::model::ModelResponse, factory_shared::model::ModelError> {
+        use factory_shared::model::resilient::{Resilient, RetryPolicy};
+        use factory_shared::model::{ModelRequest, TextModel, Turn};
         let policy = RetryPolicy {
             max_attempts: 1,
             call_timeout: Duration::from_millis(300),
@@ -1206,9 +1209,9 @@ mod tests {
         Resilient::new(model, policy, 1).generate(&request).await
     }
 
-    fn openai_client(fake: &FakeModelServer) -> Arc<dyn crate::model::TextModel> {
+    fn openai_client(fake: &FakeModelServer) -> Arc<dyn factory_shared::model::TextModel> {
         let url = reqwest::Url::parse(&fake.url("/v1")).unwrap();
-        Arc::new(crate::model::openai::OpenAiModel::new(
+        Arc::new(factory_shared::model::openai::OpenAiModel::new(
             reqwest::Client::new(),
             "gpt-fake",
             &url,
@@ -1216,9 +1219,9 @@ mod tests {
         ))
     }
 
-    fn gemini_client(fake: &FakeModelServer) -> Arc<dyn crate::model::TextModel> {
+    fn gemini_client(fake: &FakeModelServer) -> Arc<dyn factory_shared::model::TextModel> {
         let url = reqwest::Url::parse(&fake.base_url()).unwrap();
-        Arc::new(crate::model::gemini::GeminiModel::gemini_api(
+        Arc::new(factory_shared::model::gemini::GeminiModel::gemini_api(
             reqwest::Client::new(),
             "AIza-test",
             "gemini-2.5-flash",
@@ -1229,10 +1232,10 @@ mod tests {
     /// What a client must make of `fault`, given the call's result.
     fn assert_classified(
         fault: Fault,
-        result: &Result<crate::model::ModelResponse, crate::model::ModelError>,
+        result: &Result<factory_shared::model::ModelResponse, factory_shared::model::ModelError>,
         protocol: &str,
     ) {
-        use crate::model::ModelError;
+        use factory_shared::model::ModelError;
         let expected = match (fault, result) {
             (
                 Fault::RateLimited,
@@ -1244,7 +1247,7 @@ mod tests {
             (Fault::ServerError, Err(ModelError::Unavailable { .. }))
             | (Fault::Hang, Err(ModelError::Timeout(_))) => true,
             (Fault::Malformed, Ok(answer)) => {
-                crate::model::engine::parse_answer(Kind::Faq, &answer.text).is_err()
+                factory_shared::model::engine::parse_answer(Kind::Faq, &answer.text).is_err()
                     && answer.usage.output_tokens > 0
             }
             (Fault::Truncated, Err(ModelError::Truncated { usage, .. })) => {

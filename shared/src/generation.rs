@@ -1,14 +1,15 @@
 //! The generation port: an [`Engine`] turns a source (and, for derivatives, the outline) into
-//! one kind's content. The extractive engine implements it here; model-backed engines wrap a
-//! text model, prompts and a repair loop behind the same trait.
+//! one kind's content. Adapters: [`crate::extractive`] (built in, no model) and
+//! [`crate::model`] (a text model with prompts and a repair loop); [`Delayed`] and [`Routed`]
+//! wrap either. Failures are [`StepError`]s, recorded on the step as they are.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::content::{Content, Kind, Options, Outline, Violation};
-use crate::jobs::{ErrorCode, Usage};
+use crate::content::{Content, Kind, Options, Outline};
+use crate::outcome::{StepError, Usage};
 
 /// Which engine made an artifact, recorded on the step and in the artifact.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,28 +37,6 @@ pub struct Generation {
     pub usage: Usage,
 }
 
-/// A generation that failed, with a code that says whether trying again can help.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("{code}: {message}")]
-pub struct EngineError {
-    pub code: ErrorCode,
-    pub message: String,
-    pub violations: Vec<Violation>,
-    /// What the failed generation consumed (model calls are billed even when they fail).
-    pub usage: Usage,
-}
-
-impl EngineError {
-    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            message: message.into(),
-            violations: Vec::new(),
-            usage: Usage::default(),
-        }
-    }
-}
-
 /// Builds one kind of content.
 #[async_trait]
 pub trait Engine: Send + Sync + std::fmt::Debug {
@@ -77,7 +56,7 @@ pub trait Engine: Send + Sync + std::fmt::Debug {
 
     /// Builds `request.kind`. Deterministic engines return the same content for the same
     /// request. The content is validated by the caller, not here.
-    async fn generate(&self, request: GenerationRequest) -> Result<Generation, EngineError>;
+    async fn generate(&self, request: GenerationRequest) -> Result<Generation, StepError>;
 }
 
 /// Wraps an engine and waits a fixed time before each generation: a stand-in for a slow
@@ -102,7 +81,7 @@ impl Engine for Delayed {
         self.inner.estimate(kind, source_chars)
     }
 
-    async fn generate(&self, request: GenerationRequest) -> Result<Generation, EngineError> {
+    async fn generate(&self, request: GenerationRequest) -> Result<Generation, StepError> {
         tokio::time::sleep(self.delay).await;
         self.inner.generate(request).await
     }
@@ -135,7 +114,7 @@ impl Engine for Routed {
         self.engine(kind).estimate(kind, source_chars)
     }
 
-    async fn generate(&self, request: GenerationRequest) -> Result<Generation, EngineError> {
+    async fn generate(&self, request: GenerationRequest) -> Result<Generation, StepError> {
         self.engine(request.kind).generate(request).await
     }
 }
