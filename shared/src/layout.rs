@@ -3,7 +3,8 @@
 //!
 //! - `sources/<sha256>.txt`: a source text, shared by every job made from it;
 //! - `jobs/<id>/<kind>.json`: a step's artifact (the event that triggers post-processing);
-//! - `jobs/<id>/<kind>.<format>`: its renderings; `jobs/<id>/manifest.json`: the manifest;
+//! - `jobs/<id>/<kind>.<suffix>`: its renderings and exports; `jobs/<id>/manifest.json`: the
+//!   manifest; `jobs/<id>/bundle.zip`: every file and the manifest in one archive;
 //! - `cache/<key>.json`: a content-addressed cache entry.
 
 use crate::content::Kind;
@@ -38,6 +39,11 @@ pub fn rendering(job: &JobId, kind: Kind, format: &str) -> ObjectPath {
 /// Where a finished job's manifest is stored.
 pub fn manifest(job: &JobId) -> ObjectPath {
     path(format!("jobs/{job}/manifest.json"))
+}
+
+/// Where a finished job's archive of every file and the manifest is stored.
+pub fn bundle(job: &JobId) -> ObjectPath {
+    path(format!("jobs/{job}/bundle.zip"))
 }
 
 /// A file of a job by the name it is listed under (`faq.md`, `manifest.json`, …); `None` if

@@ -222,25 +222,38 @@ impl FakeStats {
     }
 }
 
-/// The kind a response schema describes: the one whose own schema has exactly these
-/// top-level property names (no two kinds share them, which a test checks). Derived from
-/// the kinds' schemas, so a new kind is recognised without a change here. `None` for a
-/// schema of no kind.
+/// The kind a response schema describes: the one whose own schema names exactly the same
+/// properties, at every depth (no two kinds share them; a test in the shared crate checks
+/// it). Derived from the kinds' schemas, so a new kind is recognised without a change here.
+/// `None` for a schema of no kind.
 pub fn kind_of_schema(schema: &Value) -> Option<Kind> {
-    let names = |schema: &Value| -> Option<BTreeSet<String>> {
-        Some(
-            schema
-                .get("properties")?
-                .as_object()?
-                .keys()
-                .cloned()
-                .collect(),
-        )
-    };
-    let asked = names(schema)?;
+    let asked = property_names(schema);
+    if asked.is_empty() {
+        return None;
+    }
     Kind::ALL
         .into_iter()
-        .find(|kind| names(&kind.json_schema()).as_ref() == Some(&asked))
+        .find(|kind| property_names(&kind.json_schema()) == asked)
+}
+
+/// Every property name anywhere in a schema (its definitions included), whatever the
+/// provider dialect did to types and references.
+fn property_names(schema: &Value) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    let mut stack = vec![schema];
+    while let Some(node) = stack.pop() {
+        match node {
+            Value::Object(map) => {
+                if let Some(Value::Object(properties)) = map.get("properties") {
+                    names.extend(properties.keys().cloned());
+                }
+                stack.extend(map.values());
+            }
+            Value::Array(items) => stack.extend(items),
+            _ => {}
+        }
+    }
+    names
 }
 
 /// Every kind's answer for one source and options: its content as JSON text (what a model

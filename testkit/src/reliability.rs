@@ -7,7 +7,7 @@
 //! - every accepted job is still in the store, and has ended (succeeded, partial, failed or
 //!   cancelled) by the deadline, with no step left pending, queued or running;
 //! - every failed step, and every failed or partial job, carries a known error code;
-//! - the job's counters agree with its steps: progress, usage, and the three renderings of
+//! - the job's counters agree with its steps: progress, usage, and the renderings and exports of
 //!   each succeeded step;
 //! - with an object journal: no object is written twice, every succeeded step's artifact
 //!   and every ended job's manifest were written, and every object the store holds at the
@@ -24,6 +24,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::time::Duration;
 
+use factory_shared::content::Kind;
 use factory_shared::objects::journal::JournalEntry;
 use factory_shared::outcome::ErrorCode;
 use serde_json::Value;
@@ -359,7 +360,8 @@ fn counters_disagree(job: &Value) -> Option<String> {
     }
     for step in steps.iter().filter(|s| text(s, "status") == "succeeded") {
         let kind = text(step, "kind");
-        for format in RENDERINGS {
+        let exports = kind.parse::<Kind>().map_or(&[][..], Kind::exports);
+        for format in RENDERINGS.iter().chain(exports) {
             let name = format!("{kind}.{format}");
             if !unique.contains(name.as_str()) {
                 return Some(format!(

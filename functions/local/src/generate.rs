@@ -161,7 +161,8 @@ async fn write_outputs(factory: &Factory, job: &Job, out: &Path) -> anyhow::Resu
         .artifacts
         .iter()
         .map(|a| a.name.as_str())
-        .chain(job.manifest.then_some("manifest.json"));
+        .chain(job.manifest.then_some("manifest.json"))
+        .chain(job.manifest.then_some("bundle.zip"));
     for name in names {
         let bytes = factory
             .pipeline

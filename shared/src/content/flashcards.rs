@@ -4,6 +4,8 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::exports::{Export, anki};
+use super::objectives::{Bloom, objective_of};
 use super::study_guide::concepts;
 use super::options::CountRange;
 use super::validate::{Checks, ValidationContext, Violation};
@@ -24,6 +26,9 @@ pub struct Card {
     pub difficulty: Difficulty,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category: Option<String>,
+    /// The outline's learning objective the card serves (1-based).
+    pub objective: u32,
+    pub bloom: Bloom,
     pub source: SourceRef,
 }
 
@@ -40,6 +45,7 @@ impl KindSpec for Flashcards {
     const ITEMS: Option<CountRange> = Some(CountRange::new(10, 25));
     const OUTPUT_TOKENS: u32 = 4_096;
     const PROMPT: &'static str = include_str!("../../prompts/v1/flashcards.md");
+    const EXPORTS: &'static [&'static str] = &["apkg", "anki.tsv", "quizlet.tsv"];
 
     fn title(&self) -> &str {
         &self.title
@@ -60,6 +66,7 @@ impl KindSpec for Flashcards {
             if let Some(category) = &card.category {
                 c.length(&format!("/cards/{i}/category"), category, 1, 100);
             }
+            c.objective(ctx, &format!("/cards/{i}/objective"), card.objective);
             c.source(ctx, &format!("/cards/{i}/source"), &card.source);
         }
         c.unique(
@@ -109,6 +116,8 @@ impl KindSpec for Flashcards {
                 Card {
                     difficulty: difficulty(words, input.options.level),
                     category: category(concept.source.section),
+                    objective: objective_of(outline, concept.source.section),
+                    bloom: Bloom::Remember,
                     term: concept.term,
                     definition: concept.explanation,
                     source: concept.source,
@@ -123,6 +132,14 @@ impl KindSpec for Flashcards {
 
     fn source_refs(&self) -> Vec<SourceRef> {
         self.cards.iter().map(|c| c.source).collect()
+    }
+
+    fn exports(&self) -> Vec<Export> {
+        vec![anki::package(self), anki::tsv(self), anki::quizlet(self)]
+    }
+
+    fn practice(&self) -> Vec<(u32, Bloom)> {
+        self.cards.iter().map(|c| (c.objective, c.bloom)).collect()
     }
 }
 

@@ -7,6 +7,8 @@
 //! [`Content`] and every dispatch over kinds are derived from that list. This module holds
 //! what the kinds share; it knows nothing of jobs, storage or engines.
 
+pub mod exports;
+pub mod objectives;
 pub mod options;
 pub mod validate;
 
@@ -102,6 +104,7 @@ kinds! {$
     Faq = "faq" => faq::Faq,
     Flashcards = "flashcards" => flashcards::Flashcards,
     ReadingQuestions = "reading-questions" => reading_questions::ReadingQuestions,
+    Quiz = "quiz" => quiz::Quiz,
 }
 
 impl Kind {
@@ -141,6 +144,11 @@ impl Kind {
     /// The kind's prompt template (see `shared/prompts/`).
     pub fn prompt(self) -> &'static str {
         with_kind!(self, T => T::PROMPT)
+    }
+
+    /// The file-name suffixes of the import files this kind's artifacts get.
+    pub fn exports(self) -> &'static [&'static str] {
+        with_kind!(self, T => T::EXPORTS)
     }
 
     /// Whether the number of podcast speakers changes this kind's output.
@@ -212,6 +220,21 @@ pub trait KindSpec: Serialize + DeserializeOwned + JsonSchema + Sized + Into<Con
 
     /// Every source reference this artifact carries (for quality scores and checks).
     fn source_refs(&self) -> Vec<SourceRef>;
+
+    /// The file-name suffixes of the [`KindSpec::exports`] this kind makes (`apkg`, …).
+    const EXPORTS: &'static [&'static str] = &[];
+
+    /// Files people import elsewhere (Anki, a learning platform), made from the artifact by
+    /// post-processing beside its Markdown and HTML, one per [`KindSpec::EXPORTS`] suffix.
+    fn exports(&self) -> Vec<exports::Export> {
+        Vec::new()
+    }
+
+    /// The practice items (questions, cards) as (learning objective, cognitive level); none
+    /// for kinds that are not practice material.
+    fn practice(&self) -> Vec<(u32, objectives::Bloom)> {
+        Vec::new()
+    }
 }
 
 /// What an extractive builder gets: the analysed source, the outline (for derivatives) and
@@ -334,6 +357,16 @@ impl Content {
 
     pub fn source_refs(&self) -> Vec<SourceRef> {
         with_content!(self, v => v.source_refs())
+    }
+
+    /// The practice items (see [`KindSpec::practice`]).
+    pub fn practice(&self) -> Vec<(u32, objectives::Bloom)> {
+        with_content!(self, v => v.practice())
+    }
+
+    /// The kind's import files (see [`KindSpec::exports`]).
+    pub fn exports(&self) -> Vec<exports::Export> {
+        with_content!(self, v => v.exports())
     }
 
     /// Parses a kind's content from JSON (as a model returns it), rejecting unknown fields.

@@ -5,6 +5,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::options::CountRange;
+use super::exports::{Export, gift};
+use super::objectives::{Bloom, objective_of};
 use super::validate::{Checks, ValidationContext, Violation};
 use super::{ExtractInput, Kind, KindSpec, SourceRef, ThinSource};
 use crate::analysis::text::normalize;
@@ -25,6 +27,9 @@ pub struct ReadingQuestion {
     /// The passage that answers it, when there is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<SourceRef>,
+    /// The outline's learning objective the question serves (1-based).
+    pub objective: u32,
+    pub bloom: Bloom,
 }
 
 impl KindSpec for ReadingQuestions {
@@ -32,6 +37,7 @@ impl KindSpec for ReadingQuestions {
     const ITEMS: Option<CountRange> = Some(CountRange::new(5, 15));
     const OUTPUT_TOKENS: u32 = 2_048;
     const PROMPT: &'static str = include_str!("../../prompts/v1/reading-questions.md");
+    const EXPORTS: &'static [&'static str] = &["gift"];
 
     fn title(&self) -> &str {
         &self.title
@@ -50,6 +56,7 @@ impl KindSpec for ReadingQuestions {
         for (i, q) in self.questions.iter().enumerate() {
             c.question(&format!("/questions/{i}/question"), &q.question, 15);
             c.section_exists(ctx, &format!("/questions/{i}/section"), q.section);
+            c.objective(ctx, &format!("/questions/{i}/objective"), q.objective);
             if let Some(source) = &q.source {
                 c.cites(ctx, &format!("/questions/{i}/source"), q.section, source);
             }
@@ -96,10 +103,14 @@ impl KindSpec for ReadingQuestions {
                     3,
                 );
                 let cite = |i: usize| Some(a.source_ref(section.number, i));
+                let objective = objective_of(outline, section.number);
+                let (question, bloom) = main_point_question(n, &section.title);
                 let mut candidates = vec![ReadingQuestion {
-                    question: main_point_question(n, &section.title),
+                    question,
                     section: section.number,
                     source: best.first().and_then(|&i| cite(i)),
+                    objective,
+                    bloom,
                 }];
                 // Only the first two definitions of a section can ever be asked about.
                 let defined = a
@@ -115,6 +126,8 @@ impl KindSpec for ReadingQuestions {
                             ),
                             section: section.number,
                             source: cite(sentence),
+                            objective,
+                            bloom: Bloom::Analyse,
                         });
                     }
                 }
@@ -132,6 +145,8 @@ impl KindSpec for ReadingQuestions {
                         ),
                         section: section.number,
                         source: sentence.and_then(cite),
+                        objective,
+                        bloom: Bloom::Remember,
                     });
                 }
                 candidates
@@ -173,13 +188,30 @@ impl KindSpec for ReadingQuestions {
     fn source_refs(&self) -> Vec<SourceRef> {
         self.questions.iter().filter_map(|q| q.source).collect()
     }
+
+    fn exports(&self) -> Vec<Export> {
+        vec![gift::reading_questions(self)]
+    }
+
+    fn practice(&self) -> Vec<(u32, Bloom)> {
+        self.questions.iter().map(|q| (q.objective, q.bloom)).collect()
+    }
 }
 
 /// The opening question of a section, varied so a guide does not ask the same thing each time.
-fn main_point_question(n: usize, title: &str) -> String {
+fn main_point_question(n: usize, title: &str) -> (String, Bloom) {
     match n % 3 {
-        0 => format!("What is the main point the text makes in \"{title}\"?"),
-        1 => format!("Which evidence or examples does the text give in \"{title}\"?"),
-        _ => format!("How would you summarize \"{title}\" in your own words?"),
+        0 => (
+            format!("What is the main point the text makes in \"{title}\"?"),
+            Bloom::Understand,
+        ),
+        1 => (
+            format!("Which evidence or examples does the text give in \"{title}\"?"),
+            Bloom::Analyse,
+        ),
+        _ => (
+            format!("How would you summarize \"{title}\" in your own words?"),
+            Bloom::Understand,
+        ),
     }
 }

@@ -45,6 +45,10 @@ pub enum Rule {
     Title,
     Reference,
     Order,
+    /// A question's choices do not hold exactly one correct answer.
+    Answer,
+    /// A distractor that gives the answer away (the answer reworded, another type of thing).
+    Distractor,
 }
 
 /// What validators compare against besides the artifact itself.
@@ -172,6 +176,22 @@ impl Checks {
                 Rule::Reference,
                 "no outline to compare the title with",
             ),
+        }
+    }
+
+    /// A learning objective number exists in the outline.
+    pub fn objective(&mut self, ctx: &ValidationContext<'_>, path: &str, objective: u32) {
+        if let Some(outline) = ctx.outline {
+            let objectives = outline.learning_objectives.len() as u32;
+            if !(1..=objectives).contains(&objective) {
+                self.fail(
+                    path,
+                    Rule::Reference,
+                    format!(
+                        "objective {objective} does not exist in the outline (1 to {objectives})"
+                    ),
+                );
+            }
         }
     }
 

@@ -17,7 +17,7 @@ use crate::outcome::StepError;
 use crate::outcome::{ErrorCode, Usage};
 
 /// Bumped whenever a change alters output, so cached artifacts of older versions are not reused.
-pub const VERSION: &str = "1.2.0";
+pub const VERSION: &str = "1.3.0";
 
 /// The built-in engine. Keeps the analysis of the last source, since a bundle asks for eight
 /// kinds of the same source.

@@ -115,6 +115,9 @@ pub struct Links {
     pub this: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub manifest: Option<String>,
+    /// Every file and the manifest in one zip, once the job ended.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bundle: Option<String>,
 }
 
 /// A page of jobs, newest first. Pass `next_cursor` as `cursor` for the next page.
@@ -271,6 +274,7 @@ impl From<&Job> for JobView {
                 manifest: job
                     .manifest
                     .then(|| format!("{base}/artifacts/manifest.json")),
+                bundle: job.manifest.then(|| format!("{base}/artifacts/bundle.zip")),
                 this: base,
             },
         }

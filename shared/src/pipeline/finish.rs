@@ -1,13 +1,16 @@
 //! Ending a job: once every step ended and every result was rendered, write `manifest.json`
-//! (every artifact with its size and SHA-256) and give the job its final status. Either half
-//! may be repeated after a crash; the manifest is written once (create-only).
+//! (every artifact with its size and SHA-256) and `bundle.zip` (every artifact and the
+//! manifest, in one download), then give the job its final status. Either half may be
+//! repeated after a crash; both files are written once (create-only).
 
 use bytes::Bytes;
 use serde::Serialize;
 
 use super::Ports;
-use crate::content::{Kind, Options};
-use crate::jobs::{ArtifactRecord, JobId, JobStatus, SourceInfo, StepStatus};
+use crate::content::exports::zip_archive;
+use crate::content::objectives::Coverage;
+use crate::content::{Artifact, Content, Kind, Options};
+use crate::jobs::{ArtifactRecord, Job, JobId, JobStatus, SourceInfo, StepStatus};
 use crate::layout;
 use crate::outcome::StepError;
 use crate::store::{StoreError, update_job};
@@ -48,6 +51,7 @@ pub async fn finish_if_complete(
         return Ok(None);
     }
     if !job.manifest {
+        let job = write_coverage(ports, job).await?;
         let mut preview = job.clone();
         preview.manifest = true;
         let status = preview.settle(ports.clock.now()).unwrap_or(job.status);
@@ -72,11 +76,12 @@ pub async fn finish_if_complete(
         let mut bytes = serde_json::to_vec_pretty(&manifest).expect("manifests serialize");
         bytes.push(b'\n');
         let path = layout::manifest(id);
-        ports
-            .objects
+        let objects = ports.objects.as_ref();
+        objects
             .create(&path, Bytes::from(bytes), "application/json")
             .await
-            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+            .map_err(unavailable)?;
+        write_archive(ports, &job).await?;
     }
     let now = ports.clock.now();
     let (job, settled) = update_job(ports.store.as_ref(), id, |job| {
@@ -91,4 +96,120 @@ pub async fn finish_if_complete(
         tracing::info!(job_id = %job.id, %status, "job ended");
     }
     Ok(settled)
+}
+
+fn unavailable(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Unavailable(e.to_string())
+}
+
+/// Writes the coverage matrix (`coverage.json`, `coverage.md`) when the outline and some
+/// practice material succeeded, and records both on the job; returns the job as recorded.
+async fn write_coverage(ports: &Ports, job: Job) -> Result<Job, StoreError> {
+    let succeeded = |kind: Kind| {
+        job.step(kind)
+            .is_some_and(|s| s.status == StepStatus::Succeeded)
+    };
+    if !succeeded(Kind::Outline) {
+        return Ok(job);
+    }
+    let objects = ports.objects.as_ref();
+    let mut outline = None;
+    let mut practice = Vec::new();
+    for step in job
+        .steps
+        .iter()
+        .filter(|s| s.status == StepStatus::Succeeded)
+    {
+        let bytes = objects
+            .get(&layout::artifact(&job.id, step.kind))
+            .await
+            .map_err(unavailable)?
+            .ok_or_else(|| {
+                StoreError::Unavailable(format!("the {} artifact is missing", step.kind))
+            })?;
+        let artifact: Artifact = serde_json::from_slice(&bytes).map_err(|e| {
+            StoreError::Unavailable(format!("the stored {} cannot be read: {e}", step.kind))
+        })?;
+        match artifact.content {
+            Content::Outline(o) => outline = Some(o),
+            content if !content.practice().is_empty() => practice.push(content),
+            _ => {}
+        }
+    }
+    let (Some(outline), false) = (outline, practice.is_empty()) else {
+        return Ok(job);
+    };
+    let coverage = Coverage::of(&outline, &practice);
+    let mut json = serde_json::to_vec_pretty(&coverage).expect("coverage serializes");
+    json.push(b'\n');
+    let markdown = coverage.to_markdown().into_bytes();
+    let mut records = Vec::new();
+    for (name, format, bytes, content_type) in [
+        ("coverage.json", "coverage-json", json, "application/json"),
+        (
+            "coverage.md",
+            "coverage-md",
+            markdown,
+            "text/markdown; charset=utf-8",
+        ),
+    ] {
+        let path = layout::job_file(&job.id, name).expect("a plain file name");
+        let info = match objects
+            .create(&path, Bytes::from(bytes), content_type)
+            .await
+            .map_err(unavailable)?
+        {
+            Some(info) => info,
+            None => objects
+                .head(&path)
+                .await
+                .map_err(unavailable)?
+                .ok_or_else(|| StoreError::Unavailable(format!("{path} vanished")))?,
+        };
+        records.push(ArtifactRecord {
+            name: name.to_owned(),
+            kind: Kind::Outline,
+            format: format.to_owned(),
+            bytes: info.bytes,
+            sha256: info.sha256,
+        });
+    }
+    let now = ports.clock.now();
+    let (job, ()) = update_job(ports.store.as_ref(), &job.id, |job| {
+        job.record_artifacts(Kind::Outline, records.clone(), now);
+    })
+    .await?;
+    Ok(job)
+}
+
+/// Writes `bundle.zip`: every file the job lists and its manifest, read back from the object
+/// store (so a repeat after a crash archives the same bytes).
+async fn write_archive(ports: &Ports, job: &Job) -> Result<(), StoreError> {
+    let objects = ports.objects.as_ref();
+    let mut files: Vec<(String, Bytes)> = Vec::new();
+    let names = job
+        .artifacts
+        .iter()
+        .map(|a| a.name.as_str())
+        .chain(["manifest.json"]);
+    for name in names {
+        let path = layout::job_file(&job.id, name)
+            .ok_or_else(|| StoreError::Unavailable(format!("`{name}` is not a file name")))?;
+        let bytes = objects
+            .get(&path)
+            .await
+            .map_err(unavailable)?
+            .ok_or_else(|| StoreError::Unavailable(format!("{path} is missing")))?;
+        files.push((name.to_owned(), bytes));
+    }
+    let archive = zip_archive(files.iter().map(|(n, b)| (n.as_str(), b.as_ref())));
+    objects
+        .create(
+            &layout::bundle(&job.id),
+            Bytes::from(archive),
+            "application/zip",
+        )
+        .await
+        .map_err(unavailable)?;
+    Ok(())
 }

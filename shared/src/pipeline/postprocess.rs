@@ -73,12 +73,28 @@ async fn render(ports: &Ports, id: &JobId, kind: Kind, json: &ObjectInfo) -> Res
         "json",
         &ObjectInfo::of(json.path.clone(), &bytes),
     )];
-    for (format, body, content_type) in [
-        ("md", markdown, "text/markdown; charset=utf-8"),
-        ("html", html, "text/html; charset=utf-8"),
-    ] {
+    let renderings = [
+        (
+            "md",
+            "md",
+            markdown.into_bytes(),
+            "text/markdown; charset=utf-8",
+        ),
+        (
+            "html",
+            "html",
+            html.into_bytes(),
+            "text/html; charset=utf-8",
+        ),
+    ];
+    let exports = artifact
+        .content
+        .exports()
+        .into_iter()
+        .map(|e| (e.suffix, e.format, e.bytes, e.content_type));
+    for (suffix, format, body, content_type) in renderings.into_iter().chain(exports) {
         // Create-only: a repeated event finds the rendering written and records it as is.
-        let path = layout::rendering(id, kind, format);
+        let path = layout::rendering(id, kind, suffix);
         let objects = ports.objects.as_ref();
         let info = match objects
             .create(&path, Bytes::from(body), content_type)

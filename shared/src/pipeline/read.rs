@@ -106,7 +106,7 @@ impl Pipeline {
 
 /// Where a file the job lists is stored; `None` for a name the job does not list.
 fn listed_file(job: &Job, name: &str) -> Option<ObjectPath> {
-    let listed =
-        job.artifacts.iter().any(|a| a.name == name) || (name == "manifest.json" && job.manifest);
+    let listed = job.artifacts.iter().any(|a| a.name == name)
+        || (job.manifest && matches!(name, "manifest.json" | "bundle.zip"));
     layout::job_file(&job.id, name).filter(|_| listed)
 }

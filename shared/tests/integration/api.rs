@@ -127,12 +127,18 @@ async fn a_bundle_is_accepted_followed_and_downloaded() {
     }
     assert_eq!(job["status"], "succeeded", "{job:#}");
     let kinds = Kind::ALL.len();
+    // Renderings and exports of every kind, and the coverage matrix (JSON and Markdown).
+    let files: usize = Kind::ALL
+        .iter()
+        .map(|k| 3 + k.exports().len())
+        .sum::<usize>()
+        + 2;
     assert_eq!(job["progress"], json!({"done": kinds, "total": kinds}));
     let artifacts = job["artifacts"].as_array().unwrap();
     assert_eq!(
         artifacts.len(),
-        3 * kinds,
-        "JSON, Markdown and HTML per kind"
+        files,
+        "renderings and exports of every kind"
     );
     for artifact in artifacts {
         let href = artifact["href"].as_str().unwrap();
@@ -151,8 +157,23 @@ async fn a_bundle_is_accepted_followed_and_downloaded() {
         .await;
     assert_eq!(
         manifest.json()["artifacts"].as_array().unwrap().len(),
-        3 * kinds
+        files
     );
+    let bundle = api
+        .local(
+            Method::GET,
+            job["links"]["bundle"].as_str().unwrap(),
+            Some(&key),
+            None,
+        )
+        .await;
+    assert_eq!(bundle.status, StatusCode::OK);
+    assert_eq!(bundle.header("content-type"), "application/zip");
+    assert_eq!(
+        bundle.header("content-disposition"),
+        "attachment; filename=\"bundle.zip\""
+    );
+    assert_eq!(&bundle.body[..2], b"PK");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -232,10 +232,11 @@ async fn past_the_retention_jobs_their_objects_unused_sources_and_cache_entries_
     );
     assert_eq!(objects.head(&source(&other)).await.unwrap(), None);
     assert_eq!(objects.list("cache/").await.unwrap(), []);
-    let deleted = 2 * 7 + 1 + cached;
+    // Each job: the outline's and the FAQ's three renderings, the manifest and the archive.
+    let deleted = 2 * 8 + 1 + cached;
     assert_eq!(
         report.objects_deleted, deleted,
-        "two jobs' 7 files, a source and the cache objects: {report:?}"
+        "two jobs' 8 files, a source and the cache objects: {report:?}"
     );
 
     let again = sweep.maintain().await.unwrap();

@@ -86,7 +86,7 @@ async fn a_bundle_is_written_through_the_gemini_api() {
     .await;
     assert_every_step_came_from(&job, "gemini:gemini-2.5-flash");
     let requests = fake.requests();
-    assert_eq!(requests.len(), 8);
+    assert_eq!(requests.len(), Kind::ALL.len());
     for request in &requests {
         assert_eq!(request.protocol, Protocol::GeminiApi);
         assert_eq!(request.headers["x-goog-api-key"], "AIza-test-key");

@@ -5,7 +5,9 @@
 use factory_shared::content::detailed_reading::Reference;
 use factory_shared::content::faq::FaqItem;
 use factory_shared::content::flashcards::{Card, Difficulty};
+use factory_shared::content::objectives::Bloom;
 use factory_shared::content::podcast_script::{Speaker, SpeakerRole};
+use factory_shared::content::quiz::{Choice, QuestionFormat};
 use factory_shared::content::reading_questions::ReadingQuestion;
 use factory_shared::content::study_guide::Concept;
 use factory_shared::content::validate::Rule;
@@ -657,6 +659,99 @@ fn flashcards_with_twenty_six_cards_and_broken_terms_report_each_violation_at_it
 }
 
 #[test]
+fn a_quiz_with_broken_answers_reports_each_violation_at_its_path() {
+    let f = Fixture::new();
+    let Content::Quiz(mut quiz) = f.built(Kind::Quiz) else {
+        unreachable!()
+    };
+    let multiple: Vec<usize> = (0..quiz.questions.len())
+        .filter(|&i| quiz.questions[i].format == QuestionFormat::MultipleChoice)
+        .collect();
+    assert!(
+        multiple.len() >= 4,
+        "the example makes enough multiple-choice questions"
+    );
+    let (two, same, reworded, bare) = (multiple[0], multiple[1], multiple[2], multiple[3]);
+    // Two correct choices.
+    for choice in &mut quiz.questions[two].choices {
+        choice.correct = true;
+    }
+    // The same choice twice.
+    let repeated = quiz.questions[same].choices[0].text.clone();
+    quiz.questions[same].choices[1].text = repeated;
+    // A distractor that rewords the answer.
+    let answer = quiz.questions[reworded].answer().unwrap();
+    let wrong = usize::from(answer == 0);
+    quiz.questions[reworded].choices[wrong].text =
+        format!("the {}", quiz.questions[reworded].choices[answer].text);
+    // No rationale, and an objective the outline lacks.
+    quiz.questions[bare].rationale = String::new();
+    quiz.questions[bare].objective = 99;
+
+    let violations = assert_violations(
+        &Content::Quiz(quiz),
+        &f.ctx(),
+        &[
+            (&format!("/questions/{two}/choices"), Rule::Answer),
+            (
+                &format!("/questions/{same}/choices/1/text"),
+                Rule::Duplicate,
+            ),
+            (
+                &format!("/questions/{reworded}/choices/{wrong}/text"),
+                Rule::Distractor,
+            ),
+            (&format!("/questions/{bare}/rationale"), Rule::Required),
+            (&format!("/questions/{bare}/objective"), Rule::Reference),
+        ]
+        .iter()
+        .map(|(p, r)| (p.as_str(), *r))
+        .collect::<Vec<_>>(),
+    );
+    assert_message(
+        &violations[0],
+        &["exactly one choice must be correct", "found 4"],
+    );
+    assert_message(&violations[2], &["reword the answer"]);
+}
+
+#[test]
+fn a_quiz_whose_answer_is_always_first_and_a_true_false_with_three_choices_are_refused() {
+    let f = Fixture::new();
+    let Content::Quiz(mut quiz) = f.built(Kind::Quiz) else {
+        unreachable!()
+    };
+    for question in &mut quiz.questions {
+        if question.format == QuestionFormat::MultipleChoice {
+            let answer = question.answer().unwrap();
+            question.choices.swap(0, answer);
+        }
+    }
+    let tf = quiz
+        .questions
+        .iter()
+        .position(|q| q.format == QuestionFormat::TrueFalse)
+        .expect("the example makes a true/false question");
+    quiz.questions[tf].choices.push(Choice {
+        text: "Neither".into(),
+        correct: false,
+    });
+    let violations = assert_violations(
+        &Content::Quiz(quiz),
+        &f.ctx(),
+        &[
+            (&*format!("/questions/{tf}/choices"), Rule::Count),
+            ("/questions", Rule::Order),
+        ],
+    );
+    assert_message(&violations[0], &["exactly 2 choices", "found 3"]);
+    assert_message(
+        &violations[1],
+        &["position 1 in every multiple-choice question"],
+    );
+}
+
+#[test]
 fn reading_questions_with_broken_questions_report_each_violation_at_its_path() {
     let f = Fixture::new();
     let Content::ReadingQuestions(mut guide) = f.built(Kind::ReadingQuestions) else {
@@ -667,6 +762,8 @@ fn reading_questions_with_broken_questions_report_each_violation_at_its_path() {
         question: format!("Which idea in section {n} would you explain to a classmate first?"),
         section: n,
         source: None,
+        objective: 1,
+        bloom: Bloom::Understand,
     }));
     guide.questions[0].question = "What is the main point the text makes in week one".into();
     guide.questions[1].question = "Why does it?".into();

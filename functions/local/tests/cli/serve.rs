@@ -309,7 +309,17 @@ fn assert_succeeded_and_download_all(server: &Server, key: &str, job: &Value, ki
         .iter()
         .map(|a| a["name"].as_str().unwrap())
         .collect();
-    assert_eq!(artifacts.len(), 3 * kinds.len(), "{id}: {names:?}");
+    // A job with practice material also gets the coverage matrix (JSON and Markdown).
+    let practice = kinds
+        .iter()
+        .any(|k| matches!(*k, "flashcards" | "quiz" | "reading-questions"));
+    assert_eq!(names.contains("coverage.json"), practice, "{id}: {names:?}");
+    let files: usize = kinds
+        .iter()
+        .map(|k| 3 + k.parse::<Kind>().unwrap().exports().len())
+        .sum::<usize>()
+        + 2 * usize::from(practice);
+    assert_eq!(artifacts.len(), files, "{id}: {names:?}");
     assert_eq!(names.len(), artifacts.len(), "{id}: names are unique");
     for artifact in artifacts {
         let name = artifact["name"].as_str().unwrap();
@@ -324,9 +334,13 @@ fn assert_succeeded_and_download_all(server: &Server, key: &str, job: &Value, ki
         );
         assert_eq!(sha256_hex(&download.body), artifact["sha256"], "{href}");
         let content_type = match artifact["format"].as_str().unwrap() {
-            "json" => "application/json",
-            "md" => "text/markdown; charset=utf-8",
+            "json" | "coverage-json" => "application/json",
+            "md" | "coverage-md" => "text/markdown; charset=utf-8",
             "html" => "text/html; charset=utf-8",
+            "apkg" => "application/vnd.anki",
+            "qti" => "application/zip",
+            "anki-tsv" | "quizlet-tsv" => "text/tab-separated-values; charset=utf-8",
+            "gift" => "text/plain; charset=utf-8",
             other => panic!("{href}: unexpected format {other}"),
         };
         assert_eq!(
@@ -618,14 +632,18 @@ fn a_server_killed_during_a_bundle_finishes_it_after_a_restart() {
         .map(|a| a["name"].as_str().unwrap())
         .collect();
     let unique: BTreeSet<&str> = names.iter().copied().collect();
+    let files = crate::all_files();
     assert_eq!(
         (names.len(), unique.len()),
-        (24, 24),
+        (files, files),
         "every artifact recorded exactly once: {names:?}"
     );
     let manifest = server.get(&format!("/v1/jobs/{id}/artifacts/manifest.json"), &key);
     assert_eq!(manifest.status, 200, "{}", manifest.text());
-    assert_eq!(manifest.json()["artifacts"].as_array().unwrap().len(), 24);
+    assert_eq!(
+        manifest.json()["artifacts"].as_array().unwrap().len(),
+        files
+    );
 }
 
 #[test]

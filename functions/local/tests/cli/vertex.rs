@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::routing::get;
-use factory_shared::content::Options;
+use factory_shared::content::{Kind, Options};
 use factory_testkit::model_server::{FakeModelServer, Protocol};
 
 use super::{example, factory, kinds, run, text};
@@ -81,7 +81,7 @@ fn generate_writes_every_kind_through_vertex_ai_with_a_metadata_server_token() {
         assert_eq!(artifact["meta"]["engine_version"], "prompts-v1");
     }
     let requests = fake.requests();
-    assert_eq!(requests.len(), 8, "one call per kind");
+    assert_eq!(requests.len(), Kind::ALL.len(), "one call per kind");
     for request in &requests {
         assert_eq!(request.protocol, Protocol::VertexAi);
         assert!(

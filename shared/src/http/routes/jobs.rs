@@ -194,15 +194,15 @@ pub async fn get_artifact(
                 .into_response());
         }
     };
-    let content_type = match name.rsplit('.').next() {
-        Some("json") => "application/json",
-        Some("md") => "text/markdown; charset=utf-8",
-        Some("html") => "text/html; charset=utf-8",
-        _ => "application/octet-stream",
-    };
+    let (content_type, download) = content_type(&name);
     let mut response = bytes.into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if download
+        && let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\""))
+    {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
     // Rendered pages need their own inline styles, and nothing else.
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
@@ -211,4 +211,20 @@ pub async fn get_artifact(
         ),
     );
     Ok(response)
+}
+
+/// The content type of a job's file by its name, and whether it is a file to save (an export
+/// or an archive) rather than a page to read.
+fn content_type(name: &str) -> (&'static str, bool) {
+    let extension = name.rsplit('.').next().unwrap_or_default();
+    match extension {
+        "json" => ("application/json", false),
+        "md" => ("text/markdown; charset=utf-8", false),
+        "html" => ("text/html; charset=utf-8", false),
+        "apkg" => ("application/vnd.anki", true),
+        "zip" => ("application/zip", true),
+        "tsv" => ("text/tab-separated-values; charset=utf-8", true),
+        "gift" => ("text/plain; charset=utf-8", true),
+        _ => ("application/octet-stream", true),
+    }
 }
