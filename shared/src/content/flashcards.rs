@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::study_guide::concepts;
 use super::options::CountRange;
 use super::validate::{Checks, ValidationContext, Violation};
-use super::{ExtractInput, Kind, KindSpec, Level, SourceRef, ThinSource};
+use super::{Claim, ExtractInput, Kind, KindSpec, Level, SourceRef, ThinSource};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -123,6 +123,20 @@ impl KindSpec for Flashcards {
 
     fn source_refs(&self) -> Vec<SourceRef> {
         self.cards.iter().map(|c| c.source).collect()
+    }
+
+    fn claims(&self) -> Vec<Claim> {
+        self.cards
+            .iter()
+            .enumerate()
+            .map(|(i, card)| {
+                Claim::new(
+                    format!("/cards/{i}"),
+                    format!("{} {}", card.term, card.definition),
+                    Some(card.source),
+                )
+            })
+            .collect()
     }
 }
 

@@ -7,6 +7,7 @@
 //! [`Content`] and every dispatch over kinds are derived from that list. This module holds
 //! what the kinds share; it knows nothing of jobs, storage or engines.
 
+pub mod grounding;
 pub mod options;
 pub mod validate;
 
@@ -17,6 +18,7 @@ use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+pub use grounding::{Claim, Grounding};
 pub use options::{CountRange, Counts, Length, Level, OptionError, Options};
 pub use validate::{ValidationContext, Violation};
 
@@ -179,6 +181,15 @@ pub struct Passage {
     pub source: SourceRef,
 }
 
+/// The claims of passages, each at its JSON Pointer.
+pub(crate) fn passages_claims<'a>(
+    passages: impl Iterator<Item = (String, &'a Passage)>,
+) -> Vec<Claim> {
+    passages
+        .map(|(path, p)| Claim::new(path, &p.text, Some(p.source)))
+        .collect()
+}
+
 /// What one kind must provide. Adding a kind means one module implementing this trait and
 /// one line in the [`kinds!`] list.
 pub trait KindSpec: Serialize + DeserializeOwned + JsonSchema + Sized + Into<Content> {
@@ -212,6 +223,14 @@ pub trait KindSpec: Serialize + DeserializeOwned + JsonSchema + Sized + Into<Con
 
     /// Every source reference this artifact carries (for quality scores and checks).
     fn source_refs(&self) -> Vec<SourceRef>;
+
+    /// The fact-bearing items and what each cites, for the grounding measure
+    /// ([`grounding`]). By default every object with a `source` (see
+    /// [`grounding::claims_in_json`]); a kind whose items mix facts with scaffolding says
+    /// which are facts.
+    fn claims(&self) -> Vec<Claim> {
+        grounding::claims_in_json(&serde_json::to_value(self).expect("content serializes"))
+    }
 }
 
 /// What an extractive builder gets: the analysed source, the outline (for derivatives) and
@@ -334,6 +353,15 @@ impl Content {
 
     pub fn source_refs(&self) -> Vec<SourceRef> {
         with_content!(self, v => v.source_refs())
+    }
+
+    pub fn claims(&self) -> Vec<Claim> {
+        with_content!(self, v => v.claims())
+    }
+
+    /// How the artifact's claims fare against `source` (see [`grounding`]).
+    pub fn grounding(&self, source: &str) -> Grounding {
+        grounding::measure(&self.claims(), source)
     }
 
     /// Parses a kind's content from JSON (as a model returns it), rejecting unknown fields.

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::options::CountRange;
 use super::validate::{Checks, ValidationContext, Violation};
-use super::{ExtractInput, Kind, KindSpec, SourceRef, ThinSource};
+use super::{Claim, ExtractInput, Kind, KindSpec, SourceRef, ThinSource};
 use crate::analysis::text::normalize;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -172,6 +172,11 @@ impl KindSpec for ReadingQuestions {
 
     fn source_refs(&self) -> Vec<SourceRef> {
         self.questions.iter().filter_map(|q| q.source).collect()
+    }
+
+    /// Questions ask; they state no fact to support.
+    fn claims(&self) -> Vec<Claim> {
+        Vec::new()
     }
 }
 

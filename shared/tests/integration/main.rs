@@ -6,6 +6,7 @@ mod dispatch_contract;
 mod extractive;
 mod firestore_documents;
 mod fuzz_replay;
+mod grounding;
 mod internal_auth;
 mod kinds;
 mod maintenance;
