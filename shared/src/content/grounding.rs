@@ -168,11 +168,11 @@ pub fn measure(claims: &[Claim], source: &str) -> Grounding {
 /// new kind is measured from the start; kinds override it where it is wrong.
 pub fn claims_in_json(value: &serde_json::Value) -> Vec<Claim> {
     let mut claims = Vec::new();
-    walk(value, String::new(), &mut claims);
+    walk(value, "", &mut claims);
     claims
 }
 
-fn walk(value: &serde_json::Value, path: String, claims: &mut Vec<Claim>) {
+fn walk(value: &serde_json::Value, path: &str, claims: &mut Vec<Claim>) {
     match value {
         serde_json::Value::Object(map) => {
             if let Some(source) = map.get("source")
@@ -184,17 +184,17 @@ fn walk(value: &serde_json::Value, path: String, claims: &mut Vec<Claim>) {
                     .filter_map(|(_, v)| v.as_str())
                     .collect::<Vec<_>>()
                     .join(" ");
-                claims.push(Claim::new(path.clone(), text, Some(source)));
+                claims.push(Claim::new(path, text, Some(source)));
             }
             for (key, inner) in map {
                 if key != "source" {
-                    walk(inner, format!("{path}/{key}"), claims);
+                    walk(inner, &format!("{path}/{key}"), claims);
                 }
             }
         }
         serde_json::Value::Array(items) => {
             for (i, inner) in items.iter().enumerate() {
-                walk(inner, format!("{path}/{i}"), claims);
+                walk(inner, &format!("{path}/{i}"), claims);
             }
         }
         _ => {}

@@ -255,7 +255,7 @@ impl OpenAiModel {
     async fn call(
         &self,
         request: &ModelRequest,
-        negotiated: &Negotiated,
+        negotiated: Negotiated,
     ) -> Result<Result<ModelResponse, ModelError>, Refused> {
         let body = ChatRequest::new(&self.model, request, negotiated)?;
         let mut call = self.client.post(self.url.clone()).json(&body);
@@ -297,7 +297,7 @@ impl TextModel for OpenAiModel {
     async fn generate(&self, request: &ModelRequest) -> Result<ModelResponse, ModelError> {
         let mut negotiated = self.negotiated();
         loop {
-            match self.call(request, &negotiated).await {
+            match self.call(request, negotiated).await {
                 Ok(result) => return result,
                 Err(Refused::Other(error)) => return Err(error),
                 Err(Refused::Parameter { param, error }) => {
@@ -433,7 +433,7 @@ impl<'a> ChatRequest<'a> {
     fn new(
         model: &'a str,
         request: &'a ModelRequest,
-        negotiated: &Negotiated,
+        negotiated: Negotiated,
     ) -> Result<Self, ModelError> {
         let schema = schema::to_openai_strict(&request.schema).map_err(|e| {
             ModelError::InvalidRequest(format!(
@@ -465,7 +465,7 @@ impl<'a> ChatRequest<'a> {
                 )),
             ),
         };
-        let system = (!system.is_empty()).then(|| Message {
+        let system = (!system.is_empty()).then_some(Message {
             role: "system",
             content: system,
         });
