@@ -144,6 +144,37 @@ pub struct ModelSettings {
     pub repairs: u32,
     /// `FACTORY_MODEL_PRICES`: `MODEL=IN/OUT,…` in US dollars per million tokens.
     pub prices: BTreeMap<String, (f64, f64)>,
+    /// `FACTORY_OPENAI_STRUCTURED`: how `openai:` servers are asked for JSON, default `auto`.
+    pub openai_structured: OpenAiStructured,
+}
+
+/// How `openai:` servers are asked for an answer of the kind's schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OpenAiStructured {
+    /// The strongest mode the server accepts, found by asking and remembered per server.
+    #[default]
+    Auto,
+    /// Always `response_format: {type: "json_schema", …}`.
+    JsonSchema,
+    /// Always `response_format: {type: "json_object", schema}` (`llama-cpp-python`).
+    JsonObject,
+    /// Never a `response_format`; the schema goes into the prompt.
+    Prompt,
+}
+
+impl OpenAiStructured {
+    fn parse(value: Option<&str>) -> Result<Self, ConfigError> {
+        match value.map(str::trim) {
+            None | Some("" | "auto") => Ok(Self::Auto),
+            Some("json_schema") => Ok(Self::JsonSchema),
+            Some("json_object") => Ok(Self::JsonObject),
+            Some("prompt") => Ok(Self::Prompt),
+            Some(other) => Err(invalid(
+                "FACTORY_OPENAI_STRUCTURED",
+                format!("`{other}` is not `auto`, `json_schema`, `json_object` or `prompt`"),
+            )),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -339,6 +370,9 @@ impl Config {
                 )?),
                 repairs: number(&get, "FACTORY_MODEL_REPAIRS", 2, 0..=5)?,
                 prices: prices(get("FACTORY_MODEL_PRICES").as_deref())?,
+                openai_structured: OpenAiStructured::parse(
+                    get("FACTORY_OPENAI_STRUCTURED").as_deref(),
+                )?,
             },
             concurrency: number(&get, "FACTORY_CONCURRENCY", 8, 1..=256)?,
             lease: Duration::from_secs(number(&get, "FACTORY_LEASE_SECS", 120, 1..=86_400)?),
@@ -548,6 +582,28 @@ mod tests {
         assert_eq!(c.port, 8080);
         assert_eq!(c.dispatch, DispatchConfig::Inline);
         assert_eq!(c.internal_auth, InternalAuth::Closed);
+    }
+
+    #[test]
+    fn the_structured_output_mode_of_openai_servers_can_be_forced() {
+        assert_eq!(
+            config(&[]).unwrap().models.openai_structured,
+            OpenAiStructured::Auto
+        );
+        for (value, mode) in [
+            ("auto", OpenAiStructured::Auto),
+            ("json_schema", OpenAiStructured::JsonSchema),
+            ("json_object", OpenAiStructured::JsonObject),
+            ("prompt", OpenAiStructured::Prompt),
+        ] {
+            let c = config(&[("FACTORY_OPENAI_STRUCTURED", value)]).unwrap();
+            assert_eq!(c.models.openai_structured, mode, "{value}");
+        }
+        let error = config(&[("FACTORY_OPENAI_STRUCTURED", "grammar")]).unwrap_err();
+        assert!(
+            error.to_string().contains("FACTORY_OPENAI_STRUCTURED"),
+            "{error}"
+        );
     }
 
     #[test]

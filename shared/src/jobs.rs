@@ -134,6 +134,18 @@ pub struct Quality {
     pub grounded: f32,
     /// Share of the outline's sections the output refers to (0–1).
     pub section_coverage: f32,
+    /// Fact-bearing items whose cited span supports what they say (`docs/quality.md`).
+    #[serde(default)]
+    pub supported: u32,
+    /// Fact-bearing items whose cited span does not support them.
+    #[serde(default)]
+    pub unsupported: u32,
+    /// Fact-bearing items that cite no span.
+    #[serde(default)]
+    pub uncited: u32,
+    /// More than half of the fact-bearing items are unsupported or uncited.
+    #[serde(default)]
+    pub mostly_unsupported: bool,
 }
 
 /// One step of a job: build one kind.
@@ -685,6 +697,10 @@ mod tests {
                 items: 1,
                 grounded: 1.0,
                 section_coverage: 1.0,
+                supported: 1,
+                unsupported: 0,
+                uncited: 0,
+                mostly_unsupported: false,
             },
             duration_ms: 1,
         }

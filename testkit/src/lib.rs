@@ -4,10 +4,13 @@
 //!
 //! - [`model_server`]: a local server speaking the OpenAI, Gemini API and Vertex AI
 //!   protocols, answering valid content or injected faults.
+//! - [`dialects`]: stand-ins for the Chat Completions dialects of llama-cpp-python,
+//!   llama-server, Ollama, vLLM, LM Studio and OpenAI, each refusing what the real one refuses.
 //! - [`dispatch`]: the `Dispatcher` contract suite every dispatch adapter runs.
 //! - [`reliability`]: the checker every fault-injection scenario's run must pass.
 //! - [`serve`]: the workspace's binaries as processes: `factory`, a running `factory serve`.
 
+pub mod dialects;
 pub mod dispatch;
 pub mod model_server;
 pub mod reliability;

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::options::CountRange;
 use super::validate::{Checks, Rule, ValidationContext, Violation};
-use super::{ExtractInput, Kind, KindSpec, Passage, SourceRef, ThinSource};
+use super::{Claim, ExtractInput, Kind, KindSpec, Passage, SourceRef, ThinSource, passages_claims};
 use crate::content::Span;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -193,6 +193,16 @@ impl KindSpec for DetailedReading {
             .iter()
             .flat_map(|s| s.paragraphs.iter().map(|p| p.source))
             .collect()
+    }
+
+    fn claims(&self) -> Vec<Claim> {
+        passages_claims(self.sections.iter().enumerate().flat_map(|(s, section)| {
+            section
+                .paragraphs
+                .iter()
+                .enumerate()
+                .map(move |(i, p)| (format!("/sections/{s}/paragraphs/{i}"), p))
+        }))
     }
 }
 

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::study_guide::section_number;
 use super::options::CountRange;
 use super::validate::{Checks, ValidationContext, Violation};
-use super::{ExtractInput, Kind, KindSpec, SourceRef, ThinSource, in_sentence};
+use super::{Claim, ExtractInput, Kind, KindSpec, SourceRef, ThinSource, in_sentence};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -154,5 +154,14 @@ impl KindSpec for Faq {
 
     fn source_refs(&self) -> Vec<SourceRef> {
         self.items.iter().map(|i| i.source).collect()
+    }
+
+    /// The answers state the facts; the questions only ask.
+    fn claims(&self) -> Vec<Claim> {
+        self.items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| Claim::new(format!("/items/{i}/answer"), &item.answer, Some(item.source)))
+            .collect()
     }
 }

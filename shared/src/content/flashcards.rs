@@ -9,7 +9,7 @@ use super::objectives::{Bloom, objective_of};
 use super::study_guide::concepts;
 use super::options::CountRange;
 use super::validate::{Checks, ValidationContext, Violation};
-use super::{ExtractInput, Kind, KindSpec, Level, SourceRef, ThinSource};
+use super::{Claim, ExtractInput, Kind, KindSpec, Level, SourceRef, ThinSource};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -140,6 +140,20 @@ impl KindSpec for Flashcards {
 
     fn practice(&self) -> Vec<(u32, Bloom)> {
         self.cards.iter().map(|c| (c.objective, c.bloom)).collect()
+    }
+
+    fn claims(&self) -> Vec<Claim> {
+        self.cards
+            .iter()
+            .enumerate()
+            .map(|(i, card)| {
+                Claim::new(
+                    format!("/cards/{i}"),
+                    format!("{} {}", card.term, card.definition),
+                    Some(card.source),
+                )
+            })
+            .collect()
     }
 }
 

@@ -9,6 +9,7 @@
 
 pub mod exports;
 pub mod objectives;
+pub mod grounding;
 pub mod options;
 pub mod validate;
 
@@ -19,6 +20,7 @@ use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+pub use grounding::{Claim, Grounding};
 pub use options::{CountRange, Counts, Length, Level, OptionError, Options};
 pub use validate::{ValidationContext, Violation};
 
@@ -187,6 +189,15 @@ pub struct Passage {
     pub source: SourceRef,
 }
 
+/// The claims of passages, each at its JSON Pointer.
+pub(crate) fn passages_claims<'a>(
+    passages: impl Iterator<Item = (String, &'a Passage)>,
+) -> Vec<Claim> {
+    passages
+        .map(|(path, p)| Claim::new(path, &p.text, Some(p.source)))
+        .collect()
+}
+
 /// What one kind must provide. Adding a kind means one module implementing this trait and
 /// one line in the [`kinds!`] list.
 pub trait KindSpec: Serialize + DeserializeOwned + JsonSchema + Sized + Into<Content> {
@@ -234,6 +245,14 @@ pub trait KindSpec: Serialize + DeserializeOwned + JsonSchema + Sized + Into<Con
     /// for kinds that are not practice material.
     fn practice(&self) -> Vec<(u32, objectives::Bloom)> {
         Vec::new()
+    }
+
+    /// The fact-bearing items and what each cites, for the grounding measure
+    /// ([`grounding`]). By default every object with a `source` (see
+    /// [`grounding::claims_in_json`]); a kind whose items mix facts with scaffolding says
+    /// which are facts.
+    fn claims(&self) -> Vec<Claim> {
+        grounding::claims_in_json(&serde_json::to_value(self).expect("content serializes"))
     }
 }
 
@@ -367,6 +386,15 @@ impl Content {
     /// The kind's import files (see [`KindSpec::exports`]).
     pub fn exports(&self) -> Vec<exports::Export> {
         with_content!(self, v => v.exports())
+    }
+
+    pub fn claims(&self) -> Vec<Claim> {
+        with_content!(self, v => v.claims())
+    }
+
+    /// How the artifact's claims fare against `source` (see [`grounding`]).
+    pub fn grounding(&self, source: &str) -> Grounding {
+        grounding::measure(&self.claims(), source)
     }
 
     /// Parses a kind's content from JSON (as a model returns it), rejecting unknown fields.

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::options::CountRange;
 use super::validate::{Checks, Rule, ValidationContext, Violation};
-use super::{ExtractInput, Kind, KindSpec, Passage, SourceRef, ThinSource};
+use super::{Claim, ExtractInput, Kind, KindSpec, Passage, SourceRef, ThinSource, passages_claims};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -173,6 +173,15 @@ impl KindSpec for OnePager {
 
     fn source_refs(&self) -> Vec<SourceRef> {
         self.key_takeaways.iter().map(|t| t.source).collect()
+    }
+
+    fn claims(&self) -> Vec<Claim> {
+        passages_claims(
+            self.key_takeaways
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (format!("/key_takeaways/{i}"), p)),
+        )
     }
 }
 

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::options::CountRange;
 use super::validate::{Checks, Rule, ValidationContext, Violation};
-use super::{ExtractInput, Kind, KindSpec, Level, Passage, SourceRef, ThinSource};
+use super::{Claim, ExtractInput, Kind, KindSpec, Level, Passage, SourceRef, ThinSource, passages_claims};
 use crate::analysis::text::capitalize;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -217,6 +217,16 @@ impl KindSpec for Outline {
             .iter()
             .flat_map(|s| s.key_points.iter().map(|p| p.source))
             .collect()
+    }
+
+    fn claims(&self) -> Vec<Claim> {
+        passages_claims(self.sections.iter().enumerate().flat_map(|(s, section)| {
+            section
+                .key_points
+                .iter()
+                .enumerate()
+                .map(move |(i, p)| (format!("/sections/{s}/key_points/{i}"), p))
+        }))
     }
 }
 

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::options::CountRange;
 use super::validate::{Checks, Rule, ValidationContext, Violation};
-use super::{ExtractInput, Kind, KindSpec, Outline, SourceRef, ThinSource, in_sentence};
+use super::{Claim, ExtractInput, Kind, KindSpec, Outline, SourceRef, ThinSource, in_sentence};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -93,6 +93,10 @@ impl PodcastScript {
             .sum()
     }
 }
+
+/// A segment turn that is not a question and has at least this many words besides its
+/// segment's title states something (a hand-over such as "Let's turn to <title>." has four).
+const STATEMENT_WORDS: usize = 8;
 
 impl KindSpec for PodcastScript {
     const KIND: Kind = Kind::PodcastScript;
@@ -301,6 +305,43 @@ impl KindSpec for PodcastScript {
 
     fn source_refs(&self) -> Vec<SourceRef> {
         self.all_turns().filter_map(|(_, t)| t.source).collect()
+    }
+
+    /// Turns that cite a span, and a segment's statements of substance that cite none.
+    /// Greetings, hand-overs ("Let's turn to <the segment's title>.") and questions are
+    /// conversation, not facts.
+    fn claims(&self) -> Vec<Claim> {
+        let cited = |turn: &Turn| turn.source.is_some_and(|s| s.span.is_some());
+        let opening = self.intro.iter().enumerate().map(|(i, t)| (format!("/intro/{i}"), t));
+        let closing = self.outro.iter().enumerate().map(|(i, t)| (format!("/outro/{i}"), t));
+        let mut claims: Vec<Claim> = opening
+            .chain(closing)
+            .filter(|(_, turn)| cited(turn))
+            .map(|(path, turn)| Claim::new(path, &turn.text, turn.source))
+            .collect();
+        for (s, segment) in self.segments.iter().enumerate() {
+            let title: Vec<String> = segment
+                .title
+                .split_whitespace()
+                .map(str::to_lowercase)
+                .collect();
+            for (i, turn) in segment.turns.iter().enumerate() {
+                let own_words = turn
+                    .text
+                    .split_whitespace()
+                    .filter(|w| !title.contains(&w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase()))
+                    .count();
+                let statement = !turn.text.trim_end().ends_with('?') && own_words >= STATEMENT_WORDS;
+                if cited(turn) || statement {
+                    claims.push(Claim::new(
+                        format!("/segments/{s}/turns/{i}"),
+                        &turn.text,
+                        turn.source,
+                    ));
+                }
+            }
+        }
+        claims
     }
 }
 

@@ -8,7 +8,7 @@ use super::options::CountRange;
 use super::exports::{Export, gift};
 use super::objectives::{Bloom, objective_of};
 use super::validate::{Checks, ValidationContext, Violation};
-use super::{ExtractInput, Kind, KindSpec, SourceRef, ThinSource};
+use super::{Claim, ExtractInput, Kind, KindSpec, SourceRef, ThinSource};
 use crate::analysis::text::normalize;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -195,6 +195,11 @@ impl KindSpec for ReadingQuestions {
 
     fn practice(&self) -> Vec<(u32, Bloom)> {
         self.questions.iter().map(|q| (q.objective, q.bloom)).collect()
+    }
+
+    /// Questions ask; they state no fact to support.
+    fn claims(&self) -> Vec<Claim> {
+        Vec::new()
     }
 }
 

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::options::CountRange;
 use super::validate::{Checks, Rule, ValidationContext, Violation};
-use super::{ExtractInput, Kind, KindSpec, Passage, SourceRef, ThinSource};
+use super::{Claim, ExtractInput, Kind, KindSpec, Passage, SourceRef, ThinSource, passages_claims};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -252,6 +252,24 @@ impl KindSpec for StudyGuide {
                     .flat_map(|s| s.content.iter().map(|p| p.source)),
             )
             .collect()
+    }
+
+    fn claims(&self) -> Vec<Claim> {
+        let concepts = self.key_concepts.iter().enumerate().map(|(i, c)| {
+            Claim::new(
+                format!("/key_concepts/{i}"),
+                format!("{} {}", c.term, c.explanation),
+                Some(c.source),
+            )
+        });
+        let content = passages_claims(self.sections.iter().enumerate().flat_map(|(s, section)| {
+            section
+                .content
+                .iter()
+                .enumerate()
+                .map(move |(i, p)| (format!("/sections/{s}/content/{i}"), p))
+        }));
+        concepts.chain(content).collect()
     }
 }
 

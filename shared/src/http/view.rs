@@ -64,9 +64,21 @@ pub struct StepView {
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct QualityView {
+    /// Items that carry a source reference.
     pub items: u32,
+    /// Share of those references that include a character span (0–1).
     pub grounded: f32,
+    /// Share of the outline's sections the output refers to (0–1).
     pub section_coverage: f32,
+    /// Fact-bearing items whose cited span supports what they say (see `docs/quality.md`:
+    /// at least half of the item's content words occur in the span).
+    pub supported: u32,
+    /// Fact-bearing items whose cited span does not support them.
+    pub unsupported: u32,
+    /// Fact-bearing items that cite no span.
+    pub uncited: u32,
+    /// Whether more than half of the fact-bearing items are unsupported or uncited.
+    pub mostly_unsupported: bool,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
@@ -224,6 +236,10 @@ impl From<&Step> for StepView {
                 items: q.items,
                 grounded: q.grounded,
                 section_coverage: q.section_coverage,
+                supported: q.supported,
+                unsupported: q.unsupported,
+                uncited: q.uncited,
+                mostly_unsupported: q.mostly_unsupported,
             }),
             queued_at: s.queued_at.map(Timestamp::to_rfc3339),
             started_at: s.started_at.map(Timestamp::to_rfc3339),

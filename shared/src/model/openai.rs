@@ -1,29 +1,41 @@
 //! Chat Completions (`POST {base_url}/chat/completions`), the protocol OpenAI and the common
-//! self-hosted servers share: Ollama (`http://localhost:11434/v1`, no key), vLLM and
-//! llama.cpp's `llama-server`. Named `openai:<model>@<base_url>`. Plain reqwest, no SDK.
+//! self-hosted servers share: Ollama (`http://localhost:11434/v1`, no key), vLLM, LM Studio,
+//! llama.cpp's `llama-server` and `llama-cpp-python`'s server. Named
+//! `openai:<model>@<base_url>`. Plain reqwest, no SDK.
 //!
-//! The answer is constrained with `response_format: {type: "json_schema", json_schema:
-//! {name, schema, strict: true}}`, the schema converted by
-//! [`super::schema::to_openai_strict`]. OpenAI enforces it; Ollama passes
-//! `json_schema.schema` to its `format`; vLLM and llama.cpp compile it to a grammar; all
-//! ignore `strict`. One call, no retries: the caller decides what a [`ModelError`] means.
+//! The servers agree on the shape of an answer but not on what a request may say, so each
+//! model negotiates ([`Negotiated`], one per base URL and model, shared through
+//! [`Capabilities`]) and remembers what the server refused:
+//!
+//! - **Structured output** ([`StructuredMode`]), strongest first: `response_format:
+//!   {type: "json_schema", json_schema: {name, schema, strict: true}}` (OpenAI, Ollama, vLLM,
+//!   LM Studio, `llama-server`), then `{type: "json_object", schema}` (the `llama-cpp-python`
+//!   dialect: it refuses `json_schema` with a 500 and compiles this schema to a grammar), then
+//!   no `response_format` at all with the schema written into the system prompt. A mode the
+//!   server refuses is never sent to it again; `FACTORY_OPENAI_STRUCTURED` can force one.
+//! - **The output limit** ([`TokenLimitField`]): `max_completion_tokens` for `api.openai.com`
+//!   (its reasoning models refuse `max_tokens`), `max_tokens` elsewhere (Ollama, LM Studio and
+//!   `llama-cpp-python` read only that one and silently ignore the other); switched when a
+//!   server refuses the one sent.
+//! - **`temperature`**: left out once a server refuses it (OpenAI's reasoning models accept
+//!   only their default).
+//!
+//! Any other refused parameter, and a refusal left after every fallback, is a permanent
+//! [`ModelError::InvalidRequest`] that names the parameter, whatever status the server used
+//! ([`super::wire`] reads the dialects): never "unavailable", never retried. The answer is
+//! still validated and repaired by the engine: this only decides how it is asked for.
 //!
 //! Gotchas, from the API references and the servers' sources and issues:
-//! - The output limit has two names. OpenAI deprecated `max_tokens` for
-//!   `max_completion_tokens` (which also bounds reasoning tokens) and its reasoning models
-//!   refuse `max_tokens` with a 400; Ollama reads only `max_tokens` and silently ignores the
-//!   new name; vLLM reads both; llama.cpp only recently learned the new one. So
-//!   `api.openai.com` gets `max_completion_tokens` and every other server `max_tokens`
-//!   ([`TokenLimitField`]); [`OpenAiModel::with_token_limit_field`] overrides it (e.g. for
-//!   Azure OpenAI's reasoning models). Sending both is refused by OpenAI's reasoning models.
 //! - A refusal comes back as a 200 with `message.refusal` set and `content: null`.
 //! - OpenAI echoes a masked form of a wrong key in its 401; the full key is scrubbed from
 //!   every message here anyway.
 //! - A 429 with code `insufficient_quota` is billing, not a rate limit: waiting does not
 //!   help, so it is a credential failure.
-//! - Reasoning models refuse a `temperature` other than 1; this client always sends the
-//!   request's temperature.
+//! - Ollama accepts `json_object` with a `schema` but silently drops the schema; it takes
+//!   `json_schema`, so it never gets there.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::SystemTime;
 
 use async_trait::async_trait;
@@ -39,7 +51,7 @@ use super::{ModelError, ModelRequest, ModelResponse, Role, TextModel, TokenUsage
 /// Which request field carries the output token limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenLimitField {
-    /// `max_tokens`: what Ollama, llama.cpp, vLLM and older OpenAI models read.
+    /// `max_tokens`: what Ollama, llama.cpp, LM Studio, vLLM and older OpenAI models read.
     MaxTokens,
     /// `max_completion_tokens`: what OpenAI's current (and reasoning) models read.
     MaxCompletionTokens,
@@ -54,6 +66,119 @@ impl TokenLimitField {
             Self::MaxTokens
         }
     }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::MaxTokens => "max_tokens",
+            Self::MaxCompletionTokens => "max_completion_tokens",
+        }
+    }
+
+    fn other(self) -> Self {
+        match self {
+            Self::MaxTokens => Self::MaxCompletionTokens,
+            Self::MaxCompletionTokens => Self::MaxTokens,
+        }
+    }
+}
+
+/// How the answer's JSON shape is asked for, strongest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum StructuredMode {
+    /// `response_format: {type: "json_schema", json_schema: {name, schema, strict}}`.
+    JsonSchema,
+    /// `response_format: {type: "json_object", schema}` (`llama-cpp-python`).
+    JsonObject,
+    /// No `response_format`; the schema is written into the system prompt.
+    Prompt,
+}
+
+impl StructuredMode {
+    pub fn slug(self) -> &'static str {
+        match self {
+            Self::JsonSchema => "json_schema",
+            Self::JsonObject => "json_object",
+            Self::Prompt => "prompt",
+        }
+    }
+
+    /// The next weaker mode, if any.
+    fn weaker(self) -> Option<Self> {
+        match self {
+            Self::JsonSchema => Some(Self::JsonObject),
+            Self::JsonObject => Some(Self::Prompt),
+            Self::Prompt => None,
+        }
+    }
+}
+
+/// What a server has been found to accept. Starts optimistic (the strongest mode, the output
+/// limit field its host suggests, a temperature) and only ever weakens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Negotiated {
+    pub structured: StructuredMode,
+    /// `true` when the mode was forced by configuration: never weakened.
+    pub forced: bool,
+    pub token_limit: TokenLimitField,
+    /// Whether the server refused `max_tokens` and `max_completion_tokens` once each (then
+    /// no further switching helps).
+    token_limit_switched: bool,
+    pub temperature: bool,
+}
+
+impl Negotiated {
+    fn new(forced: Option<StructuredMode>, token_limit: TokenLimitField) -> Self {
+        Self {
+            structured: forced.unwrap_or(StructuredMode::JsonSchema),
+            forced: forced.is_some(),
+            token_limit,
+            token_limit_switched: false,
+            temperature: true,
+        }
+    }
+
+    /// Adapts to the server's refusal of `param`; `false` if nothing is left to try.
+    fn adapt(&mut self, param: &str) -> bool {
+        let top = param.split('.').next().unwrap_or(param);
+        match top {
+            "response_format" | "json_schema" | "schema" => match self.structured.weaker() {
+                Some(weaker) if !self.forced => {
+                    self.structured = weaker;
+                    true
+                }
+                _ => false,
+            },
+            "max_tokens" | "max_completion_tokens"
+                if top == self.token_limit.name() && !self.token_limit_switched =>
+            {
+                self.token_limit = self.token_limit.other();
+                self.token_limit_switched = true;
+                true
+            }
+            "temperature" if self.temperature => {
+                self.temperature = false;
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
+/// What each server (base URL and model) accepts, shared by every [`OpenAiModel`] built
+/// with it so that what one call learned, the next call of any kind uses. Lives as long as
+/// the process.
+#[derive(Debug, Clone, Default)]
+pub struct Capabilities(Arc<Mutex<HashMap<String, Negotiated>>>);
+
+impl Capabilities {
+    /// What is known of `server` (its model name), if it was asked before.
+    pub fn get(&self, server: &str) -> Option<Negotiated> {
+        self.lock().get(server).copied()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Negotiated>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 /// A model behind a Chat Completions server. `Debug` shows no key.
@@ -64,6 +189,8 @@ pub struct OpenAiModel {
     model: String,
     api_key: Option<Secret>,
     token_limit: TokenLimitField,
+    forced: Option<StructuredMode>,
+    capabilities: Capabilities,
     name: String,
 }
 
@@ -85,33 +212,52 @@ impl OpenAiModel {
             model: model.to_owned(),
             api_key: api_key.filter(|k| !k.is_empty()).map(Secret::new),
             token_limit: TokenLimitField::for_base_url(base_url),
+            forced: None,
+            capabilities: Capabilities::default(),
             name,
         }
     }
 
-    /// Sends the output limit in `field` instead of the one chosen from the base URL.
+    /// Starts with the output limit in `field` instead of the one chosen from the base URL.
     #[must_use]
     pub fn with_token_limit_field(mut self, field: TokenLimitField) -> Self {
         self.token_limit = field;
         self
     }
-}
 
-#[async_trait]
-impl TextModel for OpenAiModel {
-    fn name(&self) -> String {
-        self.name.clone()
+    /// Always asks in `mode` and never falls back (`None`: negotiate).
+    #[must_use]
+    pub fn with_structured_mode(mut self, mode: Option<StructuredMode>) -> Self {
+        self.forced = mode;
+        self
     }
 
-    #[tracing::instrument(skip_all, fields(model = %self.name))]
-    async fn generate(&self, request: &ModelRequest) -> Result<ModelResponse, ModelError> {
-        let schema = schema::to_openai_strict(&request.schema).map_err(|e| {
-            ModelError::InvalidRequest(format!(
-                "the `{}` schema has no strict-mode form: {e}",
-                request.schema_name
-            ))
-        })?;
-        let body = ChatRequest::new(&self.model, request, schema, self.token_limit);
+    /// Shares what servers accept with the other models built with `capabilities`.
+    #[must_use]
+    pub fn with_capabilities(mut self, capabilities: Capabilities) -> Self {
+        self.capabilities = capabilities;
+        self
+    }
+
+    /// What this model's server has been found to accept so far.
+    pub fn negotiated(&self) -> Negotiated {
+        self.capabilities
+            .get(&self.name)
+            .unwrap_or_else(|| Negotiated::new(self.forced, self.token_limit))
+    }
+
+    fn remember(&self, negotiated: Negotiated) {
+        self.capabilities
+            .lock()
+            .insert(self.name.clone(), negotiated);
+    }
+
+    async fn call(
+        &self,
+        request: &ModelRequest,
+        negotiated: Negotiated,
+    ) -> Result<Result<ModelResponse, ModelError>, Refused> {
+        let body = ChatRequest::new(&self.model, request, negotiated)?;
         let mut call = self.client.post(self.url.clone()).json(&body);
         if let Some(key) = &self.api_key {
             call = call.header(AUTHORIZATION, key.header("Bearer ")?);
@@ -121,23 +267,80 @@ impl TextModel for OpenAiModel {
             return Err(failure(&reply, self.api_key.as_ref()));
         }
         // Usage is logged once per attempt by `Resilient`.
-        answer(&reply.body, request.max_output_tokens)
+        Ok(answer(&reply.body, request.max_output_tokens))
+    }
+}
+
+/// A call the server did not answer: either it refused a parameter (and which), or another
+/// failure.
+#[derive(Debug)]
+enum Refused {
+    Parameter { param: String, error: ModelError },
+    Other(ModelError),
+}
+
+impl From<ModelError> for Refused {
+    fn from(error: ModelError) -> Self {
+        Self::Other(error)
+    }
+}
+
+#[async_trait]
+impl TextModel for OpenAiModel {
+    fn name(&self) -> String {
+        self.name.clone()
+    }
+
+    /// One logical call: as many requests as it takes to find what the server accepts (at
+    /// most one per fallback), each remembered for the calls after it.
+    #[tracing::instrument(skip_all, fields(model = %self.name))]
+    async fn generate(&self, request: &ModelRequest) -> Result<ModelResponse, ModelError> {
+        let mut negotiated = self.negotiated();
+        loop {
+            match self.call(request, negotiated).await {
+                Ok(result) => return result,
+                Err(Refused::Other(error)) => return Err(error),
+                Err(Refused::Parameter { param, error }) => {
+                    let before = negotiated;
+                    if !negotiated.adapt(&param) {
+                        return Err(error);
+                    }
+                    tracing::warn!(
+                        param = %param,
+                        from = before.structured.slug(),
+                        to = negotiated.structured.slug(),
+                        token_limit = negotiated.token_limit.name(),
+                        temperature = negotiated.temperature,
+                        error = %error,
+                        "the server refused a request parameter; asking another way from now on"
+                    );
+                    self.remember(negotiated);
+                }
+            }
+        }
     }
 }
 
 /// An HTTP error: the server's message (key scrubbed), `retry-after-ms` / `Retry-After`,
-/// and an exhausted quota read as a credential failure.
-fn failure(reply: &Reply, key: Option<&Secret>) -> ModelError {
+/// an exhausted quota read as a credential failure, and a refused parameter (whatever the
+/// status) as an invalid request that names it.
+fn failure(reply: &Reply, key: Option<&Secret>) -> Refused {
     let body = ErrorBody::parse(&reply.body);
     let mut message = body.describe(reply.status);
     if let Some(key) = key {
         message = key.redact(&message);
     }
     if body.code.as_deref() == Some("insufficient_quota") {
-        return ModelError::Auth(message);
+        return Refused::Other(ModelError::Auth(message));
+    }
+    if let Some(param) = body.rejected_parameter(reply.status) {
+        let error = ModelError::InvalidRequest(format!(
+            "the server refused the request parameter `{param}`: {message}"
+        ));
+        return Refused::Parameter { param, error };
     }
     let retry_after = wire::retry_after(&reply.headers, SystemTime::now());
-    wire::classify(reply.status, retry_after, message)
+    Refused::Other(wire::classify(reply.status, retry_after, message))
 }
 
 /// A 200 answer: the first choice's content, or why there is none.
@@ -187,8 +390,10 @@ fn answer(body: &[u8], max_output_tokens: u32) -> Result<ModelResponse, ModelErr
 struct ChatRequest<'a> {
     model: &'a str,
     messages: Vec<Message<'a>>,
-    response_format: ResponseFormat<'a>,
-    temperature: f32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    response_format: Option<ResponseFormat<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    temperature: Option<f32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     max_tokens: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -198,14 +403,14 @@ struct ChatRequest<'a> {
 #[derive(Debug, Serialize)]
 struct Message<'a> {
     role: &'static str,
-    content: &'a str,
+    content: std::borrow::Cow<'a, str>,
 }
 
 #[derive(Debug, Serialize)]
-struct ResponseFormat<'a> {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    json_schema: JsonSchema<'a>,
+#[serde(tag = "type", rename_all = "snake_case")]
+enum ResponseFormat<'a> {
+    JsonSchema { json_schema: JsonSchema<'a> },
+    JsonObject { schema: Value },
 }
 
 #[derive(Debug, Serialize)]
@@ -215,41 +420,72 @@ struct JsonSchema<'a> {
     strict: bool,
 }
 
+/// What the system prompt gains when the schema cannot travel in `response_format`.
+fn schema_instructions(schema: &Value) -> String {
+    let pretty = serde_json::to_string_pretty(schema).expect("schemas serialize");
+    format!(
+        "\n\nThe JSON object you answer with must follow this JSON Schema exactly (every \
+         required field, no other fields):\n```json\n{pretty}\n```"
+    )
+}
+
 impl<'a> ChatRequest<'a> {
     fn new(
         model: &'a str,
         request: &'a ModelRequest,
-        schema: Value,
-        token_limit: TokenLimitField,
-    ) -> Self {
-        let system = (!request.system.is_empty()).then(|| Message {
+        negotiated: Negotiated,
+    ) -> Result<Self, ModelError> {
+        let schema = schema::to_openai_strict(&request.schema).map_err(|e| {
+            ModelError::InvalidRequest(format!(
+                "the `{}` schema has no strict-mode form: {e}",
+                request.schema_name
+            ))
+        })?;
+        let (response_format, system) = match negotiated.structured {
+            StructuredMode::JsonSchema => (
+                Some(ResponseFormat::JsonSchema {
+                    json_schema: JsonSchema {
+                        name: schema_name(&request.schema_name),
+                        schema,
+                        strict: true,
+                    },
+                }),
+                std::borrow::Cow::Borrowed(request.system.as_str()),
+            ),
+            StructuredMode::JsonObject => (
+                Some(ResponseFormat::JsonObject { schema }),
+                std::borrow::Cow::Borrowed(request.system.as_str()),
+            ),
+            StructuredMode::Prompt => (
+                None,
+                std::borrow::Cow::Owned(format!(
+                    "{}{}",
+                    request.system,
+                    schema_instructions(&schema)
+                )),
+            ),
+        };
+        let system = (!system.is_empty()).then_some(Message {
             role: "system",
-            content: &request.system,
+            content: system,
         });
         let turns = request.turns.iter().map(|turn| Message {
             role: match turn.role {
                 Role::User => "user",
                 Role::Model => "assistant",
             },
-            content: &turn.text,
+            content: std::borrow::Cow::Borrowed(turn.text.as_str()),
         });
         let limit = Some(request.max_output_tokens);
-        Self {
+        let field = negotiated.token_limit;
+        Ok(Self {
             model,
             messages: system.into_iter().chain(turns).collect(),
-            response_format: ResponseFormat {
-                kind: "json_schema",
-                json_schema: JsonSchema {
-                    name: schema_name(&request.schema_name),
-                    schema,
-                    strict: true,
-                },
-            },
-            temperature: request.temperature,
-            max_tokens: limit.filter(|_| token_limit == TokenLimitField::MaxTokens),
-            max_completion_tokens: limit
-                .filter(|_| token_limit == TokenLimitField::MaxCompletionTokens),
-        }
+            response_format,
+            temperature: negotiated.temperature.then_some(request.temperature),
+            max_tokens: limit.filter(|_| field == TokenLimitField::MaxTokens),
+            max_completion_tokens: limit.filter(|_| field == TokenLimitField::MaxCompletionTokens),
+        })
     }
 }
 
@@ -462,6 +698,31 @@ mod tests {
             field("http://vllm.internal:8000/v1"),
             TokenLimitField::MaxTokens
         );
+    }
+
+    #[test]
+    fn refusals_weaken_only_what_was_refused_and_never_a_forced_mode() {
+        let mut auto = Negotiated::new(None, TokenLimitField::MaxTokens);
+        assert!(auto.adapt("response_format.type"));
+        assert_eq!(auto.structured, StructuredMode::JsonObject);
+        assert!(auto.adapt("response_format"));
+        assert_eq!(auto.structured, StructuredMode::Prompt);
+        assert!(!auto.adapt("response_format"), "nothing weaker is left");
+        assert!(auto.adapt("max_tokens"));
+        assert_eq!(auto.token_limit, TokenLimitField::MaxCompletionTokens);
+        assert!(
+            !auto.adapt("max_completion_tokens"),
+            "both names refused: give up"
+        );
+        assert!(auto.adapt("temperature"));
+        assert!(!auto.temperature);
+        assert!(!auto.adapt("temperature"));
+        assert!(!auto.adapt("messages"), "a parameter without a fallback");
+
+        let mut forced =
+            Negotiated::new(Some(StructuredMode::JsonSchema), TokenLimitField::MaxTokens);
+        assert!(!forced.adapt("response_format.type"));
+        assert_eq!(forced.structured, StructuredMode::JsonSchema);
     }
 
     #[test]

@@ -15,7 +15,7 @@ use crate::content::{Kind, Outline, Violation};
 use crate::generation::GenerationRequest;
 
 /// The prompt set in use.
-pub const VERSION: &str = "prompts-v1";
+pub const VERSION: &str = "prompts-v1.1";
 
 /// The templates every kind shares; each kind's own comes from [`Kind::prompt`].
 const SHARED_TEMPLATES: [(&str, &str); 3] = [
@@ -138,8 +138,31 @@ fn truncate(text: &str, max_chars: usize) -> String {
     }
 }
 
-/// The source passages each outline section cites (their spans, else their key points'
-/// text), shortened evenly so that together they stay within `budget_chars`.
+/// The source as one line per sentence (headings and list items are lines of their own),
+/// each marked with its character offsets `[start-end]`, cut at `budget_chars`.
+fn with_offsets(source: &str, budget_chars: usize) -> String {
+    let mut out = String::new();
+    let mut line_start_chars = 0;
+    for line in source.split('\n') {
+        let mut consumed_bytes = 0;
+        let mut consumed_chars = 0;
+        for range in crate::analysis::text::split_sentences(line) {
+            consumed_chars += line[consumed_bytes..range.start].chars().count();
+            let sentence = &line[range.clone()];
+            let start = line_start_chars + consumed_chars;
+            let end = start + sentence.chars().count();
+            out.push_str(&format!("[{start}-{end}] {sentence}\n"));
+            consumed_chars += sentence.chars().count();
+            consumed_bytes = range.end;
+        }
+        line_start_chars += line.chars().count() + 1;
+    }
+    truncate(&out, budget_chars)
+}
+
+/// The source passages each outline section cites (their spans with their offsets, else
+/// their key points' text), shortened evenly so that together they stay within
+/// `budget_chars`.
 fn passages(source: &str, outline: &Outline, budget_chars: usize) -> Vec<SectionPassage> {
     let chars: Vec<char> = source.chars().collect();
     let per_section = budget_chars / outline.sections.len().max(1);
@@ -155,7 +178,10 @@ fn passages(source: &str, outline: &Outline, budget_chars: usize) -> Vec<Section
                     .filter(|span| span.start < span.end && span.end <= chars.len())
                     .map_or_else(
                         || point.text.clone(),
-                        |span| chars[span.start..span.end].iter().collect(),
+                        |span| {
+                            let text: String = chars[span.start..span.end].iter().collect();
+                            format!("[{}-{}] {}", span.start, span.end, text.trim())
+                        },
                     );
                 if !text.is_empty() {
                     text.push('\n');
@@ -198,7 +224,7 @@ pub fn for_request(
             min: spoken.min,
             max: spoken.max,
         },
-        source: (kind == Kind::Outline).then(|| truncate(&request.source, budget_chars)),
+        source: (kind == Kind::Outline).then(|| with_offsets(&request.source, budget_chars)),
         outline,
         outline_json: outline.map(|o| serde_json::to_string_pretty(o).expect("outlines serialize")),
         passages: outline.map_or_else(Vec::new, |o| passages(&request.source, o, budget_chars)),
@@ -293,7 +319,8 @@ mod tests {
     async fn the_outline_prompt_holds_the_source_and_derivatives_its_cited_passages() {
         let outline = outline().await;
         let first = for_request(&request(Kind::Outline, None), 1_000_000).unwrap();
-        assert!(first.user.contains(SOURCE.trim()));
+        let sentence = "The Roman Republic";
+        assert!(first.user.contains(sentence));
         let faq = for_request(&request(Kind::Faq, Some(outline.clone())), 1_000_000).unwrap();
         let cited = &outline.sections[0].key_points[0].text;
         assert!(faq.user.contains(cited.trim()), "a cited passage is quoted");
@@ -311,6 +338,27 @@ mod tests {
         let faq = for_request(&request(Kind::Faq, Some(outline)), 600).unwrap();
         let large = for_request(&request(Kind::Outline, None), 1_000_000).unwrap();
         assert!(faq.user.len() < large.user.len());
+    }
+
+    #[test]
+    fn every_offset_given_to_a_model_points_at_the_text_it_marks() {
+        let text = with_offsets(SOURCE, 1_000_000);
+        let chars: Vec<char> = SOURCE.chars().collect();
+        let mut lines = 0;
+        for line in text.lines() {
+            let (marks, sentence) = line.split_once("] ").unwrap();
+            let (start, end) = marks.trim_start_matches('[').split_once('-').unwrap();
+            let (start, end): (usize, usize) = (start.parse().unwrap(), end.parse().unwrap());
+            let marked: String = chars[start..end].iter().collect();
+            assert_eq!(marked, sentence);
+            lines += 1;
+        }
+        assert!(lines > 20, "the chapter's sentences were marked: {lines}");
+        let accented = with_offsets("Café au lait. Élan vital is French.", 100);
+        assert!(
+            accented.contains("[14-35] Élan vital is French."),
+            "{accented}"
+        );
     }
 
     #[test]

@@ -11,9 +11,9 @@ use tokio::sync::Semaphore;
 use super::TextModel;
 use super::engine::{GenerationSettings, ModelEngine, Price};
 use super::gemini::GeminiModel;
-use super::openai::OpenAiModel;
+use super::openai::{Capabilities, OpenAiModel, StructuredMode};
 use super::resilient::{Resilient, RetryPolicy};
-use crate::config::{Config, ModelSettings, ModelSpec};
+use crate::config::{Config, ModelSettings, ModelSpec, OpenAiStructured};
 use crate::extractive::ExtractiveEngine;
 use crate::gcp::auth::{AuthError, GoogleAuth};
 use crate::generation::{Engine, Routed};
@@ -32,10 +32,12 @@ pub enum EngineSetupError {
 pub fn engine(config: &Config) -> Result<Arc<dyn Engine>, EngineSetupError> {
     let settings = &config.models;
     let http = reqwest::Client::new();
+    // What each OpenAI-compatible server accepts, learned once for every kind that uses it.
+    let capabilities = Capabilities::default();
     // One limiter per provider (the spec names it), shared by all kinds that use it.
     let mut limiters: BTreeMap<String, Arc<Semaphore>> = BTreeMap::new();
     let mut build = |spec: &ModelSpec| -> Result<Arc<dyn Engine>, EngineSetupError> {
-        let Some(model) = provider(spec, config, &http)? else {
+        let Some(model) = provider(spec, config, &http, &capabilities)? else {
             return Ok(Arc::new(ExtractiveEngine::new()));
         };
         let limiter = limiters
@@ -94,6 +96,16 @@ fn price_of(settings: &ModelSettings, spec: &ModelSpec) -> Option<Price> {
         })
 }
 
+/// The mode `FACTORY_OPENAI_STRUCTURED` forces, if any.
+fn forced_mode(setting: OpenAiStructured) -> Option<StructuredMode> {
+    match setting {
+        OpenAiStructured::Auto => None,
+        OpenAiStructured::JsonSchema => Some(StructuredMode::JsonSchema),
+        OpenAiStructured::JsonObject => Some(StructuredMode::JsonObject),
+        OpenAiStructured::Prompt => Some(StructuredMode::Prompt),
+    }
+}
+
 fn missing(variable: &str, why: &str) -> EngineSetupError {
     EngineSetupError::Config(format!("{variable} is required {why}"))
 }
@@ -109,6 +121,7 @@ fn provider(
     spec: &ModelSpec,
     config: &Config,
     http: &reqwest::Client,
+    capabilities: &Capabilities,
 ) -> Result<Option<Arc<dyn TextModel>>, EngineSetupError> {
     let settings = &config.models;
     Ok(Some(match spec {
@@ -149,11 +162,15 @@ fn provider(
                 base,
             ))
         }
-        ModelSpec::OpenAi { model, base_url } => Arc::new(OpenAiModel::new(
-            http.clone(),
-            model,
-            &url("FACTORY_MODEL", base_url)?,
-            settings.openai_api_key.as_ref().map(|k| k.0.clone()),
-        )),
+        ModelSpec::OpenAi { model, base_url } => Arc::new(
+            OpenAiModel::new(
+                http.clone(),
+                model,
+                &url("FACTORY_MODEL", base_url)?,
+                settings.openai_api_key.as_ref().map(|k| k.0.clone()),
+            )
+            .with_structured_mode(forced_mode(settings.openai_structured))
+            .with_capabilities(capabilities.clone()),
+        ),
     }))
 }

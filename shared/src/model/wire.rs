@@ -127,6 +127,8 @@ pub(crate) struct ErrorBody {
     pub(crate) code: Option<String>,
     /// Google's typed `details[]` (`@type` names the kind: RetryInfo, ErrorInfo, ...).
     pub(crate) details: Vec<Value>,
+    /// OpenAI's `param`: the request field at fault (`max_tokens`, `body.response_format`).
+    pub(crate) param: Option<String>,
 }
 
 impl ErrorBody {
@@ -168,7 +170,15 @@ impl ErrorBody {
                 .and_then(Value::as_array)
                 .cloned()
                 .unwrap_or_default(),
+            param: text(error.get("param")),
         }
+    }
+
+    /// The request parameter the server says it rejected, if the answer is a rejection of
+    /// the request rather than a failure of the server. Servers disagree on how they say
+    /// it (see [`rejected_parameter`]).
+    pub(crate) fn rejected_parameter(&self, status: StatusCode) -> Option<String> {
+        rejected_parameter(status, self)
     }
 
     /// The delay of a `google.rpc.RetryInfo` detail (`"retryDelay": "12s"`, protobuf
@@ -203,6 +213,72 @@ impl ErrorBody {
             text.push_str(&self.message);
         }
         text
+    }
+}
+
+/// Request fields a Chat Completions server may refuse, most specific first.
+const KNOWN_PARAMETERS: [&str; 7] = [
+    "response_format",
+    "json_schema",
+    "max_completion_tokens",
+    "max_tokens",
+    "temperature",
+    "messages",
+    "model",
+];
+
+/// The parameter a server rejected, read from what each server documents:
+///
+/// - OpenAI, vLLM, LM Studio (`400`/`404`/`422`): `error.param` (vLLM prefixes `body.`), or
+///   a message that quotes the field (`'response_format.type' must be …`).
+/// - `llama-cpp-python` answers a validation error with **500** and FastAPI's error list in
+///   the message: `'loc': ('body', 'response_format', 'type')`.
+/// - Ollama answers a format it cannot use with **500** `invalid JSON schema in format` or
+///   `invalid format`.
+///
+/// A 5xx without one of those signatures is the server failing, not a rejection.
+fn rejected_parameter(status: StatusCode, body: &ErrorBody) -> Option<String> {
+    let message = body.message.as_str();
+    if let Some(location) = fastapi_body_location(message) {
+        return Some(location);
+    }
+    if status.is_server_error() {
+        let lower = message.to_ascii_lowercase();
+        let ollama =
+            lower.contains("invalid json schema in format") || lower.starts_with("invalid format");
+        return ollama.then(|| "response_format".to_owned());
+    }
+    if !status.is_client_error() || matches!(status.as_u16(), 401 | 403 | 408 | 429) {
+        return None;
+    }
+    if let Some(param) = body.param.as_deref().filter(|p| !p.is_empty()) {
+        return Some(param.strip_prefix("body.").unwrap_or(param).to_owned());
+    }
+    KNOWN_PARAMETERS
+        .into_iter()
+        .find(|name| message.contains(name))
+        .map(str::to_owned)
+}
+
+/// `response_format.type` from a FastAPI/pydantic validation message holding
+/// `'loc': ('body', 'response_format', 'type')` (or its JSON form `["body", …]`).
+fn fastapi_body_location(message: &str) -> Option<String> {
+    let at = message.find("'loc': (").map(|i| i + 8).or_else(|| {
+        message
+            .find("\"loc\": [")
+            .or_else(|| message.find("\"loc\":["))
+            .and_then(|i| message[i..].find('[').map(|j| i + j + 1))
+    })?;
+    let rest = &message[at..];
+    let end = rest.find([')', ']'])?;
+    let parts: Vec<&str> = rest[..end]
+        .split(',')
+        .map(|p| p.trim().trim_matches(['\'', '"']))
+        .filter(|p| !p.is_empty())
+        .collect();
+    match parts.split_first() {
+        Some((&"body", fields)) if !fields.is_empty() => Some(fields.join(".")),
+        _ => None,
     }
 }
 
@@ -435,6 +511,52 @@ mod tests {
             );
         }
         assert!(matches!(kind(302), ModelError::Protocol(_)));
+    }
+
+    #[test]
+    fn rejected_parameters_are_read_from_every_servers_dialect() {
+        let rejected = |status: u16, body: &Value| {
+            ErrorBody::parse(body.to_string().as_bytes())
+                .rejected_parameter(StatusCode::from_u16(status).unwrap())
+        };
+        let llama_cpp_python = json!({"error": {"message": "1 validation error:\n  {'type': 'literal_error', 'loc': ('body', 'response_format', 'type'), 'msg': \"Input should be 'text' or 'json_object'\", 'input': 'json_schema', 'ctx': {'expected': \"'text' or 'json_object'\"}}", "type": "internal_server_error", "param": null, "code": null}});
+        assert_eq!(
+            rejected(500, &llama_cpp_python).as_deref(),
+            Some("response_format.type")
+        );
+        let older_fastapi = json!({"error": {"message": "[{'type': 'literal_error', 'loc': ('body', 'response_format', 'type'), 'msg': 'x'}]", "type": "internal_server_error", "param": null, "code": null}});
+        assert_eq!(
+            rejected(500, &older_fastapi).as_deref(),
+            Some("response_format.type")
+        );
+        let ollama = json!({"error": {"message": "invalid JSON schema in format", "type": "api_error", "param": null, "code": null}});
+        assert_eq!(rejected(500, &ollama).as_deref(), Some("response_format"));
+        let openai = json!({"error": {"message": "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.", "type": "invalid_request_error", "param": "max_tokens", "code": "unsupported_parameter"}});
+        assert_eq!(rejected(400, &openai).as_deref(), Some("max_tokens"));
+        let vllm = json!({"error": {"message": "1 validation error: ...", "type": "Bad Request", "param": "body.response_format", "code": 400}});
+        assert_eq!(rejected(400, &vllm).as_deref(), Some("response_format"));
+        let lm_studio = json!({"error": "'response_format.type' must be 'json_schema' or 'text'"});
+        assert_eq!(
+            rejected(400, &lm_studio).as_deref(),
+            Some("response_format")
+        );
+
+        let overloaded = json!({"error": {"message": "The engine is currently overloaded", "type": "server_error", "param": null, "code": null}});
+        assert_eq!(
+            rejected(500, &overloaded),
+            None,
+            "a failing server rejects nothing"
+        );
+        assert_eq!(
+            rejected(503, &json!({"error": {"message": "Loading model"}})),
+            None
+        );
+        let rate = json!({"error": {"message": "Rate limit reached for max_tokens", "param": "max_tokens"}});
+        assert_eq!(
+            rejected(429, &rate),
+            None,
+            "a rate limit is not a rejection"
+        );
     }
 
     #[test]

@@ -181,9 +181,10 @@ impl Pipeline {
         } else {
             Some(self.load_outline(job).await?.0)
         };
+        let source = self.load_source(job).await?;
         tracing::info!("the result of an earlier attempt was stored already; adopted");
         Ok(Some(Produced {
-            quality: quality(&artifact.content, outline.as_ref()),
+            quality: quality(&artifact.content, outline.as_ref(), &source),
             bytes,
             cache_hit: false,
             stored: true,
@@ -245,18 +246,7 @@ impl Pipeline {
     /// generated, validated and cached.
     async fn produce(&self, job: &Job, kind: Kind) -> Result<Produced, StepError> {
         let objects = self.ports.objects.as_ref();
-        let source_path = layout::source(&job.source.sha256);
-        let source = objects
-            .get(&source_path)
-            .await
-            .map_err(unavailable)?
-            .ok_or_else(|| {
-                StepError::new(
-                    ErrorCode::Internal,
-                    format!("the source object {source_path} is missing"),
-                )
-            })?;
-        let source: Arc<str> = Arc::from(String::from_utf8_lossy(&source).into_owned());
+        let source = self.load_source(job).await?;
 
         let (outline, outline_sha) = if kind == Kind::Outline {
             (None, None)
@@ -294,7 +284,7 @@ impl Pipeline {
             && artifact.content.kind() == kind
             && artifact.content.validate(&ctx).is_empty()
         {
-            let quality = quality(&artifact.content, outline.as_deref());
+            let quality = quality(&artifact.content, outline.as_deref(), &source);
             return Ok(Produced {
                 bytes,
                 cache_hit: true,
@@ -306,7 +296,7 @@ impl Pipeline {
 
         let request = GenerationRequest {
             kind,
-            source,
+            source: source.clone(),
             source_sha256: job.source.sha256.clone(),
             outline: outline.clone(),
             options: Arc::new(job.options.clone()),
@@ -324,7 +314,7 @@ impl Pipeline {
                 usage: generation.usage,
             });
         }
-        let quality = quality(&generation.content, outline.as_deref());
+        let quality = quality(&generation.content, outline.as_deref(), &source);
         let artifact = Artifact {
             content: generation.content,
             meta: ArtifactMeta {
@@ -360,6 +350,24 @@ impl Pipeline {
         })
     }
 
+    /// The job's source text.
+    async fn load_source(&self, job: &Job) -> Result<Arc<str>, StepError> {
+        let source_path = layout::source(&job.source.sha256);
+        let source = self
+            .ports
+            .objects
+            .get(&source_path)
+            .await
+            .map_err(unavailable)?
+            .ok_or_else(|| {
+                StepError::new(
+                    ErrorCode::Internal,
+                    format!("the source object {source_path} is missing"),
+                )
+            })?;
+        Ok(Arc::from(String::from_utf8_lossy(&source).into_owned()))
+    }
+
     /// The job's stored outline and the SHA-256 of its bytes.
     async fn load_outline(&self, job: &Job) -> Result<(Outline, String), StepError> {
         let path = layout::artifact(&job.id, Kind::Outline);
@@ -393,8 +401,10 @@ fn unavailable(e: impl std::fmt::Display) -> StepError {
     StepError::new(ErrorCode::StoreUnavailable, e.to_string())
 }
 
-/// Grounding and coverage of an artifact's source references.
-fn quality(content: &Content, outline: Option<&Outline>) -> Quality {
+/// Grounding and coverage of an artifact's source references, and whether its cited spans
+/// support its claims.
+fn quality(content: &Content, outline: Option<&Outline>, source: &str) -> Quality {
+    let grounding = content.grounding(source);
     let refs = content.source_refs();
     let grounded = refs.iter().filter(|r| r.span.is_some()).count();
     let mut sections: Vec<u32> = refs.iter().map(|r| r.section).collect();
@@ -415,5 +425,9 @@ fn quality(content: &Content, outline: Option<&Outline>) -> Quality {
         items: refs.len() as u32,
         grounded: ratio(grounded, refs.len()),
         section_coverage: ratio(sections.len(), total_sections),
+        supported: grounding.supported,
+        unsupported: grounding.unsupported,
+        uncited: grounding.uncited,
+        mostly_unsupported: grounding.mostly_unsupported(),
     }
 }

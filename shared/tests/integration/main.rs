@@ -1,10 +1,12 @@
 //! Integration tests of the shared crate, in one binary so it links once.
 
 mod api;
+mod dialects;
 mod dispatch_contract;
 mod extractive;
 mod firestore_documents;
 mod fuzz_replay;
+mod grounding;
 mod internal_auth;
 mod kinds;
 mod maintenance;

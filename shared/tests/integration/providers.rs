@@ -43,7 +43,10 @@ fn assert_every_step_came_from(job: &Job, engine: &str) {
     for step in &job.steps {
         assert_eq!(step.status, StepStatus::Succeeded, "{:?}", step.kind);
         assert_eq!(step.engine.as_deref(), Some(engine), "{:?}", step.kind);
-        assert_eq!(step.engine_version.as_deref(), Some("prompts-v1"));
+        assert_eq!(
+            step.engine_version.as_deref(),
+            Some(factory_shared::model::prompts::VERSION)
+        );
         assert!(step.usage.input_tokens > 0 && step.usage.output_tokens > 0);
     }
     assert!(job.steps.iter().map(|s| s.usage.cost_usd).sum::<f64>() > 0.0);

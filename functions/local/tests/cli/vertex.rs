@@ -78,7 +78,10 @@ fn generate_writes_every_kind_through_vertex_ai_with_a_metadata_server_token() {
             serde_json::from_slice(&std::fs::read(out.join(format!("{kind}.json"))).unwrap())
                 .unwrap();
         assert_eq!(artifact["meta"]["engine"], "vertex:gemini-2.5-flash");
-        assert_eq!(artifact["meta"]["engine_version"], "prompts-v1");
+        assert_eq!(
+            artifact["meta"]["engine_version"],
+            factory_shared::model::prompts::VERSION
+        );
     }
     let requests = fake.requests();
     assert_eq!(requests.len(), Kind::ALL.len(), "one call per kind");
