@@ -4,7 +4,10 @@
 //! - `sources/<sha256>.txt`: a source text, shared by every job made from it;
 //! - `jobs/<id>/<kind>.json`: a step's artifact (the event that triggers post-processing);
 //! - `jobs/<id>/<kind>.<format>`: its renderings; `jobs/<id>/manifest.json`: the manifest;
-//! - `cache/<key>.json`: a content-addressed cache entry.
+//! - `jobs/<id>/podcast-script.mp3` and `.vtt`: the podcast's audio and captions (renderings);
+//! - `cache/<key>.json`: a content-addressed cache entry;
+//! - `cache/speech/<key>.wav`: one synthesized podcast turn, addressed by text, voice and
+//!   engine version.
 
 use crate::content::Kind;
 use crate::jobs::JobId;
@@ -59,6 +62,11 @@ pub fn cache(key: &str) -> ObjectPath {
     path(format!("cache/{key}.json"))
 }
 
+/// Where one synthesized turn is cached (`key`: a hash of its text, voice, rate and engine).
+pub fn speech_cache(key: &str) -> ObjectPath {
+    path(format!("cache/speech/{key}.wav"))
+}
+
 /// The job and kind an artifact path belongs to: `jobs/<id>/<kind>.json`; `None` for every
 /// other object (renderings, manifests, sources, cache entries).
 pub fn artifact_target(path: &str) -> Option<(JobId, Kind)> {
@@ -89,6 +97,8 @@ mod tests {
             manifest(&id),
             source("abc"),
             cache("abc"),
+            speech_cache("abc"),
+            rendering(&id, Kind::PodcastScript, "mp3"),
         ] {
             assert_eq!(artifact_target(other.as_str()), None, "{other}");
         }
