@@ -56,13 +56,18 @@ fn generate_builds_every_kind_for_every_example_and_the_second_run_hits_the_cach
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         files.sort();
-        assert_eq!(files.len(), Kind::ALL.len() * 3 + 1, "{files:?}");
+        // Three renderings per kind, the podcast's audio and captions, the manifest.
+        assert_eq!(files.len(), Kind::ALL.len() * 3 + 2 + 1, "{files:?}");
+        for audio in ["podcast-script.mp3", "podcast-script.vtt"] {
+            assert!(files.iter().any(|f| f == audio), "{name}: {audio} written: {files:?}");
+        }
+        assert!(text(&first.stderr).contains("podcast audio"), "the step is shown");
         let manifest: serde_json::Value =
             serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
         assert_eq!(manifest["status"], "succeeded");
         assert_eq!(
             manifest["artifacts"].as_array().unwrap().len(),
-            Kind::ALL.len() * 3
+            Kind::ALL.len() * 3 + 2
         );
         for kind in kinds() {
             let artifact: serde_json::Value =
@@ -268,8 +273,8 @@ fn a_job_killed_mid_run_is_finished_by_resume_without_redoing_finished_steps() {
     names.dedup();
     assert_eq!(
         (total, names.len()),
-        (24, 24),
-        "every artifact recorded exactly once"
+        (26, 26),
+        "every artifact recorded exactly once (24 renderings, audio and captions)"
     );
     let manifest = home
         .path()

@@ -309,7 +309,8 @@ fn assert_succeeded_and_download_all(server: &Server, key: &str, job: &Value, ki
         .iter()
         .map(|a| a["name"].as_str().unwrap())
         .collect();
-    assert_eq!(artifacts.len(), 3 * kinds.len(), "{id}: {names:?}");
+    let audio = if kinds.contains(&"podcast-script") { 2 } else { 0 };
+    assert_eq!(artifacts.len(), 3 * kinds.len() + audio, "{id}: {names:?}");
     assert_eq!(names.len(), artifacts.len(), "{id}: names are unique");
     for artifact in artifacts {
         let name = artifact["name"].as_str().unwrap();
@@ -327,6 +328,8 @@ fn assert_succeeded_and_download_all(server: &Server, key: &str, job: &Value, ki
             "json" => "application/json",
             "md" => "text/markdown; charset=utf-8",
             "html" => "text/html; charset=utf-8",
+            "mp3" => "audio/mpeg",
+            "vtt" => "text/vtt; charset=utf-8",
             other => panic!("{href}: unexpected format {other}"),
         };
         assert_eq!(
@@ -620,12 +623,12 @@ fn a_server_killed_during_a_bundle_finishes_it_after_a_restart() {
     let unique: BTreeSet<&str> = names.iter().copied().collect();
     assert_eq!(
         (names.len(), unique.len()),
-        (24, 24),
-        "every artifact recorded exactly once: {names:?}"
+        (26, 26),
+        "every artifact recorded exactly once (with audio and captions): {names:?}"
     );
     let manifest = server.get(&format!("/v1/jobs/{id}/artifacts/manifest.json"), &key);
     assert_eq!(manifest.status, 200, "{}", manifest.text());
-    assert_eq!(manifest.json()["artifacts"].as_array().unwrap().len(), 24);
+    assert_eq!(manifest.json()["artifacts"].as_array().unwrap().len(), 26);
 }
 
 #[test]
