@@ -1,6 +1,7 @@
 //! Integration tests of the shared crate, in one binary so it links once.
 
 mod api;
+mod audio;
 mod dispatch_contract;
 mod extractive;
 mod firestore_documents;
