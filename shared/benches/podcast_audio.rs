@@ -14,9 +14,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use factory_shared::content::Options;
-use factory_shared::content::podcast_script::{
-    PodcastScript, Segment, Speaker, SpeakerRole, Turn,
-};
+use factory_shared::content::podcast_script::{PodcastScript, Segment, Speaker, SpeakerRole, Turn};
 use factory_shared::jobs::JobId;
 use factory_shared::objects::ObjectStore;
 use factory_shared::objects::dir::DirObjectStore;
@@ -84,7 +82,10 @@ fn ten_minute_script() -> PodcastScript {
 #[tokio::main]
 async fn main() {
     let espeak = Espeak::new("espeak-ng");
-    assert!(espeak.is_installed(), "espeak-ng is missing: run scripts/install-audio-tools");
+    assert!(
+        espeak.is_installed(),
+        "espeak-ng is missing: run scripts/install-audio-tools"
+    );
     let script = ten_minute_script();
     let dir = tempfile::tempdir().unwrap();
     let objects: Arc<dyn ObjectStore> =

@@ -483,7 +483,11 @@ fn speech(get: &impl Fn(&str) -> Option<String>) -> Result<SpeechSettings, Confi
             format!("`{bad}` is not a voice name (letters, digits, `+`, `-`, `_`, `.`)"),
         ));
     }
-    let default_price = if engine == SpeechEngine::Google { 30.0 } else { 0.0 };
+    let default_price = if engine == SpeechEngine::Google {
+        30.0
+    } else {
+        0.0
+    };
     let price_per_million = match get("FACTORY_SPEECH_PRICE") {
         None => default_price,
         Some(v) => v
@@ -513,7 +517,12 @@ fn speech(get: &impl Fn(&str) -> Option<String>) -> Result<SpeechSettings, Confi
         max_chars: number(get, "FACTORY_SPEECH_MAX_CHARS", 60_000, 100..=10_000_000)?,
         price_per_million,
         concurrency: number(get, "FACTORY_SPEECH_CONCURRENCY", 4, 1..=256)?,
-        call_timeout: Duration::from_secs(number(get, "FACTORY_SPEECH_TIMEOUT_SECS", 60, 1..=3_600)?),
+        call_timeout: Duration::from_secs(number(
+            get,
+            "FACTORY_SPEECH_TIMEOUT_SECS",
+            60,
+            1..=3_600,
+        )?),
         attempts: number(get, "FACTORY_SPEECH_ATTEMPTS", 5, 1..=20)?,
         deadline: Duration::from_secs(number(
             get,

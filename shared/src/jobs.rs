@@ -599,7 +599,10 @@ impl Job {
         let made = step.audio_error.is_none();
         if made
             && self.status == JobStatus::Partial
-            && self.steps.iter().all(|s| s.status == StepStatus::Succeeded && s.audio_error.is_none())
+            && self
+                .steps
+                .iter()
+                .all(|s| s.status == StepStatus::Succeeded && s.audio_error.is_none())
         {
             self.status = JobStatus::Succeeded;
             self.error = None;

@@ -13,11 +13,11 @@ use crate::dispatch::inline::InlineQueue;
 use crate::dispatch::pubsub::PubSubDispatcher;
 use crate::gcp::auth::{AuthError, GoogleAuth};
 use crate::generation::Delayed;
+use crate::model::resilient::RetryPolicy;
 use crate::objects::dir::DirObjectStore;
 use crate::objects::gcs::GcsObjectStore;
 use crate::objects::journal::Journal;
 use crate::objects::{Notifying, ObjectEvents, ObjectStore};
-use crate::model::resilient::RetryPolicy;
 use crate::pipeline::audio::{AudioSettings, AudioStage};
 use crate::pipeline::{Pipeline, Ports, Settings};
 use crate::speech::espeak::Espeak;
@@ -133,9 +133,14 @@ pub fn audio_stage(config: &Config) -> Result<Option<Arc<AudioStage>>, StartErro
         SpeechEngine::Espeak => Arc::new(Espeak::new(&s.espeak)),
         SpeechEngine::Google => {
             // A plain-http base URL is a local test server: no credentials.
-            let local = s.base_url.as_deref().is_some_and(|u| u.starts_with("http://"));
+            let local = s
+                .base_url
+                .as_deref()
+                .is_some_and(|u| u.starts_with("http://"));
             Arc::new(GoogleSpeech::new(
-                s.base_url.clone().unwrap_or_else(|| google::ENDPOINT.into()),
+                s.base_url
+                    .clone()
+                    .unwrap_or_else(|| google::ENDPOINT.into()),
                 google_auth(local)?,
                 s.price_per_million,
             ))

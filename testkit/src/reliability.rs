@@ -955,9 +955,16 @@ mod tests {
     #[test]
     fn a_podcast_with_audio_lists_both_files_or_a_typed_audio_error() {
         let podcast = |artifacts: &[&str], audio_error: Option<Value>| {
-            let mut job = view(A, "succeeded", &[("outline", "succeeded"), ("podcast-script", "succeeded")]);
+            let mut job = view(
+                A,
+                "succeeded",
+                &[("outline", "succeeded"), ("podcast-script", "succeeded")],
+            );
             for name in artifacts {
-                job["artifacts"].as_array_mut().unwrap().push(json!({"name": name}));
+                job["artifacts"]
+                    .as_array_mut()
+                    .unwrap()
+                    .push(json!({"name": name}));
             }
             if let Some(error) = audio_error {
                 job["steps"][1]["audio_error"] = error;

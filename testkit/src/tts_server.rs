@@ -133,7 +133,9 @@ fn invalid(body: &Value) -> Option<String> {
     let name = body["voice"]["name"].as_str().unwrap_or_default();
     let code = body["voice"]["languageCode"].as_str().unwrap_or_default();
     if name.is_empty() || code.is_empty() || !name.starts_with(code) {
-        return Some(format!("voice `{name}` does not exist for language `{code}`"));
+        return Some(format!(
+            "voice `{name}` does not exist for language `{code}`"
+        ));
     }
     if body["audioConfig"]["audioEncoding"] != "LINEAR16" {
         return Some("this fake answers LINEAR16 only".into());
@@ -167,7 +169,11 @@ pub fn tone_wav(samples: usize) -> Vec<u8> {
     out
 }
 
-async fn synthesize(State(shared): State<Arc<Shared>>, headers: axum::http::HeaderMap, body: Bytes) -> Response {
+async fn synthesize(
+    State(shared): State<Arc<Shared>>,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> Response {
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let fault = {
         let mut faults = shared.faults.lock().unwrap_or_else(PoisonError::into_inner);
@@ -175,7 +181,11 @@ async fn synthesize(State(shared): State<Arc<Shared>>, headers: axum::http::Head
     };
     let (status, response) = match fault {
         Some(TtsFault::RateLimited { retry_after_secs }) => {
-            let mut r = problem(StatusCode::TOO_MANY_REQUESTS, "RESOURCE_EXHAUSTED", "Quota exceeded.");
+            let mut r = problem(
+                StatusCode::TOO_MANY_REQUESTS,
+                "RESOURCE_EXHAUSTED",
+                "Quota exceeded.",
+            );
             r.headers_mut().insert(
                 header::RETRY_AFTER,
                 HeaderValue::from_str(&retry_after_secs.to_string()).expect("digits"),
@@ -184,13 +194,27 @@ async fn synthesize(State(shared): State<Arc<Shared>>, headers: axum::http::Head
         }
         Some(TtsFault::Unavailable) => (
             StatusCode::SERVICE_UNAVAILABLE,
-            problem(StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE", "The service is currently unavailable."),
+            problem(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "UNAVAILABLE",
+                "The service is currently unavailable.",
+            ),
         ),
         Some(TtsFault::Hang(d)) => {
             // Recorded before the wait: a client that gives up drops this handler.
-            record(&shared, &headers, body.clone(), StatusCode::GATEWAY_TIMEOUT, fault);
+            record(
+                &shared,
+                &headers,
+                body.clone(),
+                StatusCode::GATEWAY_TIMEOUT,
+                fault,
+            );
             tokio::time::sleep(d).await;
-            return problem(StatusCode::GATEWAY_TIMEOUT, "DEADLINE_EXCEEDED", "Deadline exceeded.");
+            return problem(
+                StatusCode::GATEWAY_TIMEOUT,
+                "DEADLINE_EXCEEDED",
+                "Deadline exceeded.",
+            );
         }
         None => match invalid(&body) {
             Some(message) => (

@@ -123,7 +123,10 @@ fn report_failures(job: &Job) {
     }
     for step in &job.steps {
         if let Some(error) = &step.audio_error {
-            eprintln!("{} audio failed ({}): {}", step.kind, error.code, error.message);
+            eprintln!(
+                "{} audio failed ({}): {}",
+                step.kind, error.code, error.message
+            );
         }
     }
 }

@@ -137,14 +137,19 @@ fn describe_audio(job: &Job, step: &Step) -> (String, bool) {
             let files: Vec<&str> = job
                 .artifacts
                 .iter()
-                .filter(|a| a.kind == Kind::PodcastScript && matches!(a.format.as_str(), "mp3" | "vtt"))
+                .filter(|a| {
+                    a.kind == Kind::PodcastScript && matches!(a.format.as_str(), "mp3" | "vtt")
+                })
                 .map(|a| a.name.as_str())
                 .collect();
             if files.is_empty() {
                 ("none (no speech engine configured)".into(), true)
             } else {
                 let chars = step.usage.speech_characters;
-                (format!("{} ({chars} characters synthesized)", files.join(" + ")), true)
+                (
+                    format!("{} ({chars} characters synthesized)", files.join(" + ")),
+                    true,
+                )
             }
         }
         StepStatus::Succeeded => ("synthesizing".into(), false),

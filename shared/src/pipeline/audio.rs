@@ -152,9 +152,10 @@ impl AudioStage {
         let started = Instant::now();
         let audio_path = layout::rendering(id, Kind::PodcastScript, "mp3");
         let captions_path = layout::rendering(id, Kind::PodcastScript, "vtt");
-        if let (Some(audio), Some(captions)) =
-            (head(objects, &audio_path).await?, head(objects, &captions_path).await?)
-        {
+        if let (Some(audio), Some(captions)) = (
+            head(objects, &audio_path).await?,
+            head(objects, &captions_path).await?,
+        ) {
             return Ok(Produced {
                 files: vec![("mp3", audio), ("vtt", captions)],
                 usage: Usage::default(),
@@ -176,10 +177,10 @@ impl AudioStage {
             )));
         }
         let lines = self.lines(script, options);
-        let (pcms, usage, synthesized, synthesis) = self.synthesize_all(objects, &lines, options).await?;
-        let (samples, rate, cues) = assemble(&lines, &pcms).map_err(|message| {
-            failed(ErrorCode::SpeechFailed, message, usage)
-        })?;
+        let (pcms, usage, synthesized, synthesis) =
+            self.synthesize_all(objects, &lines, options).await?;
+        let (samples, rate, cues) = assemble(&lines, &pcms)
+            .map_err(|message| failed(ErrorCode::SpeechFailed, message, usage))?;
         let pcm = Pcm {
             sample_rate: rate,
             samples,
@@ -188,7 +189,13 @@ impl AudioStage {
         let mp3 = encode_mp3(&self.settings, &pcm)
             .await
             .map_err(|message| failed(ErrorCode::SpeechUnavailable, message, usage))?;
-        let captions = write(objects, &captions_path, Bytes::from(captions), "text/vtt; charset=utf-8").await?;
+        let captions = write(
+            objects,
+            &captions_path,
+            Bytes::from(captions),
+            "text/vtt; charset=utf-8",
+        )
+        .await?;
         let audio = write(objects, &audio_path, Bytes::from(mp3), "audio/mpeg").await?;
         let produced = Produced {
             files: vec![("mp3", audio), ("vtt", captions)],
@@ -251,7 +258,11 @@ impl AudioStage {
                     speaker: name(&t.speaker),
                     voice: voice(&t.speaker),
                     text: t.text.clone(),
-                    pause: if lines.is_empty() { Duration::ZERO } else { pause },
+                    pause: if lines.is_empty() {
+                        Duration::ZERO
+                    } else {
+                        pause
+                    },
                 });
             }
         }
@@ -265,7 +276,9 @@ impl AudioStage {
         options: &Options,
     ) -> Result<(Vec<Pcm>, Usage, usize, Duration), AudioFailure> {
         let engine = self.speech.engine();
-        let limiter = Arc::new(tokio::sync::Semaphore::new(self.settings.concurrency.max(1)));
+        let limiter = Arc::new(tokio::sync::Semaphore::new(
+            self.settings.concurrency.max(1),
+        ));
         let mut tasks = tokio::task::JoinSet::new();
         for (index, line) in lines.iter().enumerate() {
             let request = SpeechRequest {
@@ -275,7 +288,8 @@ impl AudioStage {
                 rate_percent: options.speaking_rate,
             };
             let key = turn_key(&engine, &request);
-            let (speech, objects, limiter) = (self.speech.clone(), objects.clone(), limiter.clone());
+            let (speech, objects, limiter) =
+                (self.speech.clone(), objects.clone(), limiter.clone());
             tasks.spawn(async move {
                 let _permit = limiter.acquire_owned().await.expect("never closed");
                 (index, turn(speech.as_ref(), &objects, &key, &request).await)
@@ -292,7 +306,9 @@ impl AudioStage {
                 // Aborted after another turn failed: that failure is the one reported.
                 Err(e) if e.is_cancelled() => continue,
                 Err(e) => {
-                    first_error.get_or_insert(AudioFailure::Store(format!("a synthesis task failed: {e}")));
+                    first_error.get_or_insert(AudioFailure::Store(format!(
+                        "a synthesis task failed: {e}"
+                    )));
                     continue;
                 }
             };
@@ -315,13 +331,17 @@ impl AudioStage {
                             SpeechError::Unavailable(_) => ErrorCode::SpeechUnavailable,
                             _ => ErrorCode::SpeechFailed,
                         };
-                        AudioFailure::Failed(StepError::new(code, format!("turn {}: {error}", index + 1)))
+                        AudioFailure::Failed(StepError::new(
+                            code,
+                            format!("turn {}: {error}", index + 1),
+                        ))
                     });
                     tasks.abort_all();
                 }
             }
         }
-        usage.cost_usd = usage.speech_characters as f64 * self.speech.price_per_million_chars() / 1e6;
+        usage.cost_usd =
+            usage.speech_characters as f64 * self.speech.price_per_million_chars() / 1e6;
         match first_error {
             Some(AudioFailure::Failed(mut e)) => {
                 e.usage = usage;
@@ -329,7 +349,9 @@ impl AudioStage {
             }
             Some(other) => Err(other),
             None => Ok((
-                pcms.into_iter().map(|p| p.expect("every turn finished")).collect(),
+                pcms.into_iter()
+                    .map(|p| p.expect("every turn finished"))
+                    .collect(),
                 usage,
                 synthesized,
                 synthesis,
@@ -552,7 +574,10 @@ fn ffmpeg(
     std::fs::read(output).map_err(|e| format!("ffmpeg wrote no file: {e}"))
 }
 
-async fn head(objects: &Arc<dyn ObjectStore>, path: &ObjectPath) -> Result<Option<ObjectInfo>, AudioFailure> {
+async fn head(
+    objects: &Arc<dyn ObjectStore>,
+    path: &ObjectPath,
+) -> Result<Option<ObjectInfo>, AudioFailure> {
     objects
         .head(path)
         .await
@@ -606,7 +631,9 @@ mod tests {
             },
         ];
         let vtt = webvtt(&cues, 22_050);
-        assert!(vtt.starts_with("WEBVTT\n\n1\n00:00:00.000 --> 00:00:01.000\n<v Ada>Is 1 &lt; 2? Yes &amp; no.\n"));
+        assert!(vtt.starts_with(
+            "WEBVTT\n\n1\n00:00:00.000 --> 00:00:01.000\n<v Ada>Is 1 &lt; 2? Yes &amp; no.\n"
+        ));
         assert!(vtt.contains("2\n00:00:01.361 --> 00:00:02.000\n<v Grace>Right.\n"));
     }
 
@@ -622,9 +649,18 @@ mod tests {
         assert_eq!(key, turn_key("espeak-ng 1.51", &request.clone()));
         assert_ne!(key, turn_key("espeak-ng 1.52", &request));
         for changed in [
-            SpeechRequest { text: "Hello!".into(), ..request.clone() },
-            SpeechRequest { voice: "en+f2".into(), ..request.clone() },
-            SpeechRequest { rate_percent: 120, ..request.clone() },
+            SpeechRequest {
+                text: "Hello!".into(),
+                ..request.clone()
+            },
+            SpeechRequest {
+                voice: "en+f2".into(),
+                ..request.clone()
+            },
+            SpeechRequest {
+                rate_percent: 120,
+                ..request.clone()
+            },
         ] {
             assert_ne!(key, turn_key("espeak-ng 1.51", &changed));
         }

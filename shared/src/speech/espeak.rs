@@ -65,7 +65,11 @@ impl Speech for Espeak {
     }
 
     fn default_voice(&self, language: &str, index: usize) -> String {
-        let primary = language.split('-').next().unwrap_or("en").to_ascii_lowercase();
+        let primary = language
+            .split('-')
+            .next()
+            .unwrap_or("en")
+            .to_ascii_lowercase();
         format!("{primary}+{}", VARIANTS[index % VARIANTS.len()])
     }
 
@@ -140,7 +144,9 @@ mod tests {
     #[test]
     fn versions_are_read_from_the_banner() {
         assert_eq!(
-            parse_version("eSpeak NG text-to-speech: 1.51  Data at: /usr/lib/x86_64-linux-gnu/espeak-ng-data\n"),
+            parse_version(
+                "eSpeak NG text-to-speech: 1.51  Data at: /usr/lib/x86_64-linux-gnu/espeak-ng-data\n"
+            ),
             "espeak-ng 1.51"
         );
     }

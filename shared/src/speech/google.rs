@@ -227,7 +227,10 @@ mod tests {
         assert_eq!(google.default_voice("en", 0), "en-US-Chirp3-HD-Charon");
         assert_eq!(google.default_voice("en", 1), "en-US-Chirp3-HD-Kore");
         assert_eq!(google.default_voice("sv", 2), "sv-SE-Standard-C");
-        assert_eq!(voice_language("de-DE-Chirp3-HD-Puck").as_deref(), Some("de-DE"));
+        assert_eq!(
+            voice_language("de-DE-Chirp3-HD-Puck").as_deref(),
+            Some("de-DE")
+        );
         assert_eq!(voice_language("en"), None);
     }
 }

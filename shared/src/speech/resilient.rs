@@ -159,8 +159,8 @@ mod tests {
             }),
             Ok(pcm()),
         ]));
-        let speech =
-            Resilient::new(Arc::new(inner), RetryPolicy::default(), 1).with_jitter(Arc::new(NoJitter));
+        let speech = Resilient::new(Arc::new(inner), RetryPolicy::default(), 1)
+            .with_jitter(Arc::new(NoJitter));
         let started = Instant::now();
         assert_eq!(speech.synthesize(&request()).await.unwrap(), pcm());
         assert!(started.elapsed() >= Duration::from_secs(7));
@@ -182,7 +182,9 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn server_errors_stop_after_the_attempts_allowed() {
         let inner = Scripted(Mutex::new(
-            (0..5).map(|_| Err(SpeechError::Server("503".into()))).collect(),
+            (0..5)
+                .map(|_| Err(SpeechError::Server("503".into())))
+                .collect(),
         ));
         let policy = RetryPolicy {
             max_attempts: 3,
@@ -194,6 +196,10 @@ mod tests {
             speech.synthesize(&request()).await,
             Err(SpeechError::Server(_))
         ));
-        assert_eq!(scripted.0.lock().unwrap().len(), 2, "three attempts were made");
+        assert_eq!(
+            scripted.0.lock().unwrap().len(),
+            2,
+            "three attempts were made"
+        );
     }
 }

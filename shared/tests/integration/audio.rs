@@ -94,11 +94,17 @@ fn turns(script: &PodcastScript) -> Vec<(String, String)> {
 
 /// Turns that differ in speaker or text: what the turn cache holds once for each.
 fn distinct_turns(script: &PodcastScript) -> usize {
-    turns(script).into_iter().collect::<std::collections::BTreeSet<_>>().len()
+    turns(script)
+        .into_iter()
+        .collect::<std::collections::BTreeSet<_>>()
+        .len()
 }
 
 fn checkout() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 /// Seconds of audio in an MP3, decoded whole by ffmpeg (which honours the LAME header's
@@ -113,9 +119,20 @@ fn decoded_seconds(mp3: &[u8]) -> f64 {
         .args(["-f", "s16le", "-ac", "1", "-ar", "22050", "-"])
         .output()
         .expect("ffmpeg runs (scripts/install-audio-tools installs it)");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let probe = Command::new("ffprobe")
-        .args(["-v", "error", "-show_entries", "stream=codec_name", "-of", "csv=p=0"])
+        .args([
+            "-v",
+            "error",
+            "-show_entries",
+            "stream=codec_name",
+            "-of",
+            "csv=p=0",
+        ])
         .arg(&file)
         .output()
         .unwrap();
@@ -137,8 +154,16 @@ fn parsed_cues(vtt: &[u8]) -> Vec<Value> {
     let program = "import html, json, sys, webvtt\n\
         print(json.dumps([{'voice': c.voice, 'start': c.start_in_seconds + c.start_time.milliseconds / 1000, \
         'end': c.end_in_seconds + c.end_time.milliseconds / 1000, 'text': html.unescape(c.text)} for c in webvtt.read(sys.argv[1])]))";
-    let out = Command::new(python).args(["-c", program]).arg(&file).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(python)
+        .args(["-c", program])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -151,7 +176,10 @@ async fn espeak_audio_plays_as_long_as_its_captions_with_one_cue_per_turn() {
     let step = job.step(Kind::PodcastScript).unwrap();
     assert_eq!(step.audio_error, None);
     let names: Vec<&str> = job.artifacts.iter().map(|a| a.name.as_str()).collect();
-    assert!(names.contains(&"podcast-script.mp3") && names.contains(&"podcast-script.vtt"), "{names:?}");
+    assert!(
+        names.contains(&"podcast-script.mp3") && names.contains(&"podcast-script.vtt"),
+        "{names:?}"
+    );
 
     let script = script(&factory, &id).await;
     let turns = turns(&script);
@@ -188,7 +216,14 @@ async fn a_rerun_and_a_repeated_storage_event_synthesize_nothing_again() {
     let (factory, _dir) = started_factory(ESPEAK).await;
     let first = factory.pipeline.submit(submission(2)).await.unwrap().job.id;
     let first_job = wait(&factory, &first).await;
-    assert!(first_job.step(Kind::PodcastScript).unwrap().usage.speech_characters > 0);
+    assert!(
+        first_job
+            .step(Kind::PodcastScript)
+            .unwrap()
+            .usage
+            .speech_characters
+            > 0
+    );
 
     // The same script again (a new job): every turn comes from the turn cache.
     let mut again = submission(2);
@@ -196,7 +231,14 @@ async fn a_rerun_and_a_repeated_storage_event_synthesize_nothing_again() {
     let second = factory.pipeline.submit(again).await.unwrap().job.id;
     let second_job = wait(&factory, &second).await;
     assert_eq!(second_job.status, JobStatus::Succeeded);
-    assert_eq!(second_job.step(Kind::PodcastScript).unwrap().usage.speech_characters, 0);
+    assert_eq!(
+        second_job
+            .step(Kind::PodcastScript)
+            .unwrap()
+            .usage
+            .speech_characters,
+        0
+    );
     assert_eq!(
         object(&factory, &first, "podcast-script.mp3").await,
         object(&factory, &second, "podcast-script.mp3").await,
@@ -204,24 +246,60 @@ async fn a_rerun_and_a_repeated_storage_event_synthesize_nothing_again() {
     );
 
     // The storage event of the script, delivered again: nothing is synthesized or rewritten.
-    let before = factory.pipeline.ports.objects.list("cache/speech/").await.unwrap();
+    let before = factory
+        .pipeline
+        .ports
+        .objects
+        .list("cache/speech/")
+        .await
+        .unwrap();
     let audio_before = object(&factory, &first, "podcast-script.mp3").await;
     factory
         .pipeline
         .object_finalized(&format!("jobs/{first}/podcast-script.json"))
         .await
         .unwrap();
-    let job = factory.pipeline.ports.store.get_job(&first).await.unwrap().unwrap().value;
-    assert_eq!(job.step(Kind::PodcastScript).unwrap().usage, first_job.step(Kind::PodcastScript).unwrap().usage);
+    let job = factory
+        .pipeline
+        .ports
+        .store
+        .get_job(&first)
+        .await
+        .unwrap()
+        .unwrap()
+        .value;
+    assert_eq!(
+        job.step(Kind::PodcastScript).unwrap().usage,
+        first_job.step(Kind::PodcastScript).unwrap().usage
+    );
     assert_eq!(job.artifacts, first_job.artifacts);
-    assert_eq!(factory.pipeline.ports.objects.list("cache/speech/").await.unwrap(), before);
-    assert_eq!(object(&factory, &first, "podcast-script.mp3").await, audio_before);
-    let files = factory.pipeline.ports.objects.list(&format!("jobs/{first}/podcast-script.")).await.unwrap();
+    assert_eq!(
+        factory
+            .pipeline
+            .ports
+            .objects
+            .list("cache/speech/")
+            .await
+            .unwrap(),
+        before
+    );
+    assert_eq!(
+        object(&factory, &first, "podcast-script.mp3").await,
+        audio_before
+    );
+    let files = factory
+        .pipeline
+        .ports
+        .objects
+        .list(&format!("jobs/{first}/podcast-script."))
+        .await
+        .unwrap();
     assert_eq!(files.len(), 5, "json, md, html, mp3, vtt: {files:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn without_a_speech_engine_the_job_ends_partial_with_a_typed_reason_and_a_retry_makes_the_audio() {
+async fn without_a_speech_engine_the_job_ends_partial_with_a_typed_reason_and_a_retry_makes_the_audio()
+ {
     let (factory, dir) = started_factory(&[
         ("FACTORY_SPEECH", "espeak"),
         ("FACTORY_ESPEAK", "/nonexistent/espeak-ng"),
@@ -230,11 +308,27 @@ async fn without_a_speech_engine_the_job_ends_partial_with_a_typed_reason_and_a_
     let id = factory.pipeline.submit(submission(0)).await.unwrap().job.id;
     let job = wait(&factory, &id).await;
     assert_eq!(job.status, JobStatus::Partial, "the audio is missing");
-    let error = job.step(Kind::PodcastScript).unwrap().audio_error.clone().unwrap();
+    let error = job
+        .step(Kind::PodcastScript)
+        .unwrap()
+        .audio_error
+        .clone()
+        .unwrap();
     assert_eq!(error.code, ErrorCode::SpeechUnavailable);
-    assert_eq!(job.error.as_ref().unwrap().code, ErrorCode::SpeechUnavailable);
-    for name in ["podcast-script.json", "podcast-script.md", "podcast-script.html", "manifest.json"] {
-        assert!(object(&factory, &id, name).await.is_some(), "{name} remains");
+    assert_eq!(
+        job.error.as_ref().unwrap().code,
+        ErrorCode::SpeechUnavailable
+    );
+    for name in [
+        "podcast-script.json",
+        "podcast-script.md",
+        "podcast-script.html",
+        "manifest.json",
+    ] {
+        assert!(
+            object(&factory, &id, name).await.is_some(),
+            "{name} remains"
+        );
     }
     assert!(object(&factory, &id, "podcast-script.mp3").await.is_none());
 
@@ -248,7 +342,15 @@ async fn without_a_speech_engine_the_job_ends_partial_with_a_typed_reason_and_a_
         .object_finalized(&format!("jobs/{id}/podcast-script.json"))
         .await
         .unwrap();
-    let job = fixed.pipeline.ports.store.get_job(&id).await.unwrap().unwrap().value;
+    let job = fixed
+        .pipeline
+        .ports
+        .store
+        .get_job(&id)
+        .await
+        .unwrap()
+        .unwrap()
+        .value;
     assert_eq!(job.step(Kind::PodcastScript).unwrap().audio_error, None);
     assert_eq!(job.status, JobStatus::Succeeded);
     assert!(object(&fixed, &id, "podcast-script.mp3").await.is_some());
@@ -275,7 +377,13 @@ async fn a_target_duration_over_the_speech_budget_is_refused_before_a_job_exists
     let mut silent = submission(0);
     silent.options.duration_minutes = Some(20);
     silent.options.audio = false;
-    assert!(factory.pipeline.plan(&silent.source, &silent.kinds, &silent.options).await.is_ok());
+    assert!(
+        factory
+            .pipeline
+            .plan(&silent.source, &silent.kinds, &silent.options)
+            .await
+            .is_ok()
+    );
 }
 
 #[tokio::test]
@@ -288,11 +396,19 @@ async fn the_dry_run_estimates_speech_characters_and_cost() {
     .await;
     let mut s = submission(0);
     s.options.duration_minutes = Some(10);
-    let plan = factory.pipeline.plan(&s.source, &s.kinds, &s.options).await.unwrap();
+    let plan = factory
+        .pipeline
+        .plan(&s.source, &s.kinds, &s.options)
+        .await
+        .unwrap();
     assert_eq!(plan.estimate.speech_characters, 9_000);
     assert!((plan.estimate.cost_usd - 0.27).abs() < 1e-9, "{plan:?}");
     s.options.audio = false;
-    let plan = factory.pipeline.plan(&s.source, &s.kinds, &s.options).await.unwrap();
+    let plan = factory
+        .pipeline
+        .plan(&s.source, &s.kinds, &s.options)
+        .await
+        .unwrap();
     assert_eq!(plan.estimate.speech_characters, 0);
 }
 
@@ -352,18 +468,27 @@ async fn a_script() -> (PodcastScript, tempfile::TempDir) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_changed_turn_is_the_only_one_synthesized_again() {
     let (mut script, dir) = a_script().await;
-    let objects: Arc<dyn ObjectStore> = Arc::new(DirObjectStore::open(dir.path().join("audio")).unwrap());
+    let objects: Arc<dyn ObjectStore> =
+        Arc::new(DirObjectStore::open(dir.path().join("audio")).unwrap());
     let counting = Arc::new(Counting::default());
     let stage = stage(counting.clone(), 100_000);
     let options = Options::default();
-    let first = stage.produce(&objects, &JobId::generate(), &script, &options).await.unwrap();
+    let first = stage
+        .produce(&objects, &JobId::generate(), &script, &options)
+        .await
+        .unwrap();
     let turns = distinct_turns(&script);
     assert_eq!(counting.calls.load(Ordering::SeqCst), turns);
     assert_eq!(first.turns_synthesized, turns);
     assert!((first.usage.cost_usd - first.usage.speech_characters as f64 * 16e-6).abs() < 1e-12);
 
-    script.segments[0].turns[0].text.push_str(" One more sentence.");
-    let second = stage.produce(&objects, &JobId::generate(), &script, &options).await.unwrap();
+    script.segments[0].turns[0]
+        .text
+        .push_str(" One more sentence.");
+    let second = stage
+        .produce(&objects, &JobId::generate(), &script, &options)
+        .await
+        .unwrap();
     assert_eq!(counting.calls.load(Ordering::SeqCst), turns + 1);
     assert_eq!(second.turns_synthesized, 1);
     assert_eq!(
@@ -375,30 +500,49 @@ async fn a_changed_turn_is_the_only_one_synthesized_again() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_synthesis_that_dies_half_way_leaves_no_files_and_the_rerun_writes_one_of_each() {
     let (script, dir) = a_script().await;
-    let objects: Arc<dyn ObjectStore> = Arc::new(DirObjectStore::open(dir.path().join("audio")).unwrap());
+    let objects: Arc<dyn ObjectStore> =
+        Arc::new(DirObjectStore::open(dir.path().join("audio")).unwrap());
     let id = JobId::generate();
     let failing = Arc::new(Counting {
         fail_after: Some(3),
         ..Counting::default()
     });
-    match stage(failing, 100_000).produce(&objects, &id, &script, &Options::default()).await {
+    match stage(failing, 100_000)
+        .produce(&objects, &id, &script, &Options::default())
+        .await
+    {
         Err(AudioFailure::Failed(e)) => {
             assert_eq!(e.code, ErrorCode::SpeechFailed);
             assert!(e.usage.speech_characters > 0, "what was spent is reported");
         }
         other => panic!("expected a typed failure, got {other:?}"),
     }
-    assert!(objects.list(&format!("jobs/{id}/")).await.unwrap().is_empty());
+    assert!(
+        objects
+            .list(&format!("jobs/{id}/"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let counting = Arc::new(Counting::default());
     let rerun = stage(counting.clone(), 100_000);
-    let produced = rerun.produce(&objects, &id, &script, &Options::default()).await.unwrap();
+    let produced = rerun
+        .produce(&objects, &id, &script, &Options::default())
+        .await
+        .unwrap();
     assert_eq!(
         counting.calls.load(Ordering::SeqCst),
         distinct_turns(&script) - 3,
         "the three turns done before the failure come from the cache"
     );
-    rerun.produce(&objects, &id, &script, &Options::default()).await.unwrap();
-    assert_eq!(counting.calls.load(Ordering::SeqCst), distinct_turns(&script) - 3);
+    rerun
+        .produce(&objects, &id, &script, &Options::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        counting.calls.load(Ordering::SeqCst),
+        distinct_turns(&script) - 3
+    );
     let files = objects.list(&format!("jobs/{id}/")).await.unwrap();
     assert_eq!(files.len(), 2, "{files:?}");
     assert_eq!(produced.files.len(), 2);
@@ -407,7 +551,8 @@ async fn a_synthesis_that_dies_half_way_leaves_no_files_and_the_rerun_writes_one
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_script_over_the_budget_is_refused_before_any_call() {
     let (script, dir) = a_script().await;
-    let objects: Arc<dyn ObjectStore> = Arc::new(DirObjectStore::open(dir.path().join("audio")).unwrap());
+    let objects: Arc<dyn ObjectStore> =
+        Arc::new(DirObjectStore::open(dir.path().join("audio")).unwrap());
     let counting = Arc::new(Counting::default());
     let result = stage(counting.clone(), 500)
         .produce(&objects, &JobId::generate(), &script, &Options::default())
@@ -437,7 +582,8 @@ fn quick() -> RetryPolicy {
 async fn cloud_tts_gets_each_turn_in_its_voice_as_linear16_under_5000_bytes() {
     let (script, dir) = a_script().await;
     let server = FakeTtsServer::start(Vec::new()).await;
-    let objects: Arc<dyn ObjectStore> = Arc::new(DirObjectStore::open(dir.path().join("audio")).unwrap());
+    let objects: Arc<dyn ObjectStore> =
+        Arc::new(DirObjectStore::open(dir.path().join("audio")).unwrap());
     let mut long_script = script.clone();
     // One turn longer than the service's limit: sent as several requests.
     long_script.outro[0].text = "This sentence is repeated to make a long turn. ".repeat(150);
@@ -450,7 +596,10 @@ async fn cloud_tts_gets_each_turn_in_its_voice_as_linear16_under_5000_bytes() {
         .await
         .unwrap();
     let calls = server.calls();
-    assert!(calls.len() > turns(&long_script).len(), "the long turn took several requests");
+    assert!(
+        calls.len() > turns(&long_script).len(),
+        "the long turn took several requests"
+    );
     let mut voices = std::collections::BTreeSet::new();
     for call in &calls {
         assert_eq!(call.status, 200, "{}", call.body);
@@ -464,15 +613,24 @@ async fn cloud_tts_gets_each_turn_in_its_voice_as_linear16_under_5000_bytes() {
         ["en-GB-Chirp3-HD-Puck", "en-US-Chirp3-HD-Kore"],
         "speaker 1 as the options ask, speaker 2 the default for English"
     );
-    let bytes: usize = calls.iter().map(|c| c.body["input"]["text"].as_str().unwrap().len()).sum();
-    let pauses = produced.audio_millis as usize * SAMPLE_RATE as usize / 1000 - bytes * SAMPLES_PER_BYTE;
-    assert!(pauses < SAMPLE_RATE as usize * turns(&long_script).len(), "audio is the answers plus pauses");
+    let bytes: usize = calls
+        .iter()
+        .map(|c| c.body["input"]["text"].as_str().unwrap().len())
+        .sum();
+    let pauses =
+        produced.audio_millis as usize * SAMPLE_RATE as usize / 1000 - bytes * SAMPLES_PER_BYTE;
+    assert!(
+        pauses < SAMPLE_RATE as usize * turns(&long_script).len(),
+        "audio is the answers plus pauses"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cloud_tts_faults_are_retried_honouring_retry_after() {
     let server = FakeTtsServer::start(vec![
-        TtsFault::RateLimited { retry_after_secs: 1 },
+        TtsFault::RateLimited {
+            retry_after_secs: 1,
+        },
         TtsFault::Unavailable,
         TtsFault::Hang(Duration::from_secs(5)),
     ])
@@ -486,14 +644,20 @@ async fn cloud_tts_faults_are_retried_honouring_retry_after() {
     };
     let started = std::time::Instant::now();
     let pcm = speech.synthesize(&request).await.unwrap();
-    assert!(started.elapsed() >= Duration::from_secs(1), "waited as Retry-After asked");
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "waited as Retry-After asked"
+    );
     assert_eq!(pcm.sample_rate, SAMPLE_RATE);
     assert_eq!(pcm.samples.len(), "Hello there.".len() * SAMPLES_PER_BYTE);
     let calls = server.calls();
     let faults: Vec<_> = calls.iter().map(|c| c.fault).collect();
     assert_eq!(faults.len(), 4, "three faults, then the answer");
     assert_eq!(calls[3].body["audioConfig"]["speakingRate"], 1.1);
-    assert_eq!(calls[3].authorization, None, "a local server gets no credentials");
+    assert_eq!(
+        calls[3].authorization, None,
+        "a local server gets no credentials"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -506,7 +670,10 @@ async fn cloud_tts_that_keeps_failing_gives_a_typed_error_and_a_refusal_is_not_r
         language: "en".into(),
         rate_percent: 100,
     };
-    assert!(matches!(speech.synthesize(&request).await, Err(SpeechError::Server(_))));
+    assert!(matches!(
+        speech.synthesize(&request).await,
+        Err(SpeechError::Server(_))
+    ));
     assert_eq!(server.calls().len(), 4, "the attempts allowed, no more");
 
     let refused = FakeTtsServer::start(Vec::new()).await;
@@ -515,6 +682,9 @@ async fn cloud_tts_that_keeps_failing_gives_a_typed_error_and_a_refusal_is_not_r
         ..request
     };
     let result = google(&refused, quick()).synthesize(&bad).await;
-    assert!(matches!(result, Err(SpeechError::InvalidRequest(_))), "{result:?}");
+    assert!(
+        matches!(result, Err(SpeechError::InvalidRequest(_))),
+        "{result:?}"
+    );
     assert_eq!(refused.calls().len(), 1);
 }

@@ -59,9 +59,15 @@ fn generate_builds_every_kind_for_every_example_and_the_second_run_hits_the_cach
         // Three renderings per kind, the podcast's audio and captions, the manifest.
         assert_eq!(files.len(), Kind::ALL.len() * 3 + 2 + 1, "{files:?}");
         for audio in ["podcast-script.mp3", "podcast-script.vtt"] {
-            assert!(files.iter().any(|f| f == audio), "{name}: {audio} written: {files:?}");
+            assert!(
+                files.iter().any(|f| f == audio),
+                "{name}: {audio} written: {files:?}"
+            );
         }
-        assert!(text(&first.stderr).contains("podcast audio"), "the step is shown");
+        assert!(
+            text(&first.stderr).contains("podcast audio"),
+            "the step is shown"
+        );
         let manifest: serde_json::Value =
             serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
         assert_eq!(manifest["status"], "succeeded");

@@ -309,7 +309,11 @@ fn assert_succeeded_and_download_all(server: &Server, key: &str, job: &Value, ki
         .iter()
         .map(|a| a["name"].as_str().unwrap())
         .collect();
-    let audio = if kinds.contains(&"podcast-script") { 2 } else { 0 };
+    let audio = if kinds.contains(&"podcast-script") {
+        2
+    } else {
+        0
+    };
     assert_eq!(artifacts.len(), 3 * kinds.len() + audio, "{id}: {names:?}");
     assert_eq!(names.len(), artifacts.len(), "{id}: names are unique");
     for artifact in artifacts {

@@ -116,8 +116,15 @@ async fn check_audio(http: &reqwest::Client, cloud: &Cloud, key: &str, job: &Val
         .iter()
         .find(|s| s["kind"] == "podcast-script")
         .unwrap();
-    assert!(step["audio_error"].is_null(), "{step:#}\n{}", cloud.all_logs());
-    assert!(step["usage"]["speech_characters"].as_u64().unwrap() > 0, "{step:#}");
+    assert!(
+        step["audio_error"].is_null(),
+        "{step:#}\n{}",
+        cloud.all_logs()
+    );
+    assert!(
+        step["usage"]["speech_characters"].as_u64().unwrap() > 0,
+        "{step:#}"
+    );
     for (name, starts) in [
         ("podcast-script.mp3", &b"ID3"[..]),
         ("podcast-script.vtt", &b"WEBVTT"[..]),
@@ -129,12 +136,19 @@ async fn check_audio(http: &reqwest::Client, cloud: &Cloud, key: &str, job: &Val
             .find(|a| a["name"] == name)
             .unwrap_or_else(|| panic!("{name} missing from {job:#}"));
         let body = http
-            .get(format!("{}/v1/jobs/{id}/artifacts/{name}", cloud.url("job-status")))
+            .get(format!(
+                "{}/v1/jobs/{id}/artifacts/{name}",
+                cloud.url("job-status")
+            ))
             .bearer_auth(key)
             .send()
             .await
             .unwrap();
-        assert!(body.status().is_success(), "download {name}: {}", body.status());
+        assert!(
+            body.status().is_success(),
+            "download {name}: {}",
+            body.status()
+        );
         let bytes = body.bytes().await.unwrap();
         assert!(bytes.starts_with(starts), "{name} starts with {starts:?}");
         assert_eq!(
@@ -143,7 +157,9 @@ async fn check_audio(http: &reqwest::Client, cloud: &Cloud, key: &str, job: &Val
             "{name}"
         );
     }
-    let stored = cloud.objects(http, &format!("jobs/{id}/podcast-script.")).await;
+    let stored = cloud
+        .objects(http, &format!("jobs/{id}/podcast-script."))
+        .await;
     assert_eq!(stored.len(), 5, "json, md, html, mp3, vtt: {stored:?}");
 }
 
