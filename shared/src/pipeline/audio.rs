@@ -362,12 +362,11 @@ impl AudioStage {
 
 /// The characters a podcast with these options is expected to speak.
 pub fn expected_chars(options: &Options) -> usize {
-    match options.duration_minutes {
-        Some(minutes) => minutes as usize * CHARS_PER_MINUTE,
-        None => {
-            let range = options.spoken_chars();
-            usize::midpoint(range.min, range.max)
-        }
+    if let Some(minutes) = options.duration_minutes {
+        minutes as usize * CHARS_PER_MINUTE
+    } else {
+        let range = options.spoken_chars();
+        usize::midpoint(range.min, range.max)
     }
 }
 
