@@ -216,12 +216,13 @@ async fn synthesize(
                 "Deadline exceeded.",
             );
         }
-        None => match invalid(&body) {
-            Some(message) => (
-                StatusCode::BAD_REQUEST,
-                problem(StatusCode::BAD_REQUEST, "INVALID_ARGUMENT", &message),
-            ),
-            None => {
+        None => {
+            if let Some(message) = invalid(&body) {
+                (
+                    StatusCode::BAD_REQUEST,
+                    problem(StatusCode::BAD_REQUEST, "INVALID_ARGUMENT", &message),
+                )
+            } else {
                 let bytes = body["input"]["text"].as_str().unwrap_or_default().len();
                 let wav = tone_wav(bytes * SAMPLES_PER_BYTE);
                 let audio = base64::engine::general_purpose::STANDARD.encode(wav);
@@ -230,7 +231,7 @@ async fn synthesize(
                     axum::Json(json!({"audioContent": audio})).into_response(),
                 )
             }
-        },
+        }
     };
     record(&shared, &headers, body, status, fault);
     response
