@@ -235,6 +235,7 @@ impl Bench {
                 events: Arc::new(queue.clone()),
             }),
             clock: Arc::new(SystemClock),
+            audio: None,
         };
         let pipeline = Arc::new(Pipeline::new(
             ports,

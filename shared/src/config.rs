@@ -177,6 +177,48 @@ impl OpenAiStructured {
     }
 }
 
+/// Which engine voices podcasts (`FACTORY_SPEECH`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpeechEngine {
+    /// `espeak`: espeak-ng on this machine (the default).
+    Espeak,
+    /// `google`: Cloud Text-to-Speech, Application Default Credentials.
+    Google,
+    /// `off`: no audio is made.
+    Off,
+}
+
+/// How podcasts are voiced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpeechSettings {
+    /// `FACTORY_SPEECH`: `espeak` (default), `google` or `off`.
+    pub engine: SpeechEngine,
+    /// `FACTORY_SPEECH_VOICES`: comma-separated default voices for speakers 1, 2, … (the
+    /// engine's own defaults when unset); a job's `options.voices` wins.
+    pub voices: Vec<String>,
+    /// `FACTORY_SPEECH_MAX_CHARS`: the most spoken characters one episode may synthesize,
+    /// default 60,000 (about 65 minutes).
+    pub max_chars: usize,
+    /// `FACTORY_SPEECH_PRICE`: dollars per million characters for cost estimates, default 30
+    /// (Chirp 3 HD voices) with `google`, 0 with `espeak`.
+    pub price_per_million: f64,
+    /// `FACTORY_SPEECH_CONCURRENCY`: synthesis calls in flight in one process, default 4.
+    pub concurrency: usize,
+    /// `FACTORY_SPEECH_TIMEOUT_SECS`, `FACTORY_SPEECH_ATTEMPTS`, `FACTORY_SPEECH_DEADLINE_SECS`:
+    /// one call's timeout (default 60), tries on rate limits, 5xx and timeouts (default 5),
+    /// and one turn's whole budget (default 180).
+    pub call_timeout: Duration,
+    pub attempts: u32,
+    pub deadline: Duration,
+    /// `FACTORY_SPEECH_BASE_URL`: another Cloud Text-to-Speech endpoint (tests, private
+    /// endpoints).
+    pub base_url: Option<String>,
+    /// `FACTORY_ESPEAK`, `FACTORY_FFMPEG`: the programs to run, default `espeak-ng` and
+    /// `ffmpeg` on `PATH`.
+    pub espeak: PathBuf,
+    pub ffmpeg: PathBuf,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     /// `FACTORY_STORE`, default `sqlite:.factory/factory.db`.
@@ -190,6 +232,7 @@ pub struct Config {
     /// `FACTORY_MODEL_<KIND>` (e.g. `FACTORY_MODEL_FAQ`): another engine for one kind.
     pub model_overrides: BTreeMap<Kind, ModelSpec>,
     pub models: ModelSettings,
+    pub speech: SpeechSettings,
     /// `FACTORY_CONCURRENCY`: steps (and renderings) run at once in this process, default 8.
     pub concurrency: usize,
     /// `FACTORY_LEASE_SECS`: how long a claimed step is held, default 120. A model engine
@@ -374,6 +417,7 @@ impl Config {
                     get("FACTORY_OPENAI_STRUCTURED").as_deref(),
                 )?,
             },
+            speech: speech(&get)?,
             concurrency: number(&get, "FACTORY_CONCURRENCY", 8, 1..=256)?,
             lease: Duration::from_secs(number(&get, "FACTORY_LEASE_SECS", 120, 1..=86_400)?),
             max_attempts: number(&get, "FACTORY_MAX_ATTEMPTS", 3, 1..=20)?,
@@ -443,6 +487,87 @@ impl Config {
             project: get("GOOGLE_CLOUD_PROJECT"),
         })
     }
+}
+
+fn speech(get: &impl Fn(&str) -> Option<String>) -> Result<SpeechSettings, ConfigError> {
+    let engine = match get("FACTORY_SPEECH").as_deref().map(str::trim) {
+        None | Some("espeak") => SpeechEngine::Espeak,
+        Some("google") => SpeechEngine::Google,
+        Some("off") => SpeechEngine::Off,
+        Some(v) => {
+            return Err(invalid(
+                "FACTORY_SPEECH",
+                format!("`{v}` is not `espeak`, `google` or `off`"),
+            ));
+        }
+    };
+    let voices: Vec<String> = get("FACTORY_SPEECH_VOICES")
+        .map(|v| v.split(',').map(|s| s.trim().to_owned()).collect())
+        .unwrap_or_default();
+    if let Some(bad) = voices.iter().find(|v| {
+        v.is_empty()
+            || v.len() > 64
+            || v.starts_with('-')
+            || !v
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'_' | b'.'))
+    }) {
+        return Err(invalid(
+            "FACTORY_SPEECH_VOICES",
+            format!("`{bad}` is not a voice name (letters, digits, `+`, `-`, `_`, `.`)"),
+        ));
+    }
+    let default_price = if engine == SpeechEngine::Google {
+        30.0
+    } else {
+        0.0
+    };
+    let price_per_million = match get("FACTORY_SPEECH_PRICE") {
+        None => default_price,
+        Some(v) => v
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|p| p.is_finite() && *p >= 0.0)
+            .ok_or_else(|| {
+                invalid(
+                    "FACTORY_SPEECH_PRICE",
+                    format!("`{v}` is not a price in dollars per million characters"),
+                )
+            })?,
+    };
+    let base_url = get("FACTORY_SPEECH_BASE_URL");
+    if let Some(url) = &base_url
+        && !(url.starts_with("http://") || url.starts_with("https://"))
+    {
+        return Err(invalid(
+            "FACTORY_SPEECH_BASE_URL",
+            format!("`{url}` is not an http(s) URL"),
+        ));
+    }
+    Ok(SpeechSettings {
+        engine,
+        voices,
+        max_chars: number(get, "FACTORY_SPEECH_MAX_CHARS", 60_000, 100..=10_000_000)?,
+        price_per_million,
+        concurrency: number(get, "FACTORY_SPEECH_CONCURRENCY", 4, 1..=256)?,
+        call_timeout: Duration::from_secs(number(
+            get,
+            "FACTORY_SPEECH_TIMEOUT_SECS",
+            60,
+            1..=3_600,
+        )?),
+        attempts: number(get, "FACTORY_SPEECH_ATTEMPTS", 5, 1..=20)?,
+        deadline: Duration::from_secs(number(
+            get,
+            "FACTORY_SPEECH_DEADLINE_SECS",
+            180,
+            1..=86_400,
+        )?),
+        base_url,
+        espeak: PathBuf::from(get("FACTORY_ESPEAK").unwrap_or_else(|| "espeak-ng".into())),
+        ffmpeg: PathBuf::from(get("FACTORY_FFMPEG").unwrap_or_else(|| "ffmpeg".into())),
+    })
 }
 
 fn invalid(variable: &'static str, message: String) -> ConfigError {

@@ -179,6 +179,9 @@ pub struct Step {
     pub error: Option<StepError>,
     /// Whether post-processing recorded this step's renderings.
     pub rendered: bool,
+    /// Why the podcast's audio could not be made, when the script itself succeeded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audio_error: Option<StepError>,
 }
 
 impl Step {
@@ -200,6 +203,7 @@ impl Step {
             quality: None,
             error: None,
             rendered: false,
+            audio_error: None,
         }
     }
 
@@ -229,7 +233,7 @@ pub struct ArtifactRecord {
     /// File name within the job (`faq.json`, `faq.md`, …).
     pub name: String,
     pub kind: Kind,
-    /// `json`, `md` or `html`.
+    /// `json`, `md`, `html`, or for a podcast's audio and captions `mp3` and `vtt`.
     pub format: String,
     pub bytes: u64,
     pub sha256: String,
@@ -589,6 +593,35 @@ impl Job {
         self.updated_at = now;
     }
 
+    /// Records how a step's audio went: its speech usage, and its failure (cleared when a
+    /// later post-processing made the audio after all). A job that ended `partial` only
+    /// because of that failure becomes `succeeded` once the audio exists.
+    pub fn record_audio(
+        &mut self,
+        kind: Kind,
+        outcome: Result<(), StepError>,
+        usage: Usage,
+        now: Timestamp,
+    ) {
+        let Some(step) = self.step_mut(kind) else {
+            return;
+        };
+        step.usage.add(usage);
+        step.audio_error = outcome.err();
+        let made = step.audio_error.is_none();
+        if made
+            && self.status == JobStatus::Partial
+            && self
+                .steps
+                .iter()
+                .all(|s| s.status == StepStatus::Succeeded && s.audio_error.is_none())
+        {
+            self.status = JobStatus::Succeeded;
+            self.error = None;
+        }
+        self.updated_at = now;
+    }
+
     /// Whether every step ended and every successful one was rendered: the job's outputs are
     /// complete and its manifest can be written.
     pub fn outputs_complete(&self) -> bool {
@@ -606,7 +639,10 @@ impl Job {
         let outline_ok = self
             .step(Kind::Outline)
             .is_some_and(|s| s.status == StepStatus::Succeeded);
-        let all_ok = self.steps.iter().all(|s| s.status == StepStatus::Succeeded);
+        let all_ok = self
+            .steps
+            .iter()
+            .all(|s| s.status == StepStatus::Succeeded && s.audio_error.is_none());
         self.status = if all_ok {
             JobStatus::Succeeded
         } else if outline_ok {
@@ -617,7 +653,8 @@ impl Job {
         self.error = self
             .steps
             .iter()
-            .find_map(|s| s.error.clone().filter(|_| s.status == StepStatus::Failed));
+            .find_map(|s| s.error.clone().filter(|_| s.status == StepStatus::Failed))
+            .or_else(|| self.steps.iter().find_map(|s| s.audio_error.clone()));
         self.finished_at = Some(now);
         self.updated_at = now;
         Some(self.status)

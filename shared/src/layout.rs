@@ -3,9 +3,12 @@
 //!
 //! - `sources/<sha256>.txt`: a source text, shared by every job made from it;
 //! - `jobs/<id>/<kind>.json`: a step's artifact (the event that triggers post-processing);
-//! - `jobs/<id>/<kind>.<suffix>`: its renderings and exports; `jobs/<id>/manifest.json`: the
+//! - `jobs/<id>/<kind>.<suffix>`: its renderings and exports (the podcast's audio and
+//!   captions among them: `podcast-script.mp3`, `.vtt`); `jobs/<id>/manifest.json`: the
 //!   manifest; `jobs/<id>/bundle.zip`: every file and the manifest in one archive;
-//! - `cache/<key>.json`: a content-addressed cache entry.
+//! - `cache/<key>.json`: a content-addressed cache entry;
+//! - `cache/speech/<key>.wav`: one synthesized podcast turn, addressed by text, voice and
+//!   engine version.
 
 use crate::content::Kind;
 use crate::jobs::JobId;
@@ -65,6 +68,11 @@ pub fn cache(key: &str) -> ObjectPath {
     path(format!("cache/{key}.json"))
 }
 
+/// Where one synthesized turn is cached (`key`: a hash of its text, voice, rate and engine).
+pub fn speech_cache(key: &str) -> ObjectPath {
+    path(format!("cache/speech/{key}.wav"))
+}
+
 /// The job and kind an artifact path belongs to: `jobs/<id>/<kind>.json`; `None` for every
 /// other object (renderings, manifests, sources, cache entries).
 pub fn artifact_target(path: &str) -> Option<(JobId, Kind)> {
@@ -95,6 +103,8 @@ mod tests {
             manifest(&id),
             source("abc"),
             cache("abc"),
+            speech_cache("abc"),
+            rendering(&id, Kind::PodcastScript, "mp3"),
         ] {
             assert_eq!(artifact_target(other.as_str()), None, "{other}");
         }

@@ -12,6 +12,7 @@
 //! - [`jobs`]: jobs, steps and their state transitions.
 //! - [`store`], [`objects`], [`dispatch`], [`gcp`]: the storage and dispatch ports and adapters;
 //!   [`layout`] says where each object lives.
+//! - [`speech`]: the text-to-speech port and its adapters (espeak-ng, Cloud Text-to-Speech).
 //! - [`render`]: Markdown to sanitized HTML.
 //! - [`pipeline`]: submitting, planning, running steps, post-processing, maintenance.
 //! - [`config`], [`runtime`]: typed configuration and the wiring it selects.
@@ -35,5 +36,6 @@ pub mod pipeline;
 pub mod render;
 pub mod runtime;
 pub mod source;
+pub mod speech;
 pub mod store;
 pub mod telemetry;

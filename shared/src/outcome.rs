@@ -23,6 +23,12 @@ pub enum ErrorCode {
     DependencyFailed,
     /// The step failed on every attempt it was allowed.
     AttemptsExhausted,
+    /// The speech engine is not installed or not reachable, so the podcast has no audio.
+    SpeechUnavailable,
+    /// Speech synthesis failed (after its retries), so the podcast has no audio.
+    SpeechFailed,
+    /// The script is longer than the configured speech budget; nothing was synthesized.
+    AudioTooLong,
     RateLimited,
     Unavailable,
     Timeout,
@@ -50,6 +56,9 @@ impl ErrorCode {
             | Self::InvalidOutput
             | Self::DependencyFailed
             | Self::AttemptsExhausted
+            | Self::SpeechUnavailable
+            | Self::SpeechFailed
+            | Self::AudioTooLong
             | Self::Blocked
             | Self::Truncated
             | Self::InvalidRequest
@@ -92,12 +101,21 @@ impl StepError {
     }
 }
 
-/// Model usage of a step or a job (zero for the extractive engine).
+/// Model and speech usage of a step or a job (zero for the extractive engine and
+/// espeak-ng, apart from the characters spoken).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Usage {
     pub input_tokens: u64,
     pub output_tokens: u64,
     pub cost_usd: f64,
+    /// Characters sent to the speech engine (turns found in the turn cache count nothing).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub speech_characters: u64,
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's `skip_serializing_if` passes a reference
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Usage {
@@ -105,5 +123,6 @@ impl Usage {
         self.input_tokens += other.input_tokens;
         self.output_tokens += other.output_tokens;
         self.cost_usd += other.cost_usd;
+        self.speech_characters += other.speech_characters;
     }
 }

@@ -7,17 +7,22 @@
 use std::sync::Arc;
 
 use crate::clock::SystemClock;
-use crate::config::{Config, DispatchConfig, ObjectsConfig, StoreConfig};
+use crate::config::{Config, DispatchConfig, ObjectsConfig, SpeechEngine, StoreConfig};
 use crate::dispatch::Dispatcher;
 use crate::dispatch::inline::InlineQueue;
 use crate::dispatch::pubsub::PubSubDispatcher;
 use crate::gcp::auth::{AuthError, GoogleAuth};
 use crate::generation::Delayed;
+use crate::model::resilient::RetryPolicy;
 use crate::objects::dir::DirObjectStore;
 use crate::objects::gcs::GcsObjectStore;
 use crate::objects::journal::Journal;
 use crate::objects::{Notifying, ObjectEvents, ObjectStore};
+use crate::pipeline::audio::{AudioSettings, AudioStage};
 use crate::pipeline::{Pipeline, Ports, Settings};
+use crate::speech::espeak::Espeak;
+use crate::speech::google::{self, GoogleSpeech};
+use crate::speech::{Resilient, Speech};
 use crate::store::JobStore;
 use crate::store::firestore::FirestoreStore;
 use crate::store::sqlite::SqliteStore;
@@ -97,6 +102,7 @@ impl Factory {
             store,
             objects,
             clock: Arc::new(SystemClock),
+            audio: audio_stage(&config)?,
         };
         let pipeline = Arc::new(Pipeline::new(ports, engine, dispatcher, settings));
         tokio::spawn(queue.run(
@@ -117,6 +123,45 @@ pub async fn open_store(config: &Config) -> Result<Arc<dyn JobStore>, StartError
             Arc::new(FirestoreStore::connect(project, database.as_deref(), config.retention).await?)
         }
     })
+}
+
+/// The speech engine and audio settings the configuration selects (`None`: `off`).
+pub fn audio_stage(config: &Config) -> Result<Option<Arc<AudioStage>>, StartError> {
+    let s = &config.speech;
+    let engine: Arc<dyn Speech> = match s.engine {
+        SpeechEngine::Off => return Ok(None),
+        SpeechEngine::Espeak => Arc::new(Espeak::new(&s.espeak)),
+        SpeechEngine::Google => {
+            // A plain-http base URL is a local test server: no credentials.
+            let local = s
+                .base_url
+                .as_deref()
+                .is_some_and(|u| u.starts_with("http://"));
+            Arc::new(GoogleSpeech::new(
+                s.base_url
+                    .clone()
+                    .unwrap_or_else(|| google::ENDPOINT.into()),
+                google_auth(local)?,
+                s.price_per_million,
+            ))
+        }
+    };
+    let policy = RetryPolicy {
+        max_attempts: s.attempts,
+        call_timeout: s.call_timeout,
+        deadline: s.deadline,
+        ..RetryPolicy::default()
+    };
+    Ok(Some(Arc::new(AudioStage {
+        speech: Arc::new(Resilient::new(engine, policy, s.concurrency)),
+        settings: AudioSettings {
+            max_chars: s.max_chars,
+            concurrency: s.concurrency,
+            ffmpeg: s.ffmpeg.clone(),
+            voices: s.voices.clone(),
+            ..AudioSettings::default()
+        },
+    })))
 }
 
 /// Application Default Credentials, or none against an emulator.

@@ -9,9 +9,11 @@
 //! - [`dispatch`]: the `Dispatcher` contract suite every dispatch adapter runs.
 //! - [`reliability`]: the checker every fault-injection scenario's run must pass.
 //! - [`serve`]: the workspace's binaries as processes: `factory`, a running `factory serve`.
+//! - [`tts_server`]: a local server speaking Cloud Text-to-Speech, with fault playback.
 
 pub mod dialects;
 pub mod dispatch;
 pub mod model_server;
 pub mod reliability;
 pub mod serve;
+pub mod tts_server;

@@ -8,7 +8,8 @@
 //!   cancelled) by the deadline, with no step left pending, queued or running;
 //! - every failed step, and every failed or partial job, carries a known error code;
 //! - the job's counters agree with its steps: progress, usage, and the renderings and exports of
-//!   each succeeded step;
+//!   each succeeded step; a succeeded podcast step of a job that asked for audio lists its
+//!   audio and captions (one of each), or carries a typed `audio_error` and lists neither;
 //! - with an object journal: no object is written twice, every succeeded step's artifact
 //!   and every ended job's manifest were written, and every object the store holds at the
 //!   end has its line (a write the journal missed could hide a second one);
@@ -211,6 +212,13 @@ impl fmt::Display for Violation {
 
 const ENDED: [&str; 4] = ["succeeded", "partial", "failed", "cancelled"];
 const RENDERINGS: [&str; 3] = ["json", "md", "html"];
+/// The podcast's audio renderings: both or neither.
+const AUDIO: [&str; 2] = ["mp3", "vtt"];
+
+/// The error's code, if it is one the library defines.
+fn known_code(error: &Value) -> Option<ErrorCode> {
+    serde_json::from_value(error["code"].clone()).ok()
+}
 
 fn text<'a>(value: &'a Value, field: &str) -> &'a str {
     value[field].as_str().unwrap_or_default()
@@ -367,6 +375,28 @@ fn counters_disagree(job: &Value) -> Option<String> {
                 return Some(format!(
                     "the {kind} step succeeded but {name} is not listed"
                 ));
+            }
+        }
+        if kind == "podcast-script" {
+            let listed = AUDIO.map(|f| unique.contains(format!("{kind}.{f}").as_str()));
+            let wanted = job["options"]["audio"].as_bool() != Some(false);
+            let failed = !step["audio_error"].is_null();
+            match (listed, wanted, failed) {
+                ([true, true], _, false) | ([false, false], false, _) => {}
+                ([false, false], true, true) => {
+                    if known_code(&step["audio_error"]).is_none() {
+                        return Some(format!("the {kind} step's audio error has no known code"));
+                    }
+                }
+                _ => {
+                    return Some(format!(
+                        "the {kind} step lists audio {} and captions {} with audio {} and {} audio error",
+                        listed[0],
+                        listed[1],
+                        if wanted { "asked" } else { "off" },
+                        if failed { "an" } else { "no" }
+                    ));
+                }
             }
         }
     }
@@ -922,6 +952,41 @@ mod tests {
             only(&run),
             Violation::CountersInconsistent { id, detail } if id == A && detail.contains("usage")
         ));
+    }
+
+    #[test]
+    fn a_podcast_with_audio_lists_both_files_or_a_typed_audio_error() {
+        let podcast = |artifacts: &[&str], audio_error: Option<Value>| {
+            let mut job = view(
+                A,
+                "succeeded",
+                &[("outline", "succeeded"), ("podcast-script", "succeeded")],
+            );
+            for name in artifacts {
+                job["artifacts"]
+                    .as_array_mut()
+                    .unwrap()
+                    .push(json!({"name": name}));
+            }
+            if let Some(error) = audio_error {
+                job["steps"][1]["audio_error"] = error;
+            }
+            job
+        };
+        let both = ["podcast-script.mp3", "podcast-script.vtt"];
+        assert_eq!(counters_disagree(&podcast(&both, None)), None);
+        let typed = json!({"code": "speech_unavailable", "message": "no espeak-ng"});
+        assert_eq!(counters_disagree(&podcast(&[], Some(typed))), None);
+        for defect in [
+            podcast(&both[..1], None),
+            podcast(&[], None),
+            podcast(&[], Some(json!({"code": "mystery"}))),
+        ] {
+            assert!(counters_disagree(&defect).is_some(), "{defect}");
+        }
+        let mut off = podcast(&[], None);
+        off["options"] = json!({"audio": false});
+        assert_eq!(counters_disagree(&off), None);
     }
 
     #[test]

@@ -22,7 +22,8 @@ pub struct Args {
     /// Kinds to build: `all`, or a comma-separated list such as `faq,flashcards`.
     #[arg(long, default_value = "all")]
     kinds: String,
-    /// Folder to write `<kind>.json`, `.md`, `.html` and `manifest.json` into.
+    /// Folder to write `<kind>.json`, `.md`, `.html`, the podcast's `.mp3` and `.vtt`, and
+    /// `manifest.json` into.
     #[arg(long, default_value = "out")]
     out: PathBuf,
     #[arg(long, default_value = "intermediate")]
@@ -44,6 +45,19 @@ pub struct Args {
     /// Recompute every step instead of reusing cached results.
     #[arg(long)]
     no_cache: bool,
+    /// Target length of the podcast episode in minutes (1 to 30).
+    #[arg(long)]
+    minutes: Option<u32>,
+    /// Podcast speaking rate in percent of normal (50 to 200).
+    #[arg(long, default_value_t = 100)]
+    speaking_rate: u16,
+    /// A voice for the next podcast speaker, in speaker order (repeatable): `en+f2` for
+    /// espeak-ng, `en-US-Chirp3-HD-Kore` for Cloud Text-to-Speech.
+    #[arg(long = "voice", value_name = "NAME")]
+    voices: Vec<String>,
+    /// Skip the podcast's audio and captions.
+    #[arg(long)]
+    no_audio: bool,
 }
 
 /// Exit codes: 0 all kinds built, 1 the job failed, 3 some kinds failed (partial).
@@ -58,6 +72,10 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         language: args.language,
         speakers: args.speakers,
         counts: args.counts.into_iter().collect(),
+        audio: !args.no_audio,
+        duration_minutes: args.minutes,
+        speaking_rate: args.speaking_rate,
+        voices: args.voices,
     };
     let factory = Factory::start(config)
         .await
@@ -101,6 +119,14 @@ fn report_failures(job: &Job) {
         eprintln!("{} failed ({}): {}", step.kind, error.code, error.message);
         for violation in &error.violations {
             eprintln!("  {violation}");
+        }
+    }
+    for step in &job.steps {
+        if let Some(error) = &step.audio_error {
+            eprintln!(
+                "{} audio failed ({}): {}",
+                step.kind, error.code, error.message
+            );
         }
     }
 }

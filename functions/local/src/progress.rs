@@ -1,5 +1,5 @@
-//! Live progress of a job in the terminal (one line per step, with timings and cache hits),
-//! and the summary table printed at the end.
+//! Live progress of a job in the terminal (one line per step, with timings and cache hits,
+//! and one for the podcast's audio when it is made), and the summary table printed at the end.
 
 use std::collections::HashMap;
 use std::io::IsTerminal;
@@ -15,6 +15,8 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 pub struct Progress {
     bars: HashMap<Kind, ProgressBar>,
     shown: HashMap<Kind, StepStatus>,
+    /// The podcast's audio line and what it last said.
+    audio: Option<(ProgressBar, String)>,
     live: bool,
     _multi: MultiProgress,
 }
@@ -43,9 +45,20 @@ impl Progress {
                 (s.kind, bar)
             })
             .collect();
+        let audio = (job.options.audio && job.step(Kind::PodcastScript).is_some()).then(|| {
+            let bar = multi.add(
+                ProgressBar::new_spinner()
+                    .with_style(style.clone())
+                    .with_prefix("podcast audio"),
+            );
+            bar.set_message("waiting for the script");
+            bar.enable_steady_tick(Duration::from_millis(120));
+            (bar, String::new())
+        });
         Self {
             bars,
             shown: HashMap::new(),
+            audio,
             live,
             _multi: multi,
         }
@@ -58,8 +71,12 @@ impl Progress {
             for step in &job.steps {
                 self.show(step);
             }
+            self.show_audio(&job);
             if job.status.is_terminal() {
                 for bar in self.bars.values() {
+                    bar.finish();
+                }
+                if let Some((bar, _)) = &self.audio {
                     bar.finish();
                 }
                 return Ok(job);
@@ -83,6 +100,61 @@ impl Progress {
         } else {
             bar.set_message(line);
         }
+    }
+}
+
+impl Progress {
+    fn show_audio(&mut self, job: &Job) {
+        let Some((bar, shown)) = &mut self.audio else {
+            return;
+        };
+        let Some(step) = job.step(Kind::PodcastScript) else {
+            return;
+        };
+        let (line, ended) = describe_audio(job, step);
+        if *shown == line {
+            return;
+        }
+        shown.clone_from(&line);
+        if ended {
+            bar.finish_with_message(line.clone());
+            if !self.live {
+                eprintln!("{:>18} {line}", "podcast audio");
+            }
+        } else {
+            bar.set_message(line);
+        }
+    }
+}
+
+/// What the podcast's audio is doing, and whether that is final.
+fn describe_audio(job: &Job, step: &Step) -> (String, bool) {
+    if let Some(error) = &step.audio_error {
+        return (format!("failed ({}): {}", error.code, error.message), true);
+    }
+    match step.status {
+        StepStatus::Succeeded if step.rendered => {
+            let files: Vec<&str> = job
+                .artifacts
+                .iter()
+                .filter(|a| {
+                    a.kind == Kind::PodcastScript && matches!(a.format.as_str(), "mp3" | "vtt")
+                })
+                .map(|a| a.name.as_str())
+                .collect();
+            if files.is_empty() {
+                ("none (no speech engine configured)".into(), true)
+            } else {
+                let chars = step.usage.speech_characters;
+                (
+                    format!("{} ({chars} characters synthesized)", files.join(" + ")),
+                    true,
+                )
+            }
+        }
+        StepStatus::Succeeded => ("synthesizing".into(), false),
+        s if s.is_terminal() => ("not made: the script failed".into(), true),
+        _ => ("waiting for the script".into(), false),
     }
 }
 

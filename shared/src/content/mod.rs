@@ -21,7 +21,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 pub use grounding::{Claim, Grounding};
-pub use options::{CountRange, Counts, Length, Level, OptionError, Options};
+pub use options::{CHARS_PER_MINUTE, CountRange, Counts, Length, Level, OptionError, Options};
 pub use validate::{ValidationContext, Violation};
 
 use crate::analysis::Analysis;

@@ -118,7 +118,25 @@ pub struct Options {
     /// Number of podcast voices, 1 to 4.
     #[schema(minimum = 1, maximum = 4)]
     pub speakers: u8,
+    /// Whether the podcast also gets audio and captions (when the deployment has a speech
+    /// engine); `false` skips them.
+    pub audio: bool,
+    /// Target length of the podcast episode in minutes; the script's length follows it
+    /// (about 900 spoken characters a minute). Unset: the length option decides.
+    #[schema(minimum = 1, maximum = 30)]
+    pub duration_minutes: Option<u32>,
+    /// Speaking rate of the podcast audio in percent of the voices' normal rate.
+    #[schema(minimum = 50, maximum = 200)]
+    pub speaking_rate: u16,
+    /// A voice per speaker, in speaker order, by the speech engine's voice name
+    /// (`en+m3` for espeak-ng, `en-US-Chirp3-HD-Charon` for Cloud Text-to-Speech); speakers
+    /// without one get the engine's default voice for them.
+    #[schema(max_items = 4)]
+    pub voices: Vec<String>,
 }
+
+/// Spoken characters a minute of podcast holds at the normal rate (150 words of ~6 characters).
+pub const CHARS_PER_MINUTE: usize = 900;
 
 impl Default for Options {
     fn default() -> Self {
@@ -129,6 +147,10 @@ impl Default for Options {
             language: "en".into(),
             counts: Counts::new(),
             speakers: 2,
+            audio: true,
+            duration_minutes: None,
+            speaking_rate: 100,
+            voices: Vec::new(),
         }
     }
 }
@@ -185,6 +207,41 @@ impl Options {
                 message: "must hold 1 to 200 characters".into(),
             });
         }
+        if let Some(minutes) = self.duration_minutes
+            && !(1..=30).contains(&minutes)
+        {
+            errors.push(OptionError {
+                path: "/options/duration_minutes".into(),
+                message: format!("must be between 1 and 30, got {minutes}"),
+            });
+        }
+        if !(50..=200).contains(&self.speaking_rate) {
+            errors.push(OptionError {
+                path: "/options/speaking_rate".into(),
+                message: format!(
+                    "must be between 50 and 200 (percent of normal), got {}",
+                    self.speaking_rate
+                ),
+            });
+        }
+        if self.voices.len() > usize::from(self.speakers) {
+            errors.push(OptionError {
+                path: "/options/voices".into(),
+                message: format!(
+                    "names {} voices for {} speakers",
+                    self.voices.len(),
+                    self.speakers
+                ),
+            });
+        }
+        for (i, voice) in self.voices.iter().enumerate() {
+            if !is_voice_name(voice) {
+                errors.push(OptionError {
+                    path: format!("/options/voices/{i}"),
+                    message: "a voice name is 1 to 64 letters, digits, `+`, `-`, `_` or `.`, and does not start with `-`".into(),
+                });
+            }
+        }
         for (&kind, &n) in &self.counts {
             match kind.items() {
                 Some(range) if range.contains(n as usize) => {}
@@ -239,12 +296,24 @@ impl Options {
 
     /// Bounds on the podcast's total spoken characters; the standard range scales with length.
     pub fn spoken_chars(&self) -> CountRange {
+        if let Some(minutes) = self.duration_minutes {
+            let target = minutes as usize * CHARS_PER_MINUTE;
+            return CountRange::new((target * 3 / 4).max(600), target * 5 / 4);
+        }
         match self.length {
             Length::Short => CountRange::new(600, 6_000),
             Length::Standard => CountRange::new(1_000, 12_000),
             Length::Long => CountRange::new(2_000, 20_000),
         }
     }
+}
+
+fn is_voice_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && !name.starts_with('-')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'_' | b'.'))
 }
 
 fn is_language_tag(tag: &str) -> bool {
@@ -286,6 +355,38 @@ mod tests {
                 "/options/counts/faq"
             ]
         );
+    }
+
+    #[test]
+    fn audio_options_are_checked_with_paths() {
+        let options = Options {
+            speakers: 1,
+            duration_minutes: Some(0),
+            speaking_rate: 20,
+            voices: vec!["en+m3".into(), "-rm".into()],
+            ..Options::default()
+        };
+        let paths: Vec<_> = options.check().into_iter().map(|e| e.path).collect();
+        assert_eq!(
+            paths,
+            [
+                "/options/duration_minutes",
+                "/options/speaking_rate",
+                "/options/voices",
+                "/options/voices/1"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_target_duration_sets_the_spoken_length() {
+        let ten = Options {
+            duration_minutes: Some(10),
+            ..Options::default()
+        };
+        let range = ten.spoken_chars();
+        assert!(range.contains(10 * CHARS_PER_MINUTE));
+        assert!(!range.contains(5 * CHARS_PER_MINUTE));
     }
 
     #[test]

@@ -60,6 +60,9 @@ pub struct StepView {
     pub duration_ms: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorView>,
+    /// Why the podcast's audio could not be made (the script itself succeeded).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audio_error: Option<ErrorView>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -86,6 +89,9 @@ pub struct UsageView {
     pub input_tokens: u64,
     pub output_tokens: u64,
     pub cost_usd: f64,
+    /// Characters sent to the speech engine for podcast audio.
+    #[serde(default)]
+    pub speech_characters: u64,
 }
 
 /// A typed failure: `code` tells whether and how to act; `violations` lists broken rules.
@@ -197,6 +203,7 @@ impl From<Usage> for UsageView {
             input_tokens: u.input_tokens,
             output_tokens: u.output_tokens,
             cost_usd: u.cost_usd,
+            speech_characters: u.speech_characters,
         }
     }
 }
@@ -250,6 +257,7 @@ impl From<&Step> for StepView {
                 .as_ref()
                 .filter(|_| s.status == StepStatus::Failed || s.status == StepStatus::Cancelled)
                 .map(ErrorView::from),
+            audio_error: s.audio_error.as_ref().map(ErrorView::from),
         }
     }
 }

@@ -83,6 +83,7 @@ impl ModelEngine {
             input_tokens: tokens.input_tokens,
             output_tokens: tokens.output_tokens,
             cost_usd: self.price.map_or(0.0, |p| p.cost(tokens)),
+            speech_characters: 0,
         }
     }
 }

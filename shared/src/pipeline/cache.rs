@@ -17,6 +17,8 @@ struct Relevant<'a> {
     count: Option<u32>,
     outline_count: Option<u32>,
     speakers: Option<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    duration_minutes: Option<u32>,
 }
 
 /// The cache key of `kind` for a source, options, engine and (for derivatives) the exact
@@ -36,6 +38,7 @@ pub fn cache_key(
         count: options.counts.get(&kind).copied(),
         outline_count: options.counts.get(&Kind::Outline).copied(),
         speakers: kind.uses_speakers().then_some(options.speakers),
+        duration_minutes: options.duration_minutes.filter(|_| kind.uses_speakers()),
     };
     let mut hasher = Sha256::new();
     hasher.update(b"factory-cache-v1\n");

@@ -1,12 +1,13 @@
 //! The job pipeline, the domain every handler and command calls into: accept a submission
 //! (or [`plan`] it as a dry run), dispatch the steps whose dependencies are met, run each step
 //! (claim, cache, generate, validate, store, finish), render what a step stored
-//! ([`postprocess`]), write the manifest and settle the job ([`finish`]), and sweep what a
+//! ([`postprocess`], and the podcast's audio: [`audio`]), write the manifest and settle the job ([`finish`]), and sweep what a
 //! crash left behind ([`maintenance`]). [`read`] holds what clients may look up.
 //!
 //! Every operation is safe to repeat: steps are claimed under a lease before any work, the
 //! cache is content-addressed, and objects are written create-only.
 
+pub mod audio;
 mod cache;
 mod dead_letters;
 pub mod finish;
@@ -39,12 +40,14 @@ use crate::objects::{ObjectError, ObjectStore, ObjectWritten};
 use crate::source::SourceText;
 use crate::store::{Admission, Admitted, Idempotency, JobStore, StoreError, update_job};
 
-/// The storage ports and the clock, shared by the pipeline and post-processing.
+/// The storage ports and the clock, shared by the pipeline and post-processing, and the
+/// speech engine post-processing voices podcasts with (`None`: no audio is made).
 #[derive(Debug, Clone)]
 pub struct Ports {
     pub store: Arc<dyn JobStore>,
     pub objects: Arc<dyn ObjectStore>,
     pub clock: Arc<dyn Clock>,
+    pub audio: Option<Arc<audio::AudioStage>>,
 }
 
 /// Tunables of step execution.
@@ -161,6 +164,14 @@ impl Pipeline {
         }
     }
 
+    /// The refusal of a podcast whose target duration exceeds the speech budget, if any.
+    pub fn audio_budget_problem(&self, kinds: &[Kind], options: &Options) -> Option<OptionError> {
+        let stage = self.ports.audio.as_ref()?;
+        (options.audio && kinds.contains(&Kind::PodcastScript))
+            .then(|| stage.check_budget(options))
+            .flatten()
+    }
+
     /// Whether [`Pipeline::release_leases`] was called: the process is stopping.
     pub fn is_stopping(&self) -> bool {
         self.stopping.load(Ordering::SeqCst)
@@ -171,7 +182,8 @@ impl Pipeline {
     /// Stores the source, creates the job and dispatches its first step.
     #[tracing::instrument(skip_all, fields(tenant = %submission.tenant))]
     pub async fn submit(&self, submission: Submission) -> Result<Submitted, SubmitError> {
-        let problems = submission.options.check();
+        let mut problems = submission.options.check();
+        problems.extend(self.audio_budget_problem(&submission.kinds, &submission.options));
         if !problems.is_empty() {
             return Err(SubmitError::InvalidOptions(problems));
         }

@@ -1,5 +1,6 @@
 //! Dry runs: which steps a submission would run, which results the cache already holds, and
-//! what the rest is expected to cost. Nothing is stored or dispatched.
+//! what the rest is expected to cost (tokens, and the podcast's speech characters). Nothing is
+//! stored or dispatched.
 
 use sha2::{Digest, Sha256};
 
@@ -77,11 +78,19 @@ impl Pipeline {
                 }
                 (_, None) => false,
             };
-            let step_estimate = if cache_hit {
+            let mut step_estimate = if cache_hit {
                 Usage::default()
             } else {
                 engine.estimate(kind, text.chars())
             };
+            if kind == Kind::PodcastScript
+                && options.audio
+                && let Some(stage) = &self.ports.audio
+            {
+                // Turns already in the speech cache would cost nothing; not known before the
+                // script exists, so the estimate is an upper bound.
+                step_estimate.add(stage.estimate(options));
+            }
             estimate.add(step_estimate);
             steps.push(PlannedStep {
                 kind,

@@ -1,13 +1,16 @@
 //! Post-processing, the pipeline's last stage: when a kind's artifact `jobs/<id>/<kind>.json` is written, render it for
 //! people (Markdown and sanitized HTML), record every file on the job with its size and
-//! SHA-256, and finish the job if this was the last piece. Every other object is ignored, so
+//! SHA-256, and finish the job if this was the last piece. A podcast script also gets its
+//! audio and captions here ([`super::audio`]); a speech failure is recorded on the step and
+//! does not hold the job back. Every other object is ignored, so
 //! the renderings it writes never trigger it again. Repeating an event is harmless: each
 //! rendering is written once (create-only) and recorded again as it is.
 
 use bytes::Bytes;
 
+use super::audio::AudioFailure;
 use super::{Ports, finish};
-use crate::content::{Artifact, Kind};
+use crate::content::{Artifact, Content, Kind};
 use crate::jobs::{ArtifactRecord, JobId, JobStatus};
 use crate::layout;
 use crate::objects::{ObjectInfo, ObjectPath, ObjectWritten};
@@ -51,10 +54,10 @@ pub async fn process(ports: &Ports, event: &ObjectWritten) -> Result<(), String>
 
 async fn render(ports: &Ports, id: &JobId, kind: Kind, json: &ObjectInfo) -> Result<(), String> {
     // A cancelled (or deleted) job records nothing more.
-    match ports.store.get_job(id).await.map_err(|e| e.to_string())? {
-        Some(job) if job.value.status != JobStatus::Cancelled => {}
+    let options = match ports.store.get_job(id).await.map_err(|e| e.to_string())? {
+        Some(job) if job.value.status != JobStatus::Cancelled => job.value.options,
         _ => return Ok(()),
-    }
+    };
     let Some(bytes) = ports
         .objects
         .get(&json.path)
@@ -110,9 +113,31 @@ async fn render(ports: &Ports, id: &JobId, kind: Kind, json: &ObjectInfo) -> Res
         };
         records.push(record(kind, format, &info));
     }
+    let audio = match (&artifact.content, &ports.audio) {
+        (Content::PodcastScript(script), Some(stage)) if options.audio => {
+            match stage.produce(&ports.objects, id, script, &options).await {
+                Ok(produced) => {
+                    for (format, info) in &produced.files {
+                        records.push(record(kind, format, info));
+                    }
+                    Some((Ok(()), produced.usage))
+                }
+                Err(AudioFailure::Failed(mut error)) => {
+                    tracing::warn!(job_id = %id, error = %error, "podcast audio failed");
+                    let usage = std::mem::take(&mut error.usage);
+                    Some((Err(error), usage))
+                }
+                Err(AudioFailure::Store(e)) => return Err(e),
+            }
+        }
+        _ => None,
+    };
     let now = ports.clock.now();
     update_job(ports.store.as_ref(), id, |job| {
         job.record_artifacts(kind, records.clone(), now);
+        if let Some((outcome, usage)) = &audio {
+            job.record_audio(kind, outcome.clone(), *usage, now);
+        }
     })
     .await
     .map_err(|e| e.to_string())?;

@@ -1,6 +1,7 @@
 //! Integration tests of the shared crate, in one binary so it links once.
 
 mod api;
+mod audio;
 mod dialects;
 mod dispatch_contract;
 mod extractive;

@@ -39,6 +39,7 @@ fn maintenance_at(factory: &Factory, now: Timestamp, retention: Duration) -> Pip
             store: pipeline.ports.store.clone(),
             objects: pipeline.ports.objects.clone(),
             clock: Arc::new(At(now)),
+            audio: None,
         },
         pipeline.engine.clone(),
         pipeline.dispatcher.clone(),

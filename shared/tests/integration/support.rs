@@ -13,7 +13,8 @@ use factory_shared::config::Config;
 use factory_shared::runtime::Factory;
 
 /// A factory on embedded adapters in a temporary directory, with extra configuration
-/// variables; keep the directory alive as long as the factory.
+/// variables; keep the directory alive as long as the factory. Podcasts get no audio unless
+/// `extra` sets `FACTORY_SPEECH` (the audio tests do).
 pub async fn started_factory(extra: &[(&str, &str)]) -> (Factory, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let mut vars: HashMap<String, String> = HashMap::new();
@@ -25,6 +26,7 @@ pub async fn started_factory(extra: &[(&str, &str)]) -> (Factory, tempfile::Temp
         "FACTORY_OBJECTS".into(),
         format!("dir:{}", dir.path().join("objects").display()),
     );
+    vars.insert("FACTORY_SPEECH".into(), "off".into());
     for (k, v) in extra {
         vars.insert((*k).into(), (*v).into());
     }

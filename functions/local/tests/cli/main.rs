@@ -66,14 +66,19 @@ fn generate_builds_every_kind_for_every_example_and_the_second_run_hits_the_cach
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         files.sort();
-        // Renderings and exports of every kind, and the coverage matrix (JSON and Markdown).
-        let listed: usize = Kind::ALL
-            .iter()
-            .map(|k| 3 + k.exports().len())
-            .sum::<usize>()
-            + 2;
+        let listed = all_files();
         // Every listed file, the manifest and the bundle archive.
         assert_eq!(files.len(), listed + 2, "{files:?}");
+        for audio in ["podcast-script.mp3", "podcast-script.vtt"] {
+            assert!(
+                files.iter().any(|f| f == audio),
+                "{name}: {audio} written: {files:?}"
+            );
+        }
+        assert!(
+            text(&first.stderr).contains("podcast audio"),
+            "the step is shown"
+        );
         let manifest: serde_json::Value =
             serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
         assert_eq!(manifest["status"], "succeeded");

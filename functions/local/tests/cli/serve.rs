@@ -309,16 +309,19 @@ fn assert_succeeded_and_download_all(server: &Server, key: &str, job: &Value, ki
         .iter()
         .map(|a| a["name"].as_str().unwrap())
         .collect();
-    // A job with practice material also gets the coverage matrix (JSON and Markdown).
+    // A job with practice material also gets the coverage matrix (JSON and Markdown), and
+    // the podcast its audio and captions.
     let practice = kinds
         .iter()
         .any(|k| matches!(*k, "flashcards" | "quiz" | "reading-questions"));
     assert_eq!(names.contains("coverage.json"), practice, "{id}: {names:?}");
+    let audio = 2 * usize::from(kinds.contains(&"podcast-script"));
     let files: usize = kinds
         .iter()
         .map(|k| 3 + k.parse::<Kind>().unwrap().exports().len())
         .sum::<usize>()
-        + 2 * usize::from(practice);
+        + 2 * usize::from(practice)
+        + audio;
     assert_eq!(artifacts.len(), files, "{id}: {names:?}");
     assert_eq!(names.len(), artifacts.len(), "{id}: names are unique");
     for artifact in artifacts {
@@ -341,6 +344,8 @@ fn assert_succeeded_and_download_all(server: &Server, key: &str, job: &Value, ki
             "qti" => "application/zip",
             "anki-tsv" | "quizlet-tsv" => "text/tab-separated-values; charset=utf-8",
             "gift" => "text/plain; charset=utf-8",
+            "mp3" => "audio/mpeg",
+            "vtt" => "text/vtt; charset=utf-8",
             other => panic!("{href}: unexpected format {other}"),
         };
         assert_eq!(

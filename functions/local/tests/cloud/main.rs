@@ -1,6 +1,7 @@
 //! The cloud on one machine: jobs submitted over HTTP to the deployed functions travel
 //! through Firestore, Pub/Sub push subscriptions and Cloud Storage notifications (all
-//! emulated), and end succeeded with the renderings `post-process` wrote.
+//! emulated), and end succeeded with the renderings `post-process` wrote (the podcast's audio
+//! and captions among them).
 mod dead_letters;
 mod faults;
 mod harness;
@@ -105,6 +106,63 @@ async fn check_artifacts(
     }
 }
 
+/// The post-process function voiced the podcast on the script's storage event: one MP3 and
+/// one WebVTT file in the bucket, listed on the job, downloadable with their SHA-256.
+async fn check_audio(http: &reqwest::Client, cloud: &Cloud, key: &str, job: &Value) {
+    let id = job["id"].as_str().unwrap();
+    let step = job["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["kind"] == "podcast-script")
+        .unwrap();
+    assert!(
+        step["audio_error"].is_null(),
+        "{step:#}\n{}",
+        cloud.all_logs()
+    );
+    assert!(
+        step["usage"]["speech_characters"].as_u64().unwrap() > 0,
+        "{step:#}"
+    );
+    for (name, starts) in [
+        ("podcast-script.mp3", &b"ID3"[..]),
+        ("podcast-script.vtt", &b"WEBVTT"[..]),
+    ] {
+        let artifact = job["artifacts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["name"] == name)
+            .unwrap_or_else(|| panic!("{name} missing from {job:#}"));
+        let body = http
+            .get(format!(
+                "{}/v1/jobs/{id}/artifacts/{name}",
+                cloud.url("job-status")
+            ))
+            .bearer_auth(key)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            body.status().is_success(),
+            "download {name}: {}",
+            body.status()
+        );
+        let bytes = body.bytes().await.unwrap();
+        assert!(bytes.starts_with(starts), "{name} starts with {starts:?}");
+        assert_eq!(
+            hex::encode(Sha256::digest(&bytes)),
+            artifact["sha256"].as_str().unwrap(),
+            "{name}"
+        );
+    }
+    let stored = cloud
+        .objects(http, &format!("jobs/{id}/podcast-script."))
+        .await;
+    assert_eq!(stored.len(), 5, "json, md, html, mp3, vtt: {stored:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bundle_and_single_kind_jobs_travel_through_firestore_pubsub_and_cloud_storage() {
     let http = reqwest::Client::new();
@@ -155,6 +213,7 @@ async fn bundle_and_single_kind_jobs_travel_through_firestore_pubsub_and_cloud_s
         "{bundle:#}"
     );
     check_artifacts(&http, &cloud, &key, &bundle, &Kind::ALL.map(Kind::slug)).await;
+    check_audio(&http, &cloud, &key, &bundle).await;
 
     let single = finished(&http, &cloud, &key, &single_id).await;
     assert_eq!(

@@ -8,7 +8,11 @@
 //! with no fault: every step must be generated (and paid for) exactly once, every object
 //! written once, every counter consistent.
 //!
-//! Bound: 40 jobs of four steps, a few seconds; waited for at most 60 s.
+//! The podcast is voiced too (espeak-ng, the embedded engine): each job's script event comes
+//! twice, often while its twin is synthesizing, and the checker finds one audio and one
+//! caption file per job, each written once.
+//!
+//! Bound: 40 jobs of five steps, some seconds; waited for at most 90 s.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -34,7 +38,12 @@ use crate::NOTE;
 use crate::reliability::{self, ProviderCount, Run, Submitted};
 
 const JOBS: usize = 40;
-const KINDS: [Kind; 3] = [Kind::Faq, Kind::Flashcards, Kind::OnePager];
+const KINDS: [Kind; 4] = [
+    Kind::Faq,
+    Kind::Flashcards,
+    Kind::OnePager,
+    Kind::PodcastScript,
+];
 const MAX_DELAY_MS: u64 = 40;
 
 /// Delivers every task and every object event twice through the in-process queue, each
@@ -164,6 +173,7 @@ async fn every_dispatch_delivered_twice_writes_each_artifact_once_and_counts_usa
         store: Arc::clone(&store),
         objects,
         clock: Arc::new(SystemClock),
+        audio: factory_shared::runtime::audio_stage(&config).unwrap(),
     };
     let pipeline = Arc::new(Pipeline::new(ports, engine, dispatcher, settings));
     tokio::spawn(queue.run(receiver, pipeline.clone(), 4, config.max_deliveries()));
@@ -191,7 +201,7 @@ async fn every_dispatch_delivered_twice_writes_each_artifact_once_and_counts_usa
         });
     }
 
-    let deadline = started + Duration::from_mins(1);
+    let deadline = started + Duration::from_secs(90);
     let ids = crate::accepted_ids(&submissions);
     for id in &ids {
         let id = id.parse().unwrap();

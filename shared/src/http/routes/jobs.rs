@@ -151,14 +151,15 @@ pub async fn cancel_job(
     Ok(job_response(&job, false))
 }
 
-/// Download one of a job's files (`<kind>.json`, `.md`, `.html`, or `manifest.json`).
+/// Download one of a job's files (`<kind>.json`, `.md`, `.html`, `manifest.json`, and for a
+/// podcast `podcast-script.mp3` and `podcast-script.vtt`).
 #[utoipa::path(
     get,
     path = "/v1/jobs/{id}/artifacts/{name}",
     tag = "jobs",
     params(("id" = String, Path, description = "The job id"), ("name" = String, Path, description = "A file name from the job's `artifacts`")),
     responses(
-        (status = 200, description = "The file: JSON, Markdown or HTML by its extension", body = String, content_type = "application/octet-stream"),
+        (status = 200, description = "The file: JSON, Markdown, HTML, MP3 audio or WebVTT captions by its extension", body = String, content_type = "application/octet-stream"),
         (status = 307, description = "On Cloud Storage: a redirect to a time-limited signed URL of the file", headers(("Location" = String, description = "The signed URL"))),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
@@ -221,6 +222,8 @@ fn content_type(name: &str) -> (&'static str, bool) {
         "json" => ("application/json", false),
         "md" => ("text/markdown; charset=utf-8", false),
         "html" => ("text/html; charset=utf-8", false),
+        "mp3" => ("audio/mpeg", false),
+        "vtt" => ("text/vtt; charset=utf-8", false),
         "apkg" => ("application/vnd.anki", true),
         "zip" => ("application/zip", true),
         "tsv" => ("text/tab-separated-values; charset=utf-8", true),
