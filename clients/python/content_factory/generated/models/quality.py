@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+T = TypeVar("T", bound="Quality")
+
+
+@_attrs_define
+class Quality:
+    """
+    Attributes:
+        grounded (float):
+        items (int):
+        section_coverage (float):
+    """
+
+    grounded: float
+    items: int
+    section_coverage: float
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        grounded = self.grounded
+
+        items = self.items
+
+        section_coverage = self.section_coverage
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "grounded": grounded,
+                "items": items,
+                "section_coverage": section_coverage,
+            }
+        )
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        d = dict(src_dict)
+        grounded = d.pop("grounded")
+
+        items = d.pop("items")
+
+        section_coverage = d.pop("section_coverage")
+
+        quality = cls(
+            grounded=grounded,
+            items=items,
+            section_coverage=section_coverage,
+        )
+
+        quality.additional_properties = d
+        return quality
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties
