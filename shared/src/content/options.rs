@@ -109,8 +109,8 @@ pub struct CountsSchema;
 
 impl utoipa::PartialSchema for CountsSchema {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
         use utoipa::openapi::RefOr;
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
         let kinds = match <Kind as utoipa::PartialSchema>::schema() {
             RefOr::T(schema) => Some(schema),
             RefOr::Ref(_) => None,

@@ -736,7 +736,11 @@ async fn the_published_openapi_document_is_the_served_one() {
 }
 
 /// Every `{…}` object of a JSON document, with its JSON Pointer.
-fn objects<'a>(value: &'a Value, at: &str, found: &mut Vec<(String, &'a serde_json::Map<String, Value>)>) {
+fn objects<'a>(
+    value: &'a Value,
+    at: &str,
+    found: &mut Vec<(String, &'a serde_json::Map<String, Value>)>,
+) {
     match value {
         Value::Object(map) => {
             found.push((at.to_owned(), map));
@@ -773,12 +777,17 @@ fn the_openapi_document_is_written_for_client_generators() {
     assert_eq!(options["level"]["$ref"], "#/components/schemas/Level");
     assert_eq!(options["level"]["default"], "intermediate");
     assert_eq!(options["counts"]["$ref"], "#/components/schemas/Counts");
-    assert!(options["counts"].get("default").is_none(), "no object default");
+    assert!(
+        options["counts"].get("default").is_none(),
+        "no object default"
+    );
 
     // Schemas are named for the domain, not for Rust containers.
     let schemas = spec["components"]["schemas"].as_object().unwrap();
     for name in schemas.keys() {
-        for rust in ["BTreeMap", "HashMap", "IndexMap", "Vec", "Option", "Box", "<"] {
+        for rust in [
+            "BTreeMap", "HashMap", "IndexMap", "Vec", "Option", "Box", "<",
+        ] {
             assert!(!name.contains(rust), "the schema {name} is named for Rust");
         }
     }
@@ -793,12 +802,16 @@ fn the_openapi_document_is_written_for_client_generators() {
         for (method, operation) in item.as_object().unwrap() {
             operations += 1;
             assert!(
-                operation["operationId"].as_str().is_some_and(|id| !id.is_empty()),
+                operation["operationId"]
+                    .as_str()
+                    .is_some_and(|id| !id.is_empty()),
                 "{method} {path} has an operationId"
             );
             for (status, answer) in operation["responses"].as_object().unwrap() {
                 assert!(
-                    answer["description"].as_str().is_some_and(|d| !d.is_empty()),
+                    answer["description"]
+                        .as_str()
+                        .is_some_and(|d| !d.is_empty()),
                     "{method} {path} describes its {status}"
                 );
             }
