@@ -101,6 +101,41 @@ slug_enum!(
 /// A requested number of items per kind (FAQ pairs, cards, questions, …).
 pub type Counts = BTreeMap<Kind, u32>;
 
+/// How [`Counts`] is published in the OpenAPI description: a schema named `Counts`, an object
+/// whose keys are kinds and whose values are item counts (a generic map would publish under
+/// its Rust name).
+#[derive(Debug)]
+pub struct CountsSchema;
+
+impl utoipa::PartialSchema for CountsSchema {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::RefOr;
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        let kinds = match <Kind as utoipa::PartialSchema>::schema() {
+            RefOr::T(schema) => Some(schema),
+            RefOr::Ref(_) => None,
+        };
+        let count = ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int32)))
+            .minimum(Some(0));
+        ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .description(Some(
+                "Item counts per kind, such as `{\"faq\": 8, \"flashcards\": 20}`.",
+            ))
+            .property_names(kinds)
+            .additional_properties(Some(count))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for CountsSchema {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "Counts".into()
+    }
+}
+
 /// Options of one job. Every field has a default, so `{}` is valid.
 #[derive(
     Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema, utoipa::ToSchema,
@@ -113,7 +148,9 @@ pub struct Options {
     pub length: Length,
     /// BCP 47 language tag of the output.
     pub language: String,
-    /// Exact item counts per kind; each must lie within that kind's range.
+    /// Exact item counts per kind; each must lie within that kind's range. Left out or empty,
+    /// each kind's count follows `length`.
+    #[schema(value_type = CountsSchema)]
     pub counts: Counts,
     /// Number of podcast voices, 1 to 4.
     #[schema(minimum = 1, maximum = 4)]

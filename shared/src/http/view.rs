@@ -11,6 +11,7 @@ use crate::jobs::{Job, JobStatus, Step, StepStatus};
 use crate::outcome::{ErrorCode, StepError, Usage};
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(as = Job)]
 pub struct JobView {
     pub id: String,
     pub status: JobStatus,
@@ -30,6 +31,7 @@ pub struct JobView {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(as = Source)]
 pub struct SourceView {
     pub sha256: String,
     pub chars: usize,
@@ -38,6 +40,7 @@ pub struct SourceView {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(as = Step)]
 pub struct StepView {
     pub kind: Kind,
     pub status: StepStatus,
@@ -66,6 +69,7 @@ pub struct StepView {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(as = Quality)]
 pub struct QualityView {
     /// Items that carry a source reference.
     pub items: u32,
@@ -85,6 +89,7 @@ pub struct QualityView {
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[schema(as = Usage)]
 pub struct UsageView {
     pub input_tokens: u64,
     pub output_tokens: u64,
@@ -96,6 +101,7 @@ pub struct UsageView {
 
 /// A typed failure: `code` tells whether and how to act; `violations` lists broken rules.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(as = Failure)]
 pub struct ErrorView {
     pub code: ErrorCode,
     pub message: String,
@@ -104,6 +110,7 @@ pub struct ErrorView {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(as = Violation)]
 pub struct ViolationView {
     pub path: String,
     pub rule: String,
@@ -117,6 +124,7 @@ pub struct Progress {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(as = Artifact)]
 pub struct ArtifactView {
     pub name: String,
     pub kind: Kind,
@@ -150,6 +158,7 @@ pub struct JobPage {
 /// plan of a `?dry_run`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(untagged)]
+#[schema(as = JobOrPlan)]
 pub enum CreatedOrPlanned {
     Job(Box<JobView>),
     Plan(Plan),

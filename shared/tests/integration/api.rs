@@ -755,3 +755,99 @@ async fn the_published_openapi_document_is_the_served_one() {
         assert!(spec["paths"][path].is_object(), "{path} is documented");
     }
 }
+
+/// Every `{…}` object of a JSON document, with its JSON Pointer.
+fn objects<'a>(
+    value: &'a Value,
+    at: &str,
+    found: &mut Vec<(String, &'a serde_json::Map<String, Value>)>,
+) {
+    match value {
+        Value::Object(map) => {
+            found.push((at.to_owned(), map));
+            for (key, item) in map {
+                let key = key.replace('~', "~0").replace('/', "~1");
+                objects(item, &format!("{at}/{key}"), found);
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                objects(item, &format!("{at}/{i}"), found);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn the_openapi_document_is_written_for_client_generators() {
+    let spec: Value = serde_json::from_str(&openapi::document()).unwrap();
+    let mut found = Vec::new();
+    objects(&spec, "", &mut found);
+    assert!(found.len() > 100, "the walk reached the whole document");
+
+    // ADR 0012: a default sits beside its `$ref`, never beside a one-element `oneOf`.
+    for (at, map) in &found {
+        let lone_one_of = map
+            .get("oneOf")
+            .and_then(Value::as_array)
+            .is_some_and(|items| items.len() == 1);
+        assert!(!lone_one_of, "{at} is a one-element oneOf");
+    }
+    let options = &spec["components"]["schemas"]["Options"]["properties"];
+    assert_eq!(options["level"]["$ref"], "#/components/schemas/Level");
+    assert_eq!(options["level"]["default"], "intermediate");
+    assert_eq!(options["counts"]["$ref"], "#/components/schemas/Counts");
+    assert!(
+        options["counts"].get("default").is_none(),
+        "no object default"
+    );
+
+    // Schemas are named for the domain, not for Rust containers.
+    let schemas = spec["components"]["schemas"].as_object().unwrap();
+    let containers = ["BTreeMap", "HashMap", "IndexMap", "Vec", "Option", "Box"];
+    for name in schemas.keys() {
+        let rust = containers
+            .iter()
+            .any(|c| name.starts_with(c) && !name[c.len()..].starts_with(char::is_lowercase));
+        assert!(
+            !rust && !name.contains('<'),
+            "the schema {name} is named for Rust"
+        );
+    }
+    assert_eq!(
+        schemas["Counts"]["propertyNames"]["enum"],
+        json!(Kind::ALL.iter().map(|k| k.slug()).collect::<Vec<_>>())
+    );
+
+    // Every operation has an id, every answer a description, every body an example.
+    let mut operations = 0;
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            operations += 1;
+            assert!(
+                operation["operationId"]
+                    .as_str()
+                    .is_some_and(|id| !id.is_empty()),
+                "{method} {path} has an operationId"
+            );
+            for (status, answer) in operation["responses"].as_object().unwrap() {
+                assert!(
+                    answer["description"]
+                        .as_str()
+                        .is_some_and(|d| !d.is_empty()),
+                    "{method} {path} describes its {status}"
+                );
+            }
+            if let Some(body) = operation.get("requestBody") {
+                assert!(
+                    body["content"]["application/json"]["example"]["source"]["text"]
+                        .as_str()
+                        .is_some_and(|text| text.chars().count() >= 200),
+                    "{method} {path} has an example body that the server accepts"
+                );
+            }
+        }
+    }
+    assert!(operations >= 6, "every public operation was checked");
+}

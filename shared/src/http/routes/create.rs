@@ -23,6 +23,10 @@ use crate::pipeline::{Submission, SubmitError};
 use crate::source::{MIN_SOURCE_CHARS, SourceError, SourceText};
 use crate::store::Idempotency;
 
+/// The source text of the request examples in the OpenAPI description (long enough to be
+/// accepted).
+const EXAMPLE_SOURCE: &str = "# Photosynthesis\n\nPhotosynthesis is the process by which plants, algae and some bacteria turn light energy into chemical energy. It takes place in the chloroplasts, where chlorophyll absorbs light. The light-dependent reactions split water and release oxygen; the Calvin cycle then fixes carbon dioxide into sugars.\n";
+
 /// The longest `?wait` allowed, in seconds.
 pub const MAX_WAIT_SECS: u64 = 60;
 
@@ -90,19 +94,21 @@ pub fn bundle_router() -> Router<AppState> {
 #[utoipa::path(
     post,
     path = "/v1/{kind}",
+    operation_id = "create_kind",
     tag = "jobs",
     params(("kind" = Kind, Path, description = "The content kind"), CreateQuery, ("Idempotency-Key" = Option<String>, Header, description = "Same key and body return the same job")),
-    request_body = KindRequest,
+    request_body(content = KindRequest, description = "The source and the options", example = json!({"source": {"text": EXAMPLE_SOURCE}, "options": {"level": "beginner", "counts": {"faq": 6}}})),
     responses(
         (status = 202, description = "Accepted; the job runs", body = JobView, headers(("Location" = String, description = "The job's URL"))),
         (status = 200, description = "The job, ended within `wait`; or a dry run's plan", body = CreatedOrPlanned),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 413, body = Problem, content_type = "application/problem+json"),
-        (status = 415, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
-        (status = 429, body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "The body is not JSON, or a query parameter is malformed", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No API key, or an unknown one", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "This `Idempotency-Key` was used for a different request", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is larger than the server's limit", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not `application/json`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid input; `errors` lists each field by its JSON Pointer path", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests, or the key's daily job quota is used up; try again after `Retry-After` seconds", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "The store is briefly unavailable; try again after `Retry-After` seconds", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ),
     security(("bearer" = []), ("api_key" = []))
 )]
@@ -131,19 +137,21 @@ pub async fn create_kind(
 #[utoipa::path(
     post,
     path = "/v1/bundles",
+    operation_id = "create_bundle",
     tag = "jobs",
     params(CreateQuery, ("Idempotency-Key" = Option<String>, Header, description = "Same key and body return the same job")),
-    request_body = BundleRequest,
+    request_body(content = BundleRequest, description = "The source, the kinds to build (all when left out) and the options", example = json!({"source": {"text": EXAMPLE_SOURCE}, "kinds": ["faq", "flashcards"], "options": {"length": "short"}})),
     responses(
         (status = 202, description = "Accepted; the job runs", body = JobView, headers(("Location" = String, description = "The job's URL"))),
         (status = 200, description = "The job, ended within `wait`; or a dry run's plan", body = CreatedOrPlanned),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 413, body = Problem, content_type = "application/problem+json"),
-        (status = 415, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
-        (status = 429, body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "The body is not JSON, or a query parameter is malformed", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No API key, or an unknown one", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "This `Idempotency-Key` was used for a different request", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is larger than the server's limit", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not `application/json`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid input; `errors` lists each field by its JSON Pointer path", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests, or the key's daily job quota is used up; try again after `Retry-After` seconds", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "The store is briefly unavailable; try again after `Retry-After` seconds", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ),
     security(("bearer" = []), ("api_key" = []))
 )]

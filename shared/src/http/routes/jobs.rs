@@ -57,13 +57,15 @@ async fn owned_job(state: &AppState, caller: &Caller, id: &str) -> Result<Job, A
 #[utoipa::path(
     get,
     path = "/v1/jobs/{id}",
+    operation_id = "get_job",
     tag = "jobs",
     params(("id" = String, Path, description = "The job id")),
     responses(
-        (status = 200, body = JobView),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 429, body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The job", body = JobView),
+        (status = 401, description = "No API key, or an unknown one", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such job for this key (also a job of another tenant)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests; try again after `Retry-After` seconds", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "The store is briefly unavailable; try again after `Retry-After` seconds", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ),
     security(("bearer" = []), ("api_key" = []))
 )]
@@ -79,14 +81,16 @@ pub async fn get_job(
 #[utoipa::path(
     get,
     path = "/v1/jobs",
+    operation_id = "list_jobs",
     tag = "jobs",
     params(ListQuery),
     responses(
-        (status = 200, body = JobPage),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
-        (status = 429, body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "A page of jobs, newest first", body = JobPage),
+        (status = 400, description = "A query parameter is malformed", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No API key, or an unknown one", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid query; `errors` lists each parameter as `?name`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests; try again after `Retry-After` seconds", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "The store is briefly unavailable; try again after `Retry-After` seconds", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ),
     security(("bearer" = []), ("api_key" = []))
 )]
@@ -130,13 +134,15 @@ pub async fn list_jobs(
 #[utoipa::path(
     delete,
     path = "/v1/jobs/{id}",
+    operation_id = "cancel_job",
     tag = "jobs",
     params(("id" = String, Path, description = "The job id")),
     responses(
         (status = 200, description = "The job, cancelled (or already ended)", body = JobView),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 429, body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No API key, or an unknown one", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such job for this key (also a job of another tenant)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests; try again after `Retry-After` seconds", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "The store is briefly unavailable; try again after `Retry-After` seconds", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ),
     security(("bearer" = []), ("api_key" = []))
 )]
@@ -156,14 +162,16 @@ pub async fn cancel_job(
 #[utoipa::path(
     get,
     path = "/v1/jobs/{id}/artifacts/{name}",
+    operation_id = "get_artifact",
     tag = "jobs",
     params(("id" = String, Path, description = "The job id"), ("name" = String, Path, description = "A file name from the job's `artifacts`")),
     responses(
         (status = 200, description = "The file: JSON, Markdown, HTML, MP3 audio or WebVTT captions by its extension", body = String, content_type = "application/octet-stream"),
         (status = 307, description = "On Cloud Storage: a redirect to a time-limited signed URL of the file", headers(("Location" = String, description = "The signed URL"))),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 429, body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No API key, or an unknown one", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such job for this key (also a job of another tenant)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests; try again after `Retry-After` seconds", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "The store is briefly unavailable; try again after `Retry-After` seconds", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ),
     security(("bearer" = []), ("api_key" = []))
 )]
