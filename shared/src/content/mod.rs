@@ -8,8 +8,8 @@
 //! what the kinds share; it knows nothing of jobs, storage or engines.
 
 pub mod exports;
-pub mod objectives;
 pub mod grounding;
+pub mod objectives;
 pub mod options;
 pub mod validate;
 
