@@ -18,7 +18,7 @@ use super::flashcards::Difficulty;
 use super::options::CountRange;
 use super::study_guide::{Concept, concepts};
 use super::validate::{Checks, Rule, ValidationContext, Violation};
-use super::{ExtractInput, Kind, KindSpec, Level, SourceRef, ThinSource};
+use super::{Claim, ExtractInput, Kind, KindSpec, Level, SourceRef, ThinSource};
 use crate::analysis::text::{capitalize, normalize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -195,6 +195,15 @@ impl KindSpec for Quiz {
 
     fn practice(&self) -> Vec<(u32, Bloom)> {
         self.questions.iter().map(|q| (q.objective, q.bloom)).collect()
+    }
+
+    /// A question's fact is its rationale (a false statement's text is false on purpose).
+    fn claims(&self) -> Vec<Claim> {
+        self.questions
+            .iter()
+            .enumerate()
+            .map(|(i, q)| Claim::new(format!("/questions/{i}/rationale"), q.rationale.clone(), Some(q.source)))
+            .collect()
     }
 }
 

@@ -6,13 +6,14 @@ use factory_shared::content::Kind;
 use factory_testkit::serve as support;
 use support::factory;
 
-/// The files a bundle of every kind lists: the renderings and exports of each kind, and the
-/// coverage matrix (JSON and Markdown).
+/// The files a bundle of every kind lists: the renderings and exports of each kind, the
+/// coverage matrix (JSON and Markdown), and the podcast's audio and captions.
 pub fn all_files() -> usize {
     Kind::ALL
         .iter()
         .map(|k| 3 + k.exports().len())
         .sum::<usize>()
+        + 2
         + 2
 }
 
