@@ -83,6 +83,22 @@ pub enum ObjectError {
     Unavailable(String),
 }
 
+/// Writes `data` at `path` create-only and describes the object there: the one just written,
+/// or the one an earlier write left (a repeated event records it as it is).
+pub async fn create_or_existing(
+    objects: &dyn ObjectStore,
+    path: &ObjectPath,
+    data: Bytes,
+    content_type: &str,
+) -> Result<ObjectInfo, ObjectError> {
+    match objects.create(path, data, content_type).await? {
+        Some(info) => Ok(info),
+        None => objects.head(path).await?.ok_or_else(|| {
+            ObjectError::Unavailable(format!("{path} vanished while it was recorded"))
+        }),
+    }
+}
+
 /// Blob storage.
 #[async_trait]
 pub trait ObjectStore: Send + Sync + fmt::Debug {

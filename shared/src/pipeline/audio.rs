@@ -26,7 +26,7 @@ use sha2::{Digest, Sha256};
 use crate::content::{CHARS_PER_MINUTE, Kind, OptionError, Options, PodcastScript};
 use crate::jobs::JobId;
 use crate::layout;
-use crate::objects::{ObjectInfo, ObjectPath, ObjectStore};
+use crate::objects::{ObjectInfo, ObjectPath, ObjectStore, create_or_existing};
 use crate::outcome::{ErrorCode, StepError, Usage};
 use crate::speech::{Pcm, Speech, SpeechError, SpeechRequest, split_text};
 
@@ -590,16 +590,9 @@ async fn write(
     body: Bytes,
     content_type: &str,
 ) -> Result<ObjectInfo, AudioFailure> {
-    match objects
-        .create(path, body, content_type)
+    create_or_existing(objects.as_ref(), path, body, content_type)
         .await
-        .map_err(|e| AudioFailure::Store(e.to_string()))?
-    {
-        Some(info) => Ok(info),
-        None => head(objects, path)
-            .await?
-            .ok_or_else(|| AudioFailure::Store(format!("{path} vanished while it was recorded"))),
-    }
+        .map_err(|e| AudioFailure::Store(e.to_string()))
 }
 
 #[cfg(test)]

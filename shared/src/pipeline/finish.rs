@@ -12,6 +12,7 @@ use crate::content::objectives::Coverage;
 use crate::content::{Artifact, Content, Kind, Options};
 use crate::jobs::{ArtifactRecord, Job, JobId, JobStatus, SourceInfo, StepStatus};
 use crate::layout;
+use crate::objects::create_or_existing;
 use crate::outcome::StepError;
 use crate::store::{StoreError, update_job};
 
@@ -154,18 +155,9 @@ async fn write_coverage(ports: &Ports, job: Job) -> Result<Job, StoreError> {
         ),
     ] {
         let path = layout::job_file(&job.id, name).expect("a plain file name");
-        let info = match objects
-            .create(&path, Bytes::from(bytes), content_type)
+        let info = create_or_existing(objects, &path, Bytes::from(bytes), content_type)
             .await
-            .map_err(unavailable)?
-        {
-            Some(info) => info,
-            None => objects
-                .head(&path)
-                .await
-                .map_err(unavailable)?
-                .ok_or_else(|| StoreError::Unavailable(format!("{path} vanished")))?,
-        };
+            .map_err(unavailable)?;
         records.push(ArtifactRecord {
             name: name.to_owned(),
             kind: Kind::Outline,

@@ -13,7 +13,7 @@ use super::{Ports, finish};
 use crate::content::{Artifact, Content, Kind};
 use crate::jobs::{ArtifactRecord, JobId, JobStatus};
 use crate::layout;
-use crate::objects::{ObjectInfo, ObjectPath, ObjectWritten};
+use crate::objects::{ObjectInfo, ObjectPath, ObjectWritten, create_or_existing};
 use crate::render::html_page;
 use crate::store::update_job;
 
@@ -98,19 +98,14 @@ async fn render(ports: &Ports, id: &JobId, kind: Kind, json: &ObjectInfo) -> Res
     for (suffix, format, body, content_type) in renderings.into_iter().chain(exports) {
         // Create-only: a repeated event finds the rendering written and records it as is.
         let path = layout::rendering(id, kind, suffix);
-        let objects = ports.objects.as_ref();
-        let info = match objects
-            .create(&path, Bytes::from(body), content_type)
-            .await
-            .map_err(|e| e.to_string())?
-        {
-            Some(info) => info,
-            None => objects
-                .head(&path)
-                .await
-                .map_err(|e| e.to_string())?
-                .ok_or_else(|| format!("{path} vanished while it was recorded"))?,
-        };
+        let info = create_or_existing(
+            ports.objects.as_ref(),
+            &path,
+            Bytes::from(body),
+            content_type,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
         records.push(record(kind, format, &info));
     }
     let audio = match (&artifact.content, &ports.audio) {
