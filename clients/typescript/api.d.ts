@@ -150,6 +150,11 @@ export interface components {
             steps: components["schemas"]["Step"][];
             updated_at: string;
             usage: components["schemas"]["Usage"];
+            /**
+             * @description What the bundle lacks without failing, e.g. a learning objective no practice item
+             *     serves (rule `coverage`, path into the outline).
+             */
+            warnings?: components["schemas"]["Violation"][];
         };
         /**
          * @description The `200` answer of a job-creating route: the job, when it ended within `?wait`, or the

@@ -14,6 +14,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Timestamp;
+use crate::content::validate::Violation;
 use crate::content::{Kind, Options};
 use crate::outcome::{ErrorCode, StepError, Usage};
 
@@ -262,6 +263,9 @@ pub struct Job {
     pub use_cache: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<StepError>,
+    /// What the bundle lacks without failing: the learning objectives no practice item serves.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Violation>,
 }
 
 fn yes() -> bool {
@@ -329,6 +333,7 @@ impl Job {
             artifacts: Vec::new(),
             manifest: false,
             use_cache: true,
+            warnings: Vec::new(),
             error: None,
         }
     }

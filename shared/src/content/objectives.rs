@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::validate::{Checks, Rule, Violation};
 use super::{Content, Kind, Outline};
 
 /// The cognitive level an item asks for.
@@ -100,6 +101,30 @@ impl Coverage {
             objectives,
             uncovered,
         }
+    }
+
+    /// One `coverage` violation per objective no practice item serves, with the JSON Pointer
+    /// of that objective in the outline.
+    pub fn violations(&self) -> Vec<Violation> {
+        let mut checks = Checks::new();
+        for o in self
+            .objectives
+            .iter()
+            .filter(|o| self.uncovered.contains(&o.number))
+        {
+            let practised: Vec<String> = o.items.keys().map(Kind::to_string).collect();
+            checks.fail(
+                format!("/learning_objectives/{}", o.number - 1),
+                Rule::Coverage,
+                format!(
+                    "objective {} (\"{}\") is served by no practice item ({})",
+                    o.number,
+                    o.objective,
+                    practised.join(", ")
+                ),
+            );
+        }
+        checks.into_violations()
     }
 
     /// The matrix as a Markdown table, uncovered objectives marked.

@@ -49,6 +49,8 @@ pub enum Rule {
     Answer,
     /// A distractor that gives the answer away (the answer reworded, another type of thing).
     Distractor,
+    /// A learning objective that no practice item of the bundle serves.
+    Coverage,
 }
 
 /// What validators compare against besides the artifact itself.

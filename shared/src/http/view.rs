@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::clock::Timestamp;
+use crate::content::validate::Violation;
 use crate::content::{Kind, Options};
 use crate::jobs::{Job, JobStatus, Step, StepStatus};
 use crate::outcome::{ErrorCode, StepError, Usage};
@@ -27,6 +28,10 @@ pub struct JobView {
     pub usage: UsageView,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorView>,
+    /// What the bundle lacks without failing, e.g. a learning objective no practice item
+    /// serves (rule `coverage`, path into the outline).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub warnings: Vec<ViolationView>,
     pub links: Links,
 }
 
@@ -222,18 +227,20 @@ impl From<&StepError> for ErrorView {
         Self {
             code: e.code,
             message: e.message.clone(),
-            violations: e
-                .violations
-                .iter()
-                .map(|v| ViolationView {
-                    path: v.path.clone(),
-                    rule: serde_json::to_value(v.rule)
-                        .ok()
-                        .and_then(|r| r.as_str().map(str::to_owned))
-                        .unwrap_or_default(),
-                    message: v.message.clone(),
-                })
-                .collect(),
+            violations: e.violations.iter().map(ViolationView::from).collect(),
+        }
+    }
+}
+
+impl From<&Violation> for ViolationView {
+    fn from(v: &Violation) -> Self {
+        Self {
+            path: v.path.clone(),
+            rule: serde_json::to_value(v.rule)
+                .ok()
+                .and_then(|r| r.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+            message: v.message.clone(),
         }
     }
 }
@@ -303,6 +310,7 @@ impl From<&Job> for JobView {
                 .collect(),
             usage: job.usage().into(),
             error: job.error.as_ref().map(ErrorView::from),
+            warnings: job.warnings.iter().map(ViolationView::from).collect(),
             links: Links {
                 manifest: job
                     .manifest

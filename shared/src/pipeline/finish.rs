@@ -169,6 +169,7 @@ async fn write_coverage(ports: &Ports, job: Job) -> Result<Job, StoreError> {
     let now = ports.clock.now();
     let (job, ()) = update_job(ports.store.as_ref(), &job.id, |job| {
         job.record_artifacts(Kind::Outline, records.clone(), now);
+        job.warnings = coverage.violations();
     })
     .await?;
     Ok(job)

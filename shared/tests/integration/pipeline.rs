@@ -254,3 +254,35 @@ async fn explicit_counts_are_honoured_exactly() {
     assert_eq!(faq["content"]["items"].as_array().unwrap().len(), 6);
     assert_eq!(cards["content"]["cards"].as_array().unwrap().len(), 12);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn objectives_a_short_quiz_leaves_unpractised_are_warnings_on_the_job() {
+    let h = harness(&[]).await;
+    let mut s = submission(&example(0), &[Kind::Quiz]);
+    s.options.counts.insert(Kind::Quiz, 5);
+    let job = h.run(s).await;
+    assert_eq!(job.status, JobStatus::Succeeded, "{job:#?}");
+    let coverage: serde_json::Value =
+        serde_json::from_slice(&h.object(&job, "coverage.json").await).unwrap();
+    let objectives = coverage["objectives"].as_array().unwrap().len();
+    let uncovered: Vec<u64> = coverage["uncovered"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_u64().unwrap())
+        .collect();
+    assert!(
+        objectives > 5,
+        "five questions cannot serve {objectives} objectives"
+    );
+    assert!(!uncovered.is_empty(), "{coverage:#}");
+    let flagged: Vec<String> = job.warnings.iter().map(|w| w.path.clone()).collect();
+    let expected: Vec<String> = uncovered
+        .iter()
+        .map(|n| format!("/learning_objectives/{}", n - 1))
+        .collect();
+    assert_eq!(flagged, expected);
+    let view = serde_json::to_value(factory_shared::http::view::JobView::from(&job)).unwrap();
+    assert_eq!(view["warnings"][0]["rule"], "coverage");
+    assert_eq!(view["warnings"].as_array().unwrap().len(), uncovered.len());
+}

@@ -1,11 +1,11 @@
-//! The validators of the eight kinds: each test starts from a valid artifact the extractive
+//! The validators of the nine kinds and the coverage matrix: each test starts from a valid artifact the extractive
 //! engine built from the photosynthesis syllabus, breaks it in several ways at once and checks
 //! the exact list of violations (path and rule, in the order the validator reports them).
 
 use factory_shared::content::detailed_reading::Reference;
 use factory_shared::content::faq::FaqItem;
 use factory_shared::content::flashcards::{Card, Difficulty};
-use factory_shared::content::objectives::Bloom;
+use factory_shared::content::objectives::{Bloom, Coverage};
 use factory_shared::content::podcast_script::{Speaker, SpeakerRole};
 use factory_shared::content::quiz::{Choice, QuestionFormat};
 use factory_shared::content::reading_questions::ReadingQuestion;
@@ -1042,4 +1042,58 @@ fn faq_questions_may_end_with_a_full_width_or_arabic_question_mark_but_not_a_ful
         &[("/items/2/question", Rule::Question)],
     );
     assert_message(&violations[0], &["end with \"?\""]);
+}
+
+#[test]
+fn an_objective_no_practice_item_serves_is_flagged_by_the_coverage_matrix() {
+    let f = Fixture::new();
+    let practice: Vec<Content> = f
+        .built
+        .iter()
+        .filter(|c| !c.practice().is_empty())
+        .cloned()
+        .collect();
+    let covered = Coverage::of(f.outline(), &practice);
+    assert!(covered.uncovered.is_empty(), "{covered:#?}");
+    assert!(covered.violations().is_empty());
+
+    // The flashcards alone, then with every card moved off objective 2.
+    let Content::Flashcards(mut deck) = f.built(Kind::Flashcards) else {
+        unreachable!()
+    };
+    let alone = Coverage::of(f.outline(), &[Content::Flashcards(deck.clone())]);
+    assert!(!alone.uncovered.contains(&2), "{alone:#?}");
+    for card in &mut deck.cards {
+        if card.objective == 2 {
+            card.objective = 1;
+        }
+    }
+    let coverage = Coverage::of(f.outline(), &[Content::Flashcards(deck)]);
+    let mut expected = alone.uncovered.clone();
+    expected.push(2);
+    expected.sort_unstable();
+    assert_eq!(coverage.uncovered, expected);
+    assert_eq!(coverage.objectives[1].items[&Kind::Flashcards], 0);
+    assert!(coverage.objectives[0].items[&Kind::Flashcards] > 0);
+    let violations = coverage.violations();
+    let paths: Vec<String> = violations.iter().map(|v| v.path.clone()).collect();
+    let expected_paths: Vec<String> = expected
+        .iter()
+        .map(|n| format!("/learning_objectives/{}", n - 1))
+        .collect();
+    assert_eq!(paths, expected_paths);
+    assert!(violations.iter().all(|v| v.rule == Rule::Coverage));
+    let second = violations
+        .iter()
+        .find(|v| v.path == "/learning_objectives/1")
+        .unwrap();
+    assert_message(
+        second,
+        &[
+            "objective 2",
+            &f.outline().learning_objectives[1],
+            "flashcards",
+        ],
+    );
+    assert!(coverage.to_markdown().contains("**(not practised)**"));
 }

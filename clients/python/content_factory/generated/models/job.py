@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from ..models.source import Source
     from ..models.step import Step
     from ..models.usage import Usage
+    from ..models.violation import Violation
 
 
 T = TypeVar("T", bound="Job")
@@ -40,6 +41,9 @@ class Job:
         usage (Usage):
         error (Failure | None | Unset):
         finished_at (None | str | Unset):
+        warnings (list[Violation] | Unset): What the bundle lacks without failing, e.g. a learning objective no practice
+            item
+            serves (rule `coverage`, path into the outline).
     """
 
     artifacts: list[Artifact]
@@ -55,6 +59,7 @@ class Job:
     usage: Usage
     error: Failure | None | Unset = UNSET
     finished_at: None | str | Unset = UNSET
+    warnings: list[Violation] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -102,6 +107,13 @@ class Job:
         else:
             finished_at = self.finished_at
 
+        warnings: list[dict[str, Any]] | Unset = UNSET
+        if not isinstance(self.warnings, Unset):
+            warnings = []
+            for warnings_item_data in self.warnings:
+                warnings_item = warnings_item_data.to_dict()
+                warnings.append(warnings_item)
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -123,6 +135,8 @@ class Job:
             field_dict["error"] = error
         if finished_at is not UNSET:
             field_dict["finished_at"] = finished_at
+        if warnings is not UNSET:
+            field_dict["warnings"] = warnings
 
         return field_dict
 
@@ -136,6 +150,7 @@ class Job:
         from ..models.source import Source  # noqa: PLC0415
         from ..models.step import Step  # noqa: PLC0415
         from ..models.usage import Usage  # noqa: PLC0415
+        from ..models.violation import Violation  # noqa: PLC0415
 
         d = dict(src_dict)
         artifacts = []
@@ -196,6 +211,15 @@ class Job:
 
         finished_at = _parse_finished_at(d.pop("finished_at", UNSET))
 
+        _warnings = d.pop("warnings", UNSET)
+        warnings: list[Violation] | Unset = UNSET
+        if _warnings is not UNSET:
+            warnings = []
+            for warnings_item_data in _warnings:
+                warnings_item = Violation.from_dict(warnings_item_data)
+
+                warnings.append(warnings_item)
+
         job = cls(
             artifacts=artifacts,
             created_at=created_at,
@@ -210,6 +234,7 @@ class Job:
             usage=usage,
             error=error,
             finished_at=finished_at,
+            warnings=warnings,
         )
 
         job.additional_properties = d
