@@ -17,7 +17,8 @@ locals {
     "run.googleapis.com",
     "secretmanager.googleapis.com",
     "storage.googleapis.com",
-  ], local.uses_vertex ? ["aiplatform.googleapis.com"] : []))
+    ], local.uses_vertex ? ["aiplatform.googleapis.com"] : [],
+  var.speech == "google" ? ["texttospeech.googleapis.com"] : []))
 }
 
 resource "google_project_service" "api" {

@@ -31,6 +31,13 @@ locals {
     { for kind, spec in var.model_overrides : "FACTORY_MODEL_${upper(replace(kind, "-", "_"))}" => spec },
   )
 
+  # Functions that plan jobs (their estimates price the speech) or make podcast audio
+  # (post-process and maintenance, built from the Dockerfile's runtime-audio stage with ffmpeg).
+  env_speech = merge(
+    { FACTORY_SPEECH = var.speech },
+    var.speech_voices == "" ? {} : { FACTORY_SPEECH_VOICES = var.speech_voices },
+  )
+
   # Public functions: browsers may call the API from these origins.
   env_public = length(var.cors_origins) == 0 ? {} : { FACTORY_CORS_ORIGINS = join(",", var.cors_origins) }
 
@@ -47,6 +54,7 @@ locals {
     for name, s in local.settings : name => merge(
       local.env_every_service,
       s.model ? local.env_model : {},
+      s.model || s.type == "internal" ? local.env_speech : {},
       s.public ? local.env_public : {},
       local.env_per_function[name],
     )

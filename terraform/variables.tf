@@ -82,6 +82,22 @@ variable "model" {
   default     = "extractive"
 }
 
+variable "speech" {
+  description = "FACTORY_SPEECH: the engine that voices podcasts: google (Cloud Text-to-Speech) or off. The runtime images hold no espeak-ng."
+  type        = string
+  default     = "google"
+  validation {
+    condition     = contains(["google", "off"], var.speech)
+    error_message = "speech is google or off."
+  }
+}
+
+variable "speech_voices" {
+  description = "FACTORY_SPEECH_VOICES: Cloud Text-to-Speech voices for speakers 1, 2, ... (comma-separated); empty for the engine's defaults per language."
+  type        = string
+  default     = ""
+}
+
 variable "model_overrides" {
   description = "FACTORY_MODEL_<KIND>: another engine for one kind, keyed by kind (e.g. { faq = \"vertex:gemini-2.5-pro\" })."
   type        = map(string)

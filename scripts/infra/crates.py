@@ -7,6 +7,7 @@ its package and binary names, and the `Function` variant its main.rs runs.
 
     python3 scripts/infra/crates.py            # JSON list of every function name
     python3 scripts/infra/crates.py --kinds    # only the content-kind functions
+    python3 scripts/infra/crates.py --image-target NAME   # the Dockerfile stage NAME is built from
 """
 
 from __future__ import annotations
@@ -20,6 +21,10 @@ from pathlib import Path
 # The all-in-one laptop binary: never deployed.
 NOT_DEPLOYED = {"local"}
 
+# The functions that run post-processing, and so make podcast audio with ffmpeg: they are
+# built from the Dockerfile's `runtime-audio` stage, every other one from `runtime`.
+MAKES_AUDIO = {"PostProcess", "Maintenance"}
+
 
 @dataclass(frozen=True)
 class Crate:
@@ -32,6 +37,10 @@ class Crate:
     @property
     def is_kind(self) -> bool:
         return self.variant == "Kind"
+
+    @property
+    def image_target(self) -> str:
+        return "runtime-audio" if self.variant in MAKES_AUDIO else "runtime"
 
 
 def _toml_value(text: str, table: str, key: str) -> list[str]:
@@ -74,6 +83,13 @@ def discover(root: Path) -> list[Crate]:
 def main(argv: list[str]) -> int:
     root = Path(__file__).resolve().parents[2]
     crates = discover(root)
+    if argv[:1] == ["--image-target"] and len(argv) == 2:
+        named = [c for c in crates if c.name == argv[1]]
+        if not named:
+            print(f"no deployable function named {argv[1]!r}", file=sys.stderr)
+            return 2
+        print(named[0].image_target)
+        return 0
     if "--kinds" in argv:
         crates = [c for c in crates if c.is_kind]
     print(json.dumps([c.name for c in crates]))
