@@ -8,11 +8,13 @@
 //! with no fault: every step must be generated (and paid for) exactly once, every object
 //! written once, every counter consistent.
 //!
-//! Podcast audio is off here: forty episodes synthesized on a loaded two-core machine do not
-//! fit the bound. A duplicated script event is covered where it can be bounded, in the audio
-//! stage's own tests (shared/tests/integration/audio.rs).
+//! Two more jobs add a podcast script with its audio (espeak-ng, the default engine): its
+//! storage event, delivered twice, must synthesize and write one audio and one caption file.
+//! Only two, because forty episodes synthesized on a loaded two-core machine would not fit
+//! the bound.
 //!
-//! Bound: 40 jobs of four steps, a few seconds; waited for at most 60 s.
+//! Bound: 40 jobs of four steps and 2 of three steps plus audio, a few seconds each; waited
+//! for at most 90 s.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -39,6 +41,9 @@ use crate::reliability::{self, ProviderCount, Run, Submitted};
 
 const JOBS: usize = 40;
 const KINDS: [Kind; 3] = [Kind::Faq, Kind::Flashcards, Kind::OnePager];
+/// Jobs with a podcast script and its audio, submitted after the others.
+const PODCASTS: usize = 2;
+const PODCAST_KINDS: [Kind; 2] = [Kind::Faq, Kind::PodcastScript];
 const MAX_DELAY_MS: u64 = 40;
 
 /// Delivers every task and every object event twice through the in-process queue, each
@@ -168,18 +173,27 @@ async fn every_dispatch_delivered_twice_writes_each_artifact_once_and_counts_usa
         store: Arc::clone(&store),
         objects,
         clock: Arc::new(SystemClock),
-        audio: None,
+        audio: factory_shared::runtime::audio_stage(&config).unwrap(),
     };
+    assert!(
+        ports.audio.is_some(),
+        "espeak-ng is the default speech engine"
+    );
     let pipeline = Arc::new(Pipeline::new(ports, engine, dispatcher, settings));
     tokio::spawn(queue.run(receiver, pipeline.clone(), 4, config.max_deliveries()));
 
     let started = Instant::now();
     let mut submissions = Vec::new();
-    for _ in 0..JOBS {
+    for n in 0..JOBS + PODCASTS {
+        let kinds = if n < JOBS {
+            &KINDS[..]
+        } else {
+            &PODCAST_KINDS[..]
+        };
         let mut submission = Submission::new(
             "duplicates",
             SourceText::parse(NOTE).unwrap(),
-            KINDS.to_vec(),
+            kinds.to_vec(),
             Options::default(),
         );
         submission.use_cache = false;
@@ -196,7 +210,7 @@ async fn every_dispatch_delivered_twice_writes_each_artifact_once_and_counts_usa
         });
     }
 
-    let deadline = started + Duration::from_mins(1);
+    let deadline = started + Duration::from_secs(90);
     let ids = crate::accepted_ids(&submissions);
     for id in &ids {
         let id = id.parse().unwrap();
@@ -253,4 +267,29 @@ async fn every_dispatch_delivered_twice_writes_each_artifact_once_and_counts_usa
     );
     drop(delivered);
     reliability::assert_clean(&run);
+    for (id, job) in &run.jobs {
+        let names: Vec<&str> = job.as_ref().unwrap()["artifacts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["name"].as_str().unwrap())
+            .collect();
+        let podcast = names.contains(&"podcast-script.json");
+        for audio in ["podcast-script.mp3", "podcast-script.vtt"] {
+            let written = run.journal.as_ref().unwrap().iter();
+            let path = format!("jobs/{id}/{audio}");
+            assert_eq!(
+                written.filter(|e| e.path == path).count(),
+                usize::from(podcast),
+                "{path}: {names:?}"
+            );
+        }
+    }
+    let podcasts = run
+        .jobs
+        .values()
+        .flatten()
+        .filter(|job| job["steps"].as_array().unwrap().len() == 3)
+        .count();
+    assert_eq!(podcasts, PODCASTS);
 }

@@ -1,6 +1,6 @@
-//! Fault injection on the embedded deployment: the factory killed with jobs in flight, every
-//! dispatch delivered twice, a model provider failing 30 % of its calls, and a burst of
-//! clients. Each scenario fills a [`reliability::Run`], prints its one-line summary and
+//! Fault injection on the embedded deployment: the factory killed with jobs in flight and
+//! killed mid-synthesis of podcast audio, every dispatch delivered twice, a model provider
+//! failing 30 % of its calls, and a burst of clients. Each scenario fills a [`reliability::Run`], prints its one-line summary and
 //! fails on any violation of the rules in `factory_testkit::reliability` (the checker is
 //! tested on its own in the testkit). Each is bounded in time; see the scenario modules for the bounds.
 //!
@@ -13,6 +13,7 @@ mod burst;
 mod crash;
 mod duplicates;
 mod provider;
+mod speech_crash;
 
 use std::collections::BTreeMap;
 use std::path::Path;
