@@ -353,6 +353,11 @@ export interface components {
             /** Format: int64 */
             output_tokens: number;
             /**
+             * @description Tokens were spent on a model with no known price (no list price and none configured
+             *     in `FACTORY_MODEL_PRICES`): `cost_usd` counts only the priced part.
+             */
+            price_unknown?: boolean;
+            /**
              * Format: int64
              * @description Characters sent to the speech engine for podcast audio.
              */

@@ -111,6 +111,10 @@ pub struct Usage {
     /// Characters sent to the speech engine (turns found in the turn cache count nothing).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub speech_characters: u64,
+    /// Some of the tokens were spent on a model with no known price: `cost_usd` counts only
+    /// the priced part.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub price_unknown: bool,
 }
 
 #[allow(clippy::trivially_copy_pass_by_ref)] // serde's `skip_serializing_if` passes a reference
@@ -124,5 +128,6 @@ impl Usage {
         self.output_tokens += other.output_tokens;
         self.cost_usd += other.cost_usd;
         self.speech_characters += other.speech_characters;
+        self.price_unknown |= other.price_unknown;
     }
 }

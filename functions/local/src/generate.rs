@@ -58,6 +58,10 @@ pub struct Args {
     /// Skip the podcast's audio and captions.
     #[arg(long)]
     no_audio: bool,
+    /// Print the plan (steps, cache hits, estimated tokens, speech characters and cost) as
+    /// JSON, the same as the API's `?dry_run=true`, and run nothing.
+    #[arg(long)]
+    dry_run: bool,
 }
 
 /// Exit codes: 0 all kinds built, 1 the job failed, 3 some kinds failed (partial).
@@ -81,6 +85,15 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         .await
         .context("starting the factory")?;
     let pipeline = &factory.pipeline;
+    if args.dry_run {
+        if let Some(problem) = options.check().first() {
+            bail!("{}: {}", problem.path, problem.message);
+        }
+        let plan = pipeline.plan(&source, &kinds, &options).await?;
+        let plan = factory_shared::http::view::Plan::from(&plan);
+        println!("{}", serde_json::to_string_pretty(&plan)?);
+        return Ok(ExitCode::SUCCESS);
+    }
     let resumed = pipeline
         .resume()
         .await

@@ -102,6 +102,10 @@ pub struct UsageView {
     /// Characters sent to the speech engine for podcast audio.
     #[serde(default)]
     pub speech_characters: u64,
+    /// Tokens were spent on a model with no known price (no list price and none configured
+    /// in `FACTORY_MODEL_PRICES`): `cost_usd` counts only the priced part.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub price_unknown: bool,
 }
 
 /// A typed failure: `code` tells whether and how to act; `violations` lists broken rules.
@@ -218,6 +222,7 @@ impl From<Usage> for UsageView {
             output_tokens: u.output_tokens,
             cost_usd: u.cost_usd,
             speech_characters: u.speech_characters,
+            price_unknown: u.price_unknown,
         }
     }
 }

@@ -84,6 +84,7 @@ impl ModelEngine {
             output_tokens: tokens.output_tokens,
             cost_usd: self.price.map_or(0.0, |p| p.cost(tokens)),
             speech_characters: 0,
+            price_unknown: self.price.is_none() && tokens.input_tokens + tokens.output_tokens > 0,
         }
     }
 }

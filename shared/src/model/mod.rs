@@ -10,6 +10,7 @@
 pub mod engine;
 pub mod gemini;
 pub mod openai;
+pub mod prices;
 pub mod prompts;
 pub mod resilient;
 pub mod schema;

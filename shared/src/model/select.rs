@@ -12,6 +12,7 @@ use super::TextModel;
 use super::engine::{GenerationSettings, ModelEngine, Price};
 use super::gemini::GeminiModel;
 use super::openai::{Capabilities, OpenAiModel, StructuredMode};
+use super::prices;
 use super::resilient::{Resilient, RetryPolicy};
 use crate::config::{Config, ModelSettings, ModelSpec, OpenAiStructured};
 use crate::extractive::ExtractiveEngine;
@@ -46,7 +47,7 @@ pub fn engine(config: &Config) -> Result<Arc<dyn Engine>, EngineSetupError> {
             .clone();
         let price = price_of(settings, spec);
         if price.is_none() {
-            tracing::warn!(model = %model.name(), "no price configured in FACTORY_MODEL_PRICES; costs show as 0");
+            tracing::warn!(model = %model.name(), "no list price and none in FACTORY_MODEL_PRICES; costs show as unknown");
         }
         let resilient = Resilient::with_limiter(model, policy(settings), limiter);
         Ok(Arc::new(ModelEngine::new(
@@ -79,21 +80,14 @@ fn policy(settings: &ModelSettings) -> RetryPolicy {
     }
 }
 
-/// The configured price of a spec's model (looked up by its bare model name).
+/// The price of a spec's model (by its bare model name): configured, else listed.
 fn price_of(settings: &ModelSettings, spec: &ModelSpec) -> Option<Price> {
-    let model = match spec {
-        ModelSpec::Extractive => return None,
+    match spec {
+        ModelSpec::Extractive => None,
         ModelSpec::Vertex { model }
         | ModelSpec::Gemini { model }
-        | ModelSpec::OpenAi { model, .. } => model,
-    };
-    settings
-        .prices
-        .get(model)
-        .map(|&(input_per_million, output_per_million)| Price {
-            input_per_million,
-            output_per_million,
-        })
+        | ModelSpec::OpenAi { model, .. } => prices::price_of(model, &settings.prices),
+    }
 }
 
 /// The mode `FACTORY_OPENAI_STRUCTURED` forces, if any.

@@ -346,3 +346,69 @@ fn dead_letters_are_listed_and_a_retry_says_what_it_did() {
         text(&again.stderr)
     );
 }
+
+#[test]
+fn a_dry_run_prints_the_plan_runs_nothing_and_sees_the_cache_after_a_real_run() {
+    let home = tempfile::tempdir().unwrap();
+    let out = home.path().join("out");
+    let dry_run = |home: &Path| {
+        let output = run(factory(home)
+            .arg("generate")
+            .arg(example(EXAMPLES[2]))
+            .args(["--kinds", "faq,quiz", "--dry-run", "--out"])
+            .arg(&out));
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        serde_json::from_slice::<serde_json::Value>(&output.stdout).unwrap()
+    };
+    let hits = |plan: &serde_json::Value| -> Vec<(String, bool)> {
+        plan["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                (
+                    s["kind"].as_str().unwrap().to_owned(),
+                    s["cache_hit"] == true,
+                )
+            })
+            .collect()
+    };
+    let before = dry_run(home.path());
+    let kinds = |hit| {
+        ["outline", "faq", "quiz"]
+            .map(|k| (k.to_owned(), hit))
+            .to_vec()
+    };
+    assert_eq!(hits(&before), kinds(false), "{before:#}");
+    assert_eq!(
+        before["estimate"]["input_tokens"], 0,
+        "the extractive engine is free"
+    );
+    assert!(before["source"]["sha256"].as_str().unwrap().len() == 64);
+    assert!(!out.exists(), "a dry run writes no files");
+    let listed = run(factory(home.path()).args(["jobs", "list"]));
+    assert!(
+        !text(&listed.stdout).contains("faq"),
+        "a dry run creates no job: {}",
+        text(&listed.stdout)
+    );
+
+    let real = run(factory(home.path())
+        .arg("generate")
+        .arg(example(EXAMPLES[2]))
+        .args(["--kinds", "faq,quiz", "--no-audio", "--out"])
+        .arg(&out));
+    assert!(real.status.success(), "{}", text(&real.stderr));
+    assert_eq!(hits(&dry_run(home.path())), kinds(true));
+
+    let refused = run(factory(home.path())
+        .arg("generate")
+        .arg(example(EXAMPLES[2]))
+        .args(["--dry-run", "--speakers", "9"]));
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused.stderr).contains("/options/speakers"),
+        "{}",
+        text(&refused.stderr)
+    );
+}

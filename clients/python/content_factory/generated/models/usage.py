@@ -18,12 +18,16 @@ class Usage:
         cost_usd (float):
         input_tokens (int):
         output_tokens (int):
+        price_unknown (bool | Unset): Tokens were spent on a model with no known price (no list price and none
+            configured
+            in `FACTORY_MODEL_PRICES`): `cost_usd` counts only the priced part.
         speech_characters (int | Unset): Characters sent to the speech engine for podcast audio.
     """
 
     cost_usd: float
     input_tokens: int
     output_tokens: int
+    price_unknown: bool | Unset = UNSET
     speech_characters: int | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -33,6 +37,8 @@ class Usage:
         input_tokens = self.input_tokens
 
         output_tokens = self.output_tokens
+
+        price_unknown = self.price_unknown
 
         speech_characters = self.speech_characters
 
@@ -45,6 +51,8 @@ class Usage:
                 "output_tokens": output_tokens,
             }
         )
+        if price_unknown is not UNSET:
+            field_dict["price_unknown"] = price_unknown
         if speech_characters is not UNSET:
             field_dict["speech_characters"] = speech_characters
 
@@ -59,12 +67,15 @@ class Usage:
 
         output_tokens = d.pop("output_tokens")
 
+        price_unknown = d.pop("price_unknown", UNSET)
+
         speech_characters = d.pop("speech_characters", UNSET)
 
         usage = cls(
             cost_usd=cost_usd,
             input_tokens=input_tokens,
             output_tokens=output_tokens,
+            price_unknown=price_unknown,
             speech_characters=speech_characters,
         )
 
