@@ -30,7 +30,7 @@ fn is_turn(path: &str) -> bool {
 }
 
 fn is_audio(path: &str) -> bool {
-    path.ends_with(".mp3") || path.ends_with(".vtt")
+    path.ends_with("/podcast-script.mp3") || path.ends_with("/podcast-script.vtt")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
