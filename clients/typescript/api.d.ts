@@ -442,8 +442,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No API key, or an unknown one */
+            /** @description No API key, an unknown one, or a revoked or expired one */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs (`submit` to create, `read` to read) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -545,8 +554,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No API key, or an unknown one */
+            /** @description No API key, an unknown one, or a revoked or expired one */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs (`submit` to create, `read` to read) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -608,8 +626,17 @@ export interface operations {
                     "application/json": components["schemas"]["Job"];
                 };
             };
-            /** @description No API key, or an unknown one */
+            /** @description No API key, an unknown one, or a revoked or expired one */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs (`submit` to create, `read` to read) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -671,8 +698,17 @@ export interface operations {
                     "application/json": components["schemas"]["Job"];
                 };
             };
-            /** @description No API key, or an unknown one */
+            /** @description No API key, an unknown one, or a revoked or expired one */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs (`submit` to create, `read` to read) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -745,8 +781,17 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description No API key, or an unknown one */
+            /** @description No API key, an unknown one, or a revoked or expired one */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs (`submit` to create, `read` to read) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -854,8 +899,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No API key, or an unknown one */
+            /** @description No API key, an unknown one, or a revoked or expired one */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs (`submit` to create, `read` to read) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -35,13 +35,15 @@ const SENTENCES: [&str; 8] = [
 fn ten_minute_script() -> PodcastScript {
     let mut n = 0;
     let mut turn = |speaker: &str| {
-        let text = (0..2)
+        let mut text = (0..2)
             .map(|_| {
                 n += 1;
                 SENTENCES[n % SENTENCES.len()]
             })
             .collect::<Vec<_>>()
             .join(" ");
+        // Every turn differs, so the turn cache cannot spare a synthesis in the cold run.
+        text.push_str(&format!(" That was point {}.", n / 2));
         Turn {
             speaker: speaker.into(),
             text,

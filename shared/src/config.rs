@@ -267,6 +267,10 @@ pub struct Config {
     /// `FACTORY_DEFAULT_RATE`: requests per minute for keys created without `--rate`,
     /// default 600.
     pub default_rate: u32,
+    /// `FACTORY_KEY_CACHE_SECS`: how long an instance trusts a key it looked up before asking
+    /// the store again, default 30; also the bound within which a revoked or expired key is
+    /// refused by every instance.
+    pub key_cache: Duration,
     /// `GOOGLE_CLOUD_PROJECT`: ties request logs to Cloud Trace; optional.
     pub project: Option<String>,
 }
@@ -484,6 +488,7 @@ impl Config {
                 pubsub: get("PUBSUB_EMULATOR_HOST"),
             },
             default_rate: number(&get, "FACTORY_DEFAULT_RATE", 600, 1..=1_000_000)?,
+            key_cache: Duration::from_secs(number(&get, "FACTORY_KEY_CACHE_SECS", 30, 0..=3_600)?),
             project: get("GOOGLE_CLOUD_PROJECT"),
         })
     }

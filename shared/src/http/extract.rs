@@ -145,6 +145,17 @@ impl FromRequestParts<AppState> for Caller {
             .lookup(&state.factory.pipeline, &sha)
             .await?
             .ok_or(ApiError::Unauthorized)?;
+        if let Some(refusal) = record.refusal(state.factory.pipeline.ports.clock.now()) {
+            return Err(ApiError::KeyNotValid(refusal));
+        }
+        let (needed, granted) = if parts.method == axum::http::Method::GET {
+            ("read", record.scopes.read)
+        } else {
+            ("submit", record.scopes.submit)
+        };
+        if !granted {
+            return Err(ApiError::InsufficientScope(needed));
+        }
         if let Err(retry_after) = state.limiter.check(&sha, record.rate_per_minute) {
             return Err(ApiError::RateLimited { retry_after });
         }

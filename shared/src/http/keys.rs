@@ -1,13 +1,15 @@
 //! API keys and per-key rate limits. A key is shown once when created; only its SHA-256 is
-//! stored. Each key has a token bucket refilled at its requests-per-minute rate.
+//! stored. Keys carry a name and scopes, and are listed, rotated (the old key valid for a
+//! grace period), expired and revoked; every change writes an audit log line. Each key has
+//! a token bucket refilled at its requests-per-minute rate.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Instant;
 
-use crate::clock::Clock;
+use crate::clock::{Clock, Timestamp};
 use crate::pipeline::Pipeline;
-use crate::store::{ApiKeyRecord, JobStore, StoreError};
+use crate::store::{ApiKeyRecord, JobStore, Scopes, StoreError};
 
 use super::extract::key_hash;
 
@@ -18,7 +20,32 @@ pub struct NewKey {
     pub record: ApiKeyRecord,
 }
 
-/// Creates and stores a key for `tenant`.
+/// What a new key is: whose, how fast, what for, until when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeySpec {
+    pub tenant: String,
+    pub rate_per_minute: u32,
+    pub daily_jobs: Option<u32>,
+    pub name: String,
+    pub scopes: Scopes,
+    pub expires_at: Option<Timestamp>,
+}
+
+impl KeySpec {
+    /// A key for `tenant` that may submit and read, with no name and no expiry.
+    pub fn new(tenant: &str, rate_per_minute: u32, daily_jobs: Option<u32>) -> Self {
+        Self {
+            tenant: tenant.to_owned(),
+            rate_per_minute,
+            daily_jobs,
+            name: String::new(),
+            scopes: Scopes::ALL,
+            expires_at: None,
+        }
+    }
+}
+
+/// Creates and stores a key for `tenant` that may submit and read.
 pub async fn create_key(
     store: &dyn JobStore,
     clock: &dyn Clock,
@@ -26,47 +53,184 @@ pub async fn create_key(
     rate_per_minute: u32,
     daily_jobs: Option<u32>,
 ) -> Result<NewKey, StoreError> {
+    issue_key(
+        store,
+        clock,
+        &KeySpec::new(tenant, rate_per_minute, daily_jobs),
+    )
+    .await
+}
+
+/// Creates and stores a key as `spec` says, and writes the audit line.
+pub async fn issue_key(
+    store: &dyn JobStore,
+    clock: &dyn Clock,
+    spec: &KeySpec,
+) -> Result<NewKey, StoreError> {
     let mut random = [0u8; 24];
     getrandom::fill(&mut random)
         .map_err(|e| StoreError::Unavailable(format!("no randomness for a key: {e}")))?;
     let secret = format!("acf_{}", hex::encode(random));
     let record = ApiKeyRecord {
         sha256: key_hash(&secret),
-        tenant: tenant.to_owned(),
+        tenant: spec.tenant.clone(),
         prefix: secret[..12].to_owned(),
-        rate_per_minute,
-        daily_jobs,
+        rate_per_minute: spec.rate_per_minute,
+        daily_jobs: spec.daily_jobs,
         created_at: clock.now(),
+        name: spec.name.clone(),
+        scopes: spec.scopes,
+        expires_at: spec.expires_at,
+        revoked_at: None,
     };
     store.put_api_key(&record).await?;
+    audit("create", &record);
     Ok(NewKey { secret, record })
 }
 
-/// Known keys, remembered for [`KEY_CACHE_TTL`] so most requests skip the store. Unknown
-/// keys are never remembered, so a new key works at once; a deleted key may keep working
-/// for up to the TTL.
-#[derive(Debug, Default)]
+/// Why a key cannot be found by what an operator typed.
+#[derive(Debug, thiserror::Error)]
+pub enum FindKeyError {
+    #[error("no key starts with `{0}`")]
+    NotFound(String),
+    #[error("{count} keys start with `{prefix}`: give more characters")]
+    Ambiguous { prefix: String, count: usize },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The key whose printed prefix (`acf_1a2b3c4d`) or hash starts with `start`.
+pub async fn find_key(store: &dyn JobStore, start: &str) -> Result<ApiKeyRecord, FindKeyError> {
+    let start = start.trim();
+    let mut found: Vec<ApiKeyRecord> = store
+        .api_keys(None)
+        .await?
+        .into_iter()
+        .filter(|k| {
+            !start.is_empty() && (k.prefix.starts_with(start) || k.sha256.starts_with(start))
+        })
+        .collect();
+    match found.len() {
+        0 => Err(FindKeyError::NotFound(start.to_owned())),
+        1 => Ok(found.remove(0)),
+        count => Err(FindKeyError::Ambiguous {
+            prefix: start.to_owned(),
+            count,
+        }),
+    }
+}
+
+/// Revokes the key now.
+pub async fn revoke_key(
+    store: &dyn JobStore,
+    clock: &dyn Clock,
+    key: &ApiKeyRecord,
+) -> Result<ApiKeyRecord, StoreError> {
+    let revoked = ApiKeyRecord {
+        revoked_at: Some(key.revoked_at.unwrap_or_else(|| clock.now())),
+        ..key.clone()
+    };
+    store
+        .set_api_key_validity(&key.sha256, revoked.expires_at, revoked.revoked_at)
+        .await?;
+    audit("revoke", &revoked);
+    Ok(revoked)
+}
+
+/// Makes the key stop working at `at` (now or later; `None` removes the expiry).
+pub async fn expire_key(
+    store: &dyn JobStore,
+    key: &ApiKeyRecord,
+    at: Option<Timestamp>,
+) -> Result<ApiKeyRecord, StoreError> {
+    let expiring = ApiKeyRecord {
+        expires_at: at,
+        ..key.clone()
+    };
+    store
+        .set_api_key_validity(&key.sha256, expiring.expires_at, expiring.revoked_at)
+        .await?;
+    audit("expire", &expiring);
+    Ok(expiring)
+}
+
+/// Issues a key like `old` (tenant, rate, quota, name, scopes) and lets `old` work for
+/// `grace` more (or less, if it expires sooner), so clients can switch without a gap.
+pub async fn rotate_key(
+    store: &dyn JobStore,
+    clock: &dyn Clock,
+    old: &ApiKeyRecord,
+    grace: std::time::Duration,
+) -> Result<(NewKey, ApiKeyRecord), StoreError> {
+    let new = issue_key(
+        store,
+        clock,
+        &KeySpec {
+            tenant: old.tenant.clone(),
+            rate_per_minute: old.rate_per_minute,
+            daily_jobs: old.daily_jobs,
+            name: old.name.clone(),
+            scopes: old.scopes,
+            expires_at: None,
+        },
+    )
+    .await?;
+    let end = clock.now().plus(grace);
+    let old = expire_key(
+        store,
+        old,
+        Some(old.expires_at.map_or(end, |at| at.min(end))),
+    )
+    .await?;
+    Ok((new, old))
+}
+
+/// One audit line per change to a key (the `audit` field lets operators route them).
+fn audit(action: &str, key: &ApiKeyRecord) {
+    tracing::info!(
+        audit = true,
+        action,
+        tenant = %key.tenant,
+        key = %key.prefix,
+        name = %key.name,
+        scopes = %key.scopes,
+        expires_at = key.expires_at.map(Timestamp::to_rfc3339),
+        revoked_at = key.revoked_at.map(Timestamp::to_rfc3339),
+        "api key changed"
+    );
+}
+
+/// Known keys, remembered for a while (`FACTORY_KEY_CACHE_SECS`) so most requests skip the
+/// store. Unknown keys are never remembered, so a new key works at once; a revoked or
+/// expired key is refused by every instance within that time.
+#[derive(Debug)]
 pub struct KeyCache {
+    ttl: std::time::Duration,
     entries: Mutex<HashMap<String, (ApiKeyRecord, Instant)>>,
 }
 
-/// How long a known key is trusted without asking the store again.
-pub const KEY_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(30);
-
 impl KeyCache {
+    pub fn new(ttl: std::time::Duration) -> Self {
+        Self {
+            ttl,
+            entries: Mutex::default(),
+        }
+    }
+
     /// The key with this hash: from memory when fresh, else from the store.
     pub async fn lookup(
         &self,
         pipeline: &Pipeline,
         sha256: &str,
     ) -> Result<Option<ApiKeyRecord>, StoreError> {
+        let ttl = self.ttl;
         {
             let entries = self
                 .entries
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             if let Some((record, fetched)) = entries.get(sha256)
-                && fetched.elapsed() < KEY_CACHE_TTL
+                && fetched.elapsed() < ttl
             {
                 return Ok(Some(record.clone()));
             }
@@ -78,7 +242,7 @@ impl KeyCache {
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             if entries.len() > 10_000 {
-                entries.retain(|_, (_, fetched)| fetched.elapsed() < KEY_CACHE_TTL);
+                entries.retain(|_, (_, fetched)| fetched.elapsed() < ttl);
             }
             entries.insert(sha256.to_owned(), (record.clone(), Instant::now()));
         }

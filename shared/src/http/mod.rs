@@ -108,10 +108,11 @@ pub struct AppState {
 impl AppState {
     pub fn new(factory: Factory) -> Self {
         let settings = Arc::new(HttpSettings::from_config(&factory.config));
+        let keys = Arc::new(KeyCache::new(factory.config.key_cache));
         Self {
             internal: guard::InternalGuard::from_config(&factory.config.internal_auth),
             factory,
-            keys: Arc::new(KeyCache::default()),
+            keys,
             limiter: Arc::new(RateLimiter::default()),
             settings,
         }

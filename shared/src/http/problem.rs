@@ -51,6 +51,12 @@ pub enum ApiError {
     BadRequest(String),
     #[error("missing or unknown API key")]
     Unauthorized,
+    /// A known key that is revoked or past its expiry.
+    #[error("{0}")]
+    KeyNotValid(&'static str),
+    /// A key without the scope the route needs (`submit` for POST, `read` for GET).
+    #[error("the API key lacks the `{0}` scope")]
+    InsufficientScope(&'static str),
     /// An internal route's caller presented no OIDC token.
     #[error("an identity token is required")]
     TokenRequired,
@@ -91,10 +97,11 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Self::Unauthorized | Self::TokenRequired | Self::InvalidToken(_) => {
-                StatusCode::UNAUTHORIZED
-            }
-            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::Unauthorized
+            | Self::KeyNotValid(_)
+            | Self::TokenRequired
+            | Self::InvalidToken(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) | Self::InsufficientScope(_) => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
@@ -127,6 +134,8 @@ impl ApiError {
         match self {
             Self::BadRequest(_) => "bad-request",
             Self::Unauthorized => "unauthorized",
+            Self::KeyNotValid(_) => "key-not-valid",
+            Self::InsufficientScope(_) => "insufficient-scope",
             Self::TokenRequired => "token-required",
             Self::InvalidToken(_) => "invalid-token",
             Self::Forbidden(_) => "forbidden",
@@ -188,7 +197,7 @@ impl IntoResponse for ApiError {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
         }
         match self {
-            Self::Unauthorized | Self::TokenRequired => {
+            Self::Unauthorized | Self::KeyNotValid(_) | Self::TokenRequired => {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }
             Self::InvalidToken(_) => {

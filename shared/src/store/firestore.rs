@@ -21,8 +21,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::{
-    Admission, Admitted, ApiKeyRecord, CacheEntry, DeadLetter, JobQuery, JobStore, StoreError,
-    Versioned, stored_job_id, stored_kind,
+    Admission, Admitted, ApiKeyRecord, CacheEntry, DeadLetter, JobQuery, JobStore, Scopes,
+    StoreError, Versioned, stored_job_id, stored_kind,
 };
 use crate::clock::Timestamp;
 use crate::jobs::{Job, JobId};
@@ -92,11 +92,62 @@ struct IdempotencyDoc {
 /// `api_keys/{sha256}`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct ApiKeyDoc {
+    /// The document id, filled in by the client when a query reads the document.
+    #[serde(default, alias = "_firestore_id", skip_serializing)]
+    sha256: String,
     tenant: String,
     prefix: String,
     rate_per_minute: i64,
     daily_jobs: Option<i64>,
     created_at: i64,
+    #[serde(default)]
+    name: String,
+    /// `submit,read`; keys created before scopes existed have both.
+    #[serde(default)]
+    scopes: Option<String>,
+    #[serde(default)]
+    expires_at: Option<i64>,
+    #[serde(default)]
+    revoked_at: Option<i64>,
+}
+
+impl ApiKeyDoc {
+    fn of(key: &ApiKeyRecord) -> Self {
+        Self {
+            sha256: key.sha256.clone(),
+            tenant: key.tenant.clone(),
+            prefix: key.prefix.clone(),
+            rate_per_minute: i64::from(key.rate_per_minute),
+            daily_jobs: key.daily_jobs.map(i64::from),
+            created_at: key.created_at.millis(),
+            name: key.name.clone(),
+            scopes: Some(key.scopes.to_string()),
+            expires_at: key.expires_at.map(Timestamp::millis),
+            revoked_at: key.revoked_at.map(Timestamp::millis),
+        }
+    }
+
+    fn record(self, sha256: String) -> ApiKeyRecord {
+        let scopes = self
+            .scopes
+            .as_deref()
+            .map_or(Some(Scopes::ALL), Scopes::parse);
+        ApiKeyRecord {
+            sha256,
+            tenant: self.tenant,
+            prefix: self.prefix,
+            rate_per_minute: self.rate_per_minute as u32,
+            daily_jobs: self.daily_jobs.map(|n| n as u32),
+            created_at: Timestamp(self.created_at),
+            name: self.name,
+            scopes: scopes.unwrap_or(Scopes {
+                submit: false,
+                read: false,
+            }),
+            expires_at: self.expires_at.map(Timestamp),
+            revoked_at: self.revoked_at.map(Timestamp),
+        }
+    }
 }
 
 /// `cache/{key}`.
@@ -360,19 +411,12 @@ impl JobStore for FirestoreStore {
     }
 
     async fn put_api_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError> {
-        let doc = ApiKeyDoc {
-            tenant: key.tenant.clone(),
-            prefix: key.prefix.clone(),
-            rate_per_minute: i64::from(key.rate_per_minute),
-            daily_jobs: key.daily_jobs.map(i64::from),
-            created_at: key.created_at.millis(),
-        };
         self.db
             .fluent()
             .insert()
             .into(API_KEYS)
             .document_id(&key.sha256)
-            .object(&doc)
+            .object(&ApiKeyDoc::of(key))
             .execute::<ApiKeyDoc>()
             .await
             .map(|_| ())
@@ -389,14 +433,57 @@ impl JobStore for FirestoreStore {
             .one(sha256)
             .await
             .map_err(store_error)?;
-        Ok(doc.map(|doc| ApiKeyRecord {
-            sha256: sha256.to_owned(),
-            tenant: doc.tenant,
-            prefix: doc.prefix,
-            rate_per_minute: doc.rate_per_minute as u32,
-            daily_jobs: doc.daily_jobs.map(|n| n as u32),
-            created_at: Timestamp(doc.created_at),
-        }))
+        Ok(doc.map(|doc| doc.record(sha256.to_owned())))
+    }
+
+    async fn api_keys(&self, tenant: Option<&str>) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        // Sorted here, not by the query: a tenant has few keys, and no composite index needed.
+        let docs: Vec<ApiKeyDoc> = self
+            .db
+            .fluent()
+            .select()
+            .from(API_KEYS)
+            .filter(|q| q.for_all([tenant.and_then(|t| q.field("tenant").eq(t))]))
+            .obj()
+            .query()
+            .await
+            .map_err(store_error)?;
+        let mut keys: Vec<ApiKeyRecord> = docs
+            .into_iter()
+            .map(|doc| {
+                let sha256 = doc.sha256.clone();
+                doc.record(sha256)
+            })
+            .collect();
+        keys.sort_by(|a, b| (a.created_at, &a.sha256).cmp(&(b.created_at, &b.sha256)));
+        Ok(keys)
+    }
+
+    async fn set_api_key_validity(
+        &self,
+        sha256: &str,
+        expires_at: Option<Timestamp>,
+        revoked_at: Option<Timestamp>,
+    ) -> Result<(), StoreError> {
+        let Some(current) = self.api_key(sha256).await? else {
+            return Err(StoreError::NotFound);
+        };
+        let doc = ApiKeyDoc::of(&ApiKeyRecord {
+            expires_at,
+            revoked_at,
+            ..current
+        });
+        self.db
+            .fluent()
+            .update()
+            .fields(firestore::paths!(ApiKeyDoc::{expires_at, revoked_at}))
+            .in_col(API_KEYS)
+            .document_id(sha256)
+            .object(&doc)
+            .execute::<ApiKeyDoc>()
+            .await
+            .map(|_| ())
+            .map_err(store_error)
     }
 
     async fn get_job(&self, id: &JobId) -> Result<Option<Versioned<Job>>, StoreError> {

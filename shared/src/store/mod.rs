@@ -78,6 +78,66 @@ pub struct ApiKeyRecord {
     /// Jobs per UTC day allowed for the tenant through this key; `None` = unlimited.
     pub daily_jobs: Option<u32>,
     pub created_at: Timestamp,
+    /// What the key is for, in a few words (empty when not given).
+    pub name: String,
+    pub scopes: Scopes,
+    /// The key stops working at this time (set by `expire`, or by `rotate` after the grace).
+    pub expires_at: Option<Timestamp>,
+    /// The key stopped working at this time.
+    pub revoked_at: Option<Timestamp>,
+}
+
+impl ApiKeyRecord {
+    /// Why the key may not be used at `now`, if it may not.
+    pub fn refusal(&self, now: Timestamp) -> Option<&'static str> {
+        if self.revoked_at.is_some_and(|at| at <= now) {
+            Some("the API key was revoked")
+        } else if self.expires_at.is_some_and(|at| at <= now) {
+            Some("the API key has expired")
+        } else {
+            None
+        }
+    }
+}
+
+/// What a key may do: submit jobs (`POST`), read them (`GET`), or both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Scopes {
+    pub submit: bool,
+    pub read: bool,
+}
+
+impl Scopes {
+    pub const ALL: Self = Self {
+        submit: true,
+        read: true,
+    };
+
+    /// `submit,read`, `submit` or `read`.
+    pub fn parse(text: &str) -> Option<Self> {
+        let mut scopes = Self {
+            submit: false,
+            read: false,
+        };
+        for scope in text.split(',').map(str::trim) {
+            match scope {
+                "submit" => scopes.submit = true,
+                "read" => scopes.read = true,
+                _ => return None,
+            }
+        }
+        (scopes.submit || scopes.read).then_some(scopes)
+    }
+}
+
+impl std::fmt::Display for Scopes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = [(self.submit, "submit"), (self.read, "read")]
+            .into_iter()
+            .filter_map(|(on, name)| on.then_some(name))
+            .collect();
+        f.write_str(&names.join(","))
+    }
 }
 
 /// One entry of the content-addressed cache: the object holding a kind's artifact.
@@ -161,6 +221,18 @@ pub trait JobStore: Send + Sync + fmt::Debug {
 
     /// The key with this SHA-256, if any.
     async fn api_key(&self, sha256: &str) -> Result<Option<ApiKeyRecord>, StoreError>;
+
+    /// Every key, or the tenant's, oldest first.
+    async fn api_keys(&self, tenant: Option<&str>) -> Result<Vec<ApiKeyRecord>, StoreError>;
+
+    /// Sets when the key stops working (expiry) and whether it was revoked. No such key →
+    /// [`StoreError::NotFound`].
+    async fn set_api_key_validity(
+        &self,
+        sha256: &str,
+        expires_at: Option<Timestamp>,
+        revoked_at: Option<Timestamp>,
+    ) -> Result<(), StoreError>;
 
     /// The job and its current version; `None` if there is no such job.
     async fn get_job(&self, id: &JobId) -> Result<Option<Versioned<Job>>, StoreError>;

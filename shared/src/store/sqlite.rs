@@ -11,8 +11,8 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::{
-    Admission, Admitted, ApiKeyRecord, CacheEntry, DeadLetter, JobQuery, JobStore, StoreError,
-    Versioned, stored_job_id, stored_kind,
+    Admission, Admitted, ApiKeyRecord, CacheEntry, DeadLetter, JobQuery, JobStore, Scopes,
+    StoreError, Versioned, stored_job_id, stored_kind,
 };
 use crate::clock::Timestamp;
 use crate::jobs::{Job, JobId, JobStatus};
@@ -72,7 +72,33 @@ const MIGRATIONS: &[&str] = &[
         reason TEXT NOT NULL,
         at INTEGER NOT NULL
     );",
+    "ALTER TABLE api_keys ADD COLUMN name TEXT NOT NULL DEFAULT '';
+    ALTER TABLE api_keys ADD COLUMN scopes TEXT NOT NULL DEFAULT 'submit,read';
+    ALTER TABLE api_keys ADD COLUMN expires_at INTEGER;
+    ALTER TABLE api_keys ADD COLUMN revoked_at INTEGER;
+    CREATE INDEX api_keys_by_tenant ON api_keys (tenant, created_at);",
 ];
+
+const KEY_COLUMNS: &str = "sha256, tenant, prefix, rate_per_minute, daily_jobs, created_at, name, scopes, expires_at, revoked_at";
+
+fn key_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ApiKeyRecord> {
+    let scopes: String = r.get(7)?;
+    Ok(ApiKeyRecord {
+        sha256: r.get(0)?,
+        tenant: r.get(1)?,
+        prefix: r.get(2)?,
+        rate_per_minute: r.get(3)?,
+        daily_jobs: r.get(4)?,
+        created_at: Timestamp(r.get(5)?),
+        name: r.get(6)?,
+        scopes: Scopes::parse(&scopes).unwrap_or(Scopes {
+            submit: false,
+            read: false,
+        }),
+        expires_at: r.get::<_, Option<i64>>(8)?.map(Timestamp),
+        revoked_at: r.get::<_, Option<i64>>(9)?.map(Timestamp),
+    })
+}
 
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
@@ -286,9 +312,20 @@ impl JobStore for SqliteStore {
         self.with(move |conn| {
             let inserted = conn
                 .execute(
-                    "INSERT INTO api_keys (sha256, tenant, prefix, rate_per_minute, daily_jobs, created_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (sha256) DO NOTHING",
-                    params![key.sha256, key.tenant, key.prefix, key.rate_per_minute, key.daily_jobs, key.created_at.millis()],
+                    &format!("INSERT INTO api_keys ({KEY_COLUMNS})
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (sha256) DO NOTHING"),
+                    params![
+                        key.sha256,
+                        key.tenant,
+                        key.prefix,
+                        key.rate_per_minute,
+                        key.daily_jobs,
+                        key.created_at.millis(),
+                        key.name,
+                        key.scopes.to_string(),
+                        key.expires_at.map(Timestamp::millis),
+                        key.revoked_at.map(Timestamp::millis),
+                    ],
                 )
                 .map_err(unavailable)?;
             if inserted == 0 { Err(StoreError::Conflict) } else { Ok(()) }
@@ -299,24 +336,57 @@ impl JobStore for SqliteStore {
     async fn api_key(&self, sha256: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
         let sha256 = sha256.to_owned();
         self.with(move |conn| {
-            let mut stmt = conn
-                .prepare_cached("SELECT tenant, prefix, rate_per_minute, daily_jobs, created_at FROM api_keys WHERE sha256 = ?1")
-                .map_err(unavailable)?;
-            stmt.query_row(
-                [&sha256],
-                |r| {
-                    Ok(ApiKeyRecord {
-                        sha256: sha256.clone(),
-                        tenant: r.get(0)?,
-                        prefix: r.get(1)?,
-                        rate_per_minute: r.get(2)?,
-                        daily_jobs: r.get(3)?,
-                        created_at: Timestamp(r.get(4)?),
-                    })
-                },
-            )
+            conn.prepare_cached(&format!(
+                "SELECT {KEY_COLUMNS} FROM api_keys WHERE sha256 = ?1"
+            ))
+            .map_err(unavailable)?
+            .query_row([&sha256], key_row)
             .optional()
             .map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn api_keys(&self, tenant: Option<&str>) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        let tenant = tenant.map(str::to_owned);
+        self.with(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(&format!(
+                    "SELECT {KEY_COLUMNS} FROM api_keys WHERE ?1 IS NULL OR tenant = ?1
+                     ORDER BY created_at, sha256"
+                ))
+                .map_err(unavailable)?;
+            stmt.query_map([&tenant], key_row)
+                .map_err(unavailable)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn set_api_key_validity(
+        &self,
+        sha256: &str,
+        expires_at: Option<Timestamp>,
+        revoked_at: Option<Timestamp>,
+    ) -> Result<(), StoreError> {
+        let sha256 = sha256.to_owned();
+        self.with(move |conn| {
+            let updated = conn
+                .execute(
+                    "UPDATE api_keys SET expires_at = ?2, revoked_at = ?3 WHERE sha256 = ?1",
+                    params![
+                        sha256,
+                        expires_at.map(Timestamp::millis),
+                        revoked_at.map(Timestamp::millis)
+                    ],
+                )
+                .map_err(unavailable)?;
+            if updated == 0 {
+                Err(StoreError::NotFound)
+            } else {
+                Ok(())
+            }
         })
         .await
     }

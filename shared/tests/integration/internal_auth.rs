@@ -400,3 +400,119 @@ async fn closed_internal_routes_refuse_even_a_valid_token() {
     }
     service.assert_probe_untouched().await;
 }
+
+impl Service {
+    async fn get(&self, uri: &str, authorization: Option<&str>) -> Answer {
+        let mut request = Request::builder().method(Method::GET).uri(uri);
+        if let Some(authorization) = authorization {
+            request = request.header(header::AUTHORIZATION, authorization);
+        }
+        send(
+            app(self.state.clone(), Function::Maintenance),
+            request.body(Body::empty()).unwrap(),
+        )
+        .await
+    }
+}
+
+/// The operators' key routes on the maintenance function: only an allowed identity may call
+/// them; create shows the secret once, list never does; rotate, expire and revoke change
+/// what the public API accepts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operators_manage_keys_through_the_maintenance_function_and_nobody_else_can() {
+    let service = Service::oidc(&key_server().await).await;
+    let operator = bearer(&claims());
+    let outsider = bearer(&claims_with(&json!({"email": "someone@example.com"})));
+    let maintenance = Function::Maintenance;
+    let create = json!({"tenant": "acme", "name": "LMS", "scopes": ["read"]});
+
+    for who in [None, Some(outsider.as_str())] {
+        let refused = service
+            .post(maintenance, "/internal/keys", who, Some(&create))
+            .await;
+        assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{who:?}");
+        assert_eq!(
+            service.get("/internal/keys", who).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let store = &service.state.factory.pipeline.ports.store;
+    assert_eq!(store.api_keys(None).await.unwrap(), []);
+
+    let made = service
+        .post(
+            maintenance,
+            "/internal/keys",
+            Some(&operator),
+            Some(&create),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{:?}", made.json());
+    let made = made.json();
+    let secret = made["secret"].as_str().unwrap().to_owned();
+    assert_eq!(made["key"]["scopes"], json!(["read"]));
+    assert_eq!(made["key"]["state"], "active");
+    let prefix = made["key"]["prefix"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with(&prefix));
+
+    let listed = service
+        .get("/internal/keys?tenant=acme", Some(&operator))
+        .await;
+    assert_eq!(listed.status, StatusCode::OK);
+    let text = String::from_utf8_lossy(&listed.body).into_owned();
+    assert!(!text.contains(&secret), "a listing shows no secret");
+    assert_eq!(listed.json()["keys"][0]["name"], "LMS");
+
+    let rotated = service
+        .post(
+            maintenance,
+            &format!("/internal/keys/{prefix}/rotate"),
+            Some(&operator),
+            Some(&json!({"grace_secs": 0})),
+        )
+        .await;
+    assert_eq!(rotated.status, StatusCode::CREATED);
+    let rotated = rotated.json();
+    assert_eq!(rotated["old"]["state"], "expired", "{rotated:#}");
+    assert_eq!(rotated["new"]["key"]["scopes"], json!(["read"]));
+    let new_prefix = rotated["new"]["key"]["prefix"].as_str().unwrap().to_owned();
+
+    let revoked = service
+        .post(
+            maintenance,
+            &format!("/internal/keys/{new_prefix}/revoke"),
+            Some(&operator),
+            None,
+        )
+        .await;
+    assert_eq!(revoked.status, StatusCode::OK);
+    assert_eq!(revoked.json()["state"], "revoked");
+    let states: Vec<String> = store
+        .api_keys(Some("acme"))
+        .await
+        .unwrap()
+        .iter()
+        .map(|k| format!("{:?}/{:?}", k.expires_at.is_some(), k.revoked_at.is_some()))
+        .collect();
+    assert_eq!(states, ["true/false", "false/true"]);
+
+    let unknown = service
+        .post(
+            maintenance,
+            "/internal/keys/acf_nobody/revoke",
+            Some(&operator),
+            None,
+        )
+        .await;
+    unknown.problem(StatusCode::NOT_FOUND);
+    let bad = service
+        .post(
+            maintenance,
+            "/internal/keys",
+            Some(&operator),
+            Some(&json!({"tenant": "acme", "scopes": ["write"]})),
+        )
+        .await;
+    let problem = bad.problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem["errors"][0]["path"], "/scopes", "{problem}");
+}

@@ -8,7 +8,7 @@ use factory_shared::content::{Kind, Options};
 use factory_shared::jobs::{Job, JobId, JobStatus, SourceInfo};
 use factory_shared::store::{
     Admission, Admitted, ApiKeyRecord, CacheEntry, DeadLetter, Idempotency, JobQuery, JobStore,
-    StoreError, update_job,
+    Scopes, StoreError, update_job,
 };
 
 pub fn job(tenant: &str) -> Job {
@@ -423,11 +423,87 @@ pub async fn api_keys_are_found_by_their_hash_only(store: Arc<dyn JobStore>) {
         rate_per_minute: 60,
         daily_jobs: Some(100),
         created_at: Timestamp(7),
+        name: "LMS integration".into(),
+        scopes: Scopes {
+            submit: false,
+            read: true,
+        },
+        expires_at: Some(Timestamp(9_000)),
+        revoked_at: None,
     };
     store.put_api_key(&key).await.unwrap();
     assert_eq!(store.api_key(&key.sha256).await.unwrap(), Some(key.clone()));
     assert_eq!(store.api_key(&"e".repeat(64)).await.unwrap(), None);
     assert_eq!(store.put_api_key(&key).await, Err(StoreError::Conflict));
+}
+
+pub async fn api_keys_are_listed_per_tenant_and_revoked_or_expired_in_place(
+    store: Arc<dyn JobStore>,
+) {
+    let key = |n: u8, tenant: &str, created: i64| ApiKeyRecord {
+        sha256: format!("{n:x}").repeat(64),
+        tenant: tenant.into(),
+        prefix: format!("acf_{n}"),
+        rate_per_minute: 60,
+        daily_jobs: None,
+        created_at: Timestamp(created),
+        name: String::new(),
+        scopes: Scopes::ALL,
+        expires_at: None,
+        revoked_at: None,
+    };
+    let (a, b, c) = (
+        key(1, "school", 30),
+        key(2, "other", 20),
+        key(3, "school", 10),
+    );
+    for k in [&a, &b, &c] {
+        store.put_api_key(k).await.unwrap();
+    }
+    let listed = |keys: Vec<ApiKeyRecord>| keys.into_iter().map(|k| k.prefix).collect::<Vec<_>>();
+    assert_eq!(
+        listed(store.api_keys(Some("school")).await.unwrap()),
+        ["acf_3", "acf_1"]
+    );
+    assert_eq!(
+        listed(store.api_keys(None).await.unwrap()),
+        ["acf_3", "acf_2", "acf_1"]
+    );
+    assert_eq!(store.api_keys(Some("nobody")).await.unwrap(), []);
+
+    store
+        .set_api_key_validity(&a.sha256, Some(Timestamp(500)), Some(Timestamp(400)))
+        .await
+        .unwrap();
+    let changed = store.api_key(&a.sha256).await.unwrap().unwrap();
+    assert_eq!(
+        (changed.expires_at, changed.revoked_at),
+        (Some(Timestamp(500)), Some(Timestamp(400)))
+    );
+    assert_eq!(changed.refusal(Timestamp(399)), None);
+    assert_eq!(
+        changed.refusal(Timestamp(400)),
+        Some("the API key was revoked")
+    );
+    assert_eq!(
+        ApiKeyRecord {
+            revoked_at: None,
+            ..changed.clone()
+        }
+        .refusal(Timestamp(500)),
+        Some("the API key has expired")
+    );
+    store
+        .set_api_key_validity(&a.sha256, None, None)
+        .await
+        .unwrap();
+    assert_eq!(store.api_key(&a.sha256).await.unwrap(), Some(a.clone()));
+    assert_eq!(
+        store
+            .set_api_key_validity(&"0".repeat(64), None, None)
+            .await,
+        Err(StoreError::NotFound)
+    );
 }
 
 pub async fn a_store_answers_pings(store: Arc<dyn JobStore>) {
@@ -458,6 +534,7 @@ macro_rules! store_contract {
                 concurrent_creations_never_exceed_the_quota,
                 an_idempotency_key_replays_the_same_request_and_refuses_another,
                 api_keys_are_found_by_their_hash_only,
+                api_keys_are_listed_per_tenant_and_revoked_or_expired_in_place,
                 a_store_answers_pings);
         }
     };

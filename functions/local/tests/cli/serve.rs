@@ -808,3 +808,139 @@ fn server_errors_reach_sentry_and_logs_are_cloud_logging_json() {
         "the traced request's line names its trace under Cloud Logging's key:\n{logs}"
     );
 }
+
+/// Runs `factory keys ARGS` against the store in `home` and returns (exit ok, stdout, stderr).
+fn keys(home: &Path, args: &[&str]) -> (bool, String, String) {
+    let output = crate::support::factory(home)
+        .arg("keys")
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// Asks `server` with `key` until the answer's status is `status`, at most `bound` (plus
+/// a margin for a loaded machine); returns how long it took.
+fn refused_within(server: &Server, key: &str, status: u16, bound: Duration) -> Duration {
+    let started = Instant::now();
+    loop {
+        let answer = server.get("/v1/jobs", key);
+        if answer.status == status {
+            return started.elapsed();
+        }
+        assert!(
+            started.elapsed() < bound + Duration::from_secs(5),
+            "still {} after {:?}: {}",
+            answer.status,
+            started.elapsed(),
+            answer.text()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Keys over their whole life, with two server processes sharing one store (as two Cloud
+/// Run instances share Firestore): scopes, a rotation with its grace period, expiry and
+/// revocation, each refused by both servers within the key cache's lifetime
+/// (`FACTORY_KEY_CACHE_SECS`, 2 s here, 30 s by default).
+#[test]
+fn keys_are_listed_rotated_expired_and_revoked_and_every_server_refuses_them_within_the_bound() {
+    let home = tempfile::tempdir().unwrap();
+    let env = [("FACTORY_KEY_CACHE_SECS", "2")];
+    let bound = Duration::from_secs(2);
+    let servers = [
+        Server::start(home.path(), &env),
+        Server::start(home.path(), &env),
+    ];
+    let body = json!({"source": {"text": short_source()}});
+
+    let reader = create_key(
+        home.path(),
+        "acme",
+        &["--scopes", "read", "--name", "dashboard"],
+    );
+    for server in &servers {
+        assert_eq!(server.get("/v1/jobs", &reader).status, 200);
+        let problem = assert_problem(&server.post("/v1/faq", &reader, &body), 403, "read only");
+        assert!(
+            problem["type"]
+                .as_str()
+                .unwrap()
+                .ends_with("/insufficient-scope")
+        );
+    }
+
+    let key = create_key(home.path(), "acme", &["--name", "LMS sync"]);
+    let (ok, listed, _) = keys(home.path(), &["list", "--tenant", "acme"]);
+    assert!(ok);
+    let lines: Vec<&str> = listed.lines().collect();
+    assert_eq!(lines.len(), 2, "{listed}");
+    assert!(
+        lines[0].contains("\tread\t") && lines[0].ends_with("dashboard"),
+        "{listed}"
+    );
+    assert!(
+        lines[1].contains("\tactive\t") && lines[1].ends_with("LMS sync"),
+        "{listed}"
+    );
+    assert!(!listed.contains(&key), "a listing never shows a secret");
+    let prefix = &key[..12];
+
+    // Rotation: both keys work during the grace period; the old one stops after it.
+    let (ok, rotated, said) = keys(home.path(), &["rotate", prefix, "--grace", "3s"]);
+    assert!(ok, "{said}");
+    let new = rotated.trim().to_owned();
+    assert!(new.starts_with("acf_") && new != key);
+    for server in &servers {
+        assert_eq!(server.get("/v1/jobs", &key).status, 200);
+        assert_eq!(server.get("/v1/jobs", &new).status, 200);
+    }
+    for server in &servers {
+        refused_within(server, &key, 401, Duration::from_secs(3) + bound);
+    }
+    let problem = assert_problem(&servers[0].get("/v1/jobs", &key), 401, "expired");
+    assert!(
+        problem["type"]
+            .as_str()
+            .unwrap()
+            .ends_with("/key-not-valid")
+    );
+    assert!(problem["detail"].as_str().unwrap().contains("expired"));
+
+    // Revocation: refused by both servers within the cache's lifetime, although both have
+    // just looked the key up (and remember it).
+    for server in &servers {
+        assert_eq!(server.get("/v1/jobs", &new).status, 200);
+    }
+    let (ok, _, said) = keys(home.path(), &["revoke", &new[..12]]);
+    assert!(ok, "{said}");
+    assert!(said.contains("revoked"), "{said}");
+    let mut took = Vec::new();
+    for server in &servers {
+        took.push(refused_within(server, &new, 401, bound));
+    }
+    let problem = assert_problem(&servers[1].get("/v1/jobs", &new), 401, "revoked");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("revoked"),
+        "{problem}"
+    );
+    eprintln!("revocation took effect after {took:?} (bound {bound:?})");
+
+    // Expiry at once, and what cannot be done.
+    let (ok, _, said) = keys(home.path(), &["expire", &reader[..12], "--in", "0s"]);
+    assert!(ok, "{said}");
+    for server in &servers {
+        refused_within(server, &reader, 401, bound);
+    }
+    let (ok, _, said) = keys(home.path(), &["revoke", "acf_"]);
+    assert!(!ok && said.contains("keys start with"), "{said}");
+    let (ok, _, said) = keys(home.path(), &["revoke", "acf_nothing"]);
+    assert!(!ok && said.contains("no key starts with"), "{said}");
+    let (ok, _, said) = keys(home.path(), &["rotate", &new[..12]]);
+    assert!(!ok && said.contains("revoked"), "{said}");
+}

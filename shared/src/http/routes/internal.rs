@@ -3,7 +3,8 @@
 //! notification pushed by Pub/Sub, or a direct call), run maintenance. They answer 2xx when
 //! the work is done or needs no retry, and 503 with `Retry-After` when it should be
 //! redelivered (Pub/Sub and Eventarc redeliver on any non-2xx answer). The maintenance
-//! function also receives dead-lettered steps and lets operators list and retry them.
+//! function also receives dead-lettered steps and lets operators list and retry them, and
+//! manage API keys ([`super::operator_keys`]).
 //!
 //! Who may call them is decided by [`InternalCaller`] before the body is read. `factory serve` does not mount them.
 
@@ -51,6 +52,7 @@ pub fn maintenance_router() -> Router<AppState> {
             post(dead_lettered).get(list_dead_letters),
         )
         .route("/internal/dead-letters/{id}/retry", post(retry_dead_letter))
+        .merge(super::operator_keys::router())
 }
 
 fn no_content() -> Response {

@@ -62,7 +62,8 @@ async fn owned_job(state: &AppState, caller: &Caller, id: &str) -> Result<Job, A
     params(("id" = String, Path, description = "The job id")),
     responses(
         (status = 200, description = "The job", body = JobView),
-        (status = 401, description = "No API key, or an unknown one", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No API key, an unknown one, or a revoked or expired one", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The API key lacks the scope this route needs (`submit` to create, `read` to read)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such job for this key (also a job of another tenant)", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many requests; try again after `Retry-After` seconds", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait"))),
         (status = 503, description = "The store is briefly unavailable; try again after `Retry-After` seconds", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait"))),
@@ -87,7 +88,8 @@ pub async fn get_job(
     responses(
         (status = 200, description = "A page of jobs, newest first", body = JobPage),
         (status = 400, description = "A query parameter is malformed", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No API key, or an unknown one", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No API key, an unknown one, or a revoked or expired one", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The API key lacks the scope this route needs (`submit` to create, `read` to read)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid query; `errors` lists each parameter as `?name`", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many requests; try again after `Retry-After` seconds", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait"))),
         (status = 503, description = "The store is briefly unavailable; try again after `Retry-After` seconds", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait"))),
@@ -139,7 +141,8 @@ pub async fn list_jobs(
     params(("id" = String, Path, description = "The job id")),
     responses(
         (status = 200, description = "The job, cancelled (or already ended)", body = JobView),
-        (status = 401, description = "No API key, or an unknown one", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No API key, an unknown one, or a revoked or expired one", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The API key lacks the scope this route needs (`submit` to create, `read` to read)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such job for this key (also a job of another tenant)", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many requests; try again after `Retry-After` seconds", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait"))),
         (status = 503, description = "The store is briefly unavailable; try again after `Retry-After` seconds", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait"))),
@@ -168,7 +171,8 @@ pub async fn cancel_job(
     responses(
         (status = 200, description = "The file: JSON, Markdown, HTML, MP3 audio or WebVTT captions by its extension", body = String, content_type = "application/octet-stream"),
         (status = 307, description = "On Cloud Storage: a redirect to a time-limited signed URL of the file", headers(("Location" = String, description = "The signed URL"))),
-        (status = 401, description = "No API key, or an unknown one", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No API key, an unknown one, or a revoked or expired one", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The API key lacks the scope this route needs (`submit` to create, `read` to read)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such job for this key (also a job of another tenant)", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many requests; try again after `Retry-After` seconds", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait"))),
         (status = 503, description = "The store is briefly unavailable; try again after `Retry-After` seconds", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait"))),

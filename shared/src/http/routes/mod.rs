@@ -3,3 +3,4 @@
 pub mod create;
 pub mod internal;
 pub mod jobs;
+pub mod operator_keys;
