@@ -114,8 +114,46 @@ pub fn extract_json(text: &str) -> Option<&str> {
 /// Reads a kind's content from an answer, or says precisely why it cannot.
 pub fn parse_answer(kind: Kind, text: &str) -> Result<Content, String> {
     let json = extract_json(text).ok_or("the answer holds no JSON object")?;
-    Content::parse_json(kind, json)
+    let json = escape_control_characters(json);
+    Content::parse_json(kind, &json)
         .map_err(|e| format!("the answer does not fit the {kind} schema {e}"))
+}
+
+/// `json` with raw control characters inside strings escaped (`\n`, `\t`, `\u0001`):
+/// grammar-constrained servers (llama.cpp) let a model write a line break inside a string,
+/// which JSON forbids, though its meaning is plain. Everything else is left as it is.
+fn escape_control_characters(json: &str) -> std::borrow::Cow<'_, str> {
+    if !json.chars().any(char::is_control) {
+        return json.into();
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    let (mut in_string, mut escaped) = (false, false);
+    for c in json.chars() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if in_string => escaped = true,
+            '"' => in_string = !in_string,
+            '\n' if in_string => {
+                out.push_str("\\n");
+                continue;
+            }
+            '\t' if in_string => {
+                out.push_str("\\t");
+                continue;
+            }
+            '\r' if in_string => {
+                out.push_str("\\r");
+                continue;
+            }
+            c if in_string && u32::from(c) < 0x20 => {
+                out.push_str(&format!("\\u{:04x}", u32::from(c)));
+                continue;
+            }
+            _ => {}
+        }
+        out.push(c);
+    }
+    out.into()
 }
 
 fn prompt_error(e: &PromptError) -> StepError {
@@ -530,6 +568,21 @@ mod tests {
             Some("{\"a\": {\"b\": 2}}")
         );
         assert_eq!(extract_json("no json here"), None);
+    }
+
+    #[test]
+    fn raw_control_characters_inside_strings_are_escaped_and_nothing_else_changes() {
+        let raw = "{\n  \"a\": \"line one\nline\ttwo\u{1}\",\n  \"b\": \"quote \\\" and \\\\\"\n}";
+        let fixed = escape_control_characters(raw);
+        let value: serde_json::Value = serde_json::from_str(&fixed).unwrap();
+        assert_eq!(value["a"], "line one\nline\ttwo\u{1}");
+        assert_eq!(value["b"], "quote \" and \\");
+        assert!(serde_json::from_str::<serde_json::Value>(raw).is_err());
+        let clean = "{\"a\": 1}";
+        assert!(matches!(
+            escape_control_characters(clean),
+            std::borrow::Cow::Borrowed(_)
+        ));
     }
 
     #[test]

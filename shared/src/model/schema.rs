@@ -587,6 +587,12 @@ fn openai(node: &Node) -> Value {
         }
         out.insert("anyOf".into(), Value::Array(variants));
     } else if let Some(kind) = kind {
+        if is_nullable(node) && matches!(kind, "object" | "array") {
+            // A structure or null as two variants: grammar-constrained servers (llama.cpp's
+            // schema converter) read `type: ["object", "null"]` as any object at all.
+            out.insert("type".into(), kind.into());
+            return json!({"anyOf": [Value::Object(out), {"type": "null"}]});
+        }
         if is_nullable(node) {
             out.insert("type".into(), json!([kind, "null"]));
             if let Some(Value::Array(values)) = out.get_mut("enum") {
@@ -829,8 +835,12 @@ mod tests {
             item["required"],
             json!(["question", "answer", "source", "category"])
         );
-        let span = &item["properties"]["source"]["properties"]["span"];
-        assert_eq!(span["type"], json!(["object", "null"]));
+        // A nullable object is two variants, so grammar-constrained servers keep its shape.
+        let variants = &item["properties"]["source"]["properties"]["span"]["anyOf"];
+        assert_eq!(variants[1], json!({"type": "null"}));
+        let span = &variants[0];
+        assert_eq!(span["type"], "object");
+        assert_eq!(span["additionalProperties"], false);
         assert_eq!(span["required"], json!(["start", "end"]));
         assert_eq!(
             span["properties"]["end"],
