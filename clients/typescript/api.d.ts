@@ -76,6 +76,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What the caller's tenant spent per UTC day: jobs, tokens, characters synthesized and cost. */
+        get: operations["get_usage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/{kind}": {
         parameters: {
             query?: never;
@@ -116,6 +133,13 @@ export interface components {
         /** @description Item counts per kind, such as `{"faq": 8, "flashcards": 20}`. */
         Counts: {
             [key: string]: number;
+        };
+        DayUsage: {
+            /** @description `YYYY-MM-DD` (UTC); absent on the total. */
+            day?: string | null;
+            /** Format: int32 */
+            jobs: number;
+            usage: components["schemas"]["Usage"];
         };
         /**
          * @description Typed failure codes a client can see. Each knows whether trying again can help.
@@ -362,6 +386,17 @@ export interface components {
              * @description Characters sent to the speech engine for podcast audio.
              */
             speech_characters?: number;
+        };
+        /** @description `GET /v1/usage`: what the caller's tenant spent per UTC day. */
+        UsageReport: {
+            /** @description Days with at least one job, oldest first. */
+            days: components["schemas"]["DayUsage"][];
+            /** @description The first day counted (`YYYY-MM-DD`, UTC); the last is today. */
+            since: string;
+            /** @description The whole period. */
+            total: components["schemas"]["DayUsage"];
+            /** @description More jobs fell in the period than one report reads (10,000): the oldest are left out. */
+            truncated: boolean;
         };
         Violation: {
             message: string;
@@ -801,6 +836,90 @@ export interface operations {
             };
             /** @description No such job for this key (also a job of another tenant) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; try again after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The store is briefly unavailable; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_usage: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Days to report, today (UTC) included: 1 to 366 (default 30). Jobs are kept for the
+                 *     deployment's retention, so older days show what is left of them.
+                 */
+                days?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Usage per day, oldest first, and the total */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UsageReport"];
+                };
+            };
+            /** @description A query parameter is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No API key, an unknown one, or a revoked or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs (`submit` to create, `read` to read) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid query; `errors` lists each parameter as `?name` */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

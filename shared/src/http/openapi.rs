@@ -11,7 +11,7 @@ use super::routes::{create, jobs};
 #[derive(OpenApi)]
 #[openapi(
     info(title = "AI Content Factory", description = "Turn a source into a bundle of learning materials.", version = "1"),
-    paths(create::create_kind, create::create_bundle, jobs::get_job, jobs::list_jobs, jobs::cancel_job, jobs::get_artifact),
+    paths(create::create_kind, create::create_bundle, jobs::get_job, jobs::list_jobs, jobs::cancel_job, jobs::get_artifact, jobs::usage),
     components(schemas(
         create::KindRequest,
         create::BundleRequest,
@@ -19,6 +19,7 @@ use super::routes::{create, jobs};
         super::view::JobView,
         super::view::JobPage,
         super::view::Plan,
+        super::view::UsageReportView,
         super::problem::Problem,
         super::problem::FieldError,
     )),

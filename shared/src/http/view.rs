@@ -326,3 +326,37 @@ impl From<&Job> for JobView {
         }
     }
 }
+
+/// `GET /v1/usage`: what the caller's tenant spent per UTC day.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(as = UsageReport)]
+pub struct UsageReportView {
+    /// The first day counted (`YYYY-MM-DD`, UTC); the last is today.
+    pub since: String,
+    /// Days with at least one job, oldest first.
+    pub days: Vec<DayUsageView>,
+    /// The whole period.
+    pub total: DayUsageView,
+    /// More jobs fell in the period than one report reads (10,000): the oldest are left out.
+    pub truncated: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(as = DayUsage)]
+pub struct DayUsageView {
+    /// `YYYY-MM-DD` (UTC); absent on the total.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub day: Option<String>,
+    pub jobs: u32,
+    pub usage: UsageView,
+}
+
+impl From<&crate::pipeline::usage::DayUsage> for DayUsageView {
+    fn from(d: &crate::pipeline::usage::DayUsage) -> Self {
+        Self {
+            day: (!d.day.is_empty()).then(|| d.day.clone()),
+            jobs: d.jobs,
+            usage: d.usage.into(),
+        }
+    }
+}

@@ -16,6 +16,7 @@ pub mod plan;
 pub mod postprocess;
 pub mod read;
 mod step;
+pub mod usage;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -851,3 +851,79 @@ fn the_openapi_document_is_written_for_client_generators() {
     }
     assert!(operations >= 6, "every public operation was checked");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn usage_sums_the_tenants_own_jobs_per_day_and_refuses_a_bad_period() {
+    let fake = factory_testkit::model_server::FakeModelServer::start(
+        &text(2),
+        factory_shared::content::Options::default(),
+        std::time::Duration::ZERO,
+    )
+    .await;
+    let model = format!("openai:gpt-4o-mini@{}/v1", fake.base_url());
+    let api = api(&[("FACTORY_MODEL", &model), ("OPENAI_API_KEY", "sk-x")]).await;
+    let (mine, theirs) = (
+        api.key("school", 1000, None).await,
+        api.key("other", 1000, None).await,
+    );
+    let mut expected = (0, 0u64, 0.0f64);
+    for kind in ["faq", "flashcards"] {
+        let done = api
+            .local(
+                Method::POST,
+                &format!("/v1/{kind}?wait=30"),
+                Some(&mine),
+                Some(request(2)),
+            )
+            .await;
+        assert_eq!(done.status, StatusCode::OK, "{:?}", done.json());
+        let job = done.json();
+        expected.0 += 1;
+        expected.1 += job["usage"]["input_tokens"].as_u64().unwrap();
+        expected.2 += job["usage"]["cost_usd"].as_f64().unwrap();
+    }
+    let other = api
+        .local(
+            Method::POST,
+            "/v1/faq?wait=30",
+            Some(&theirs),
+            Some(request(2)),
+        )
+        .await;
+    assert_eq!(other.status, StatusCode::OK);
+
+    let report = api
+        .local(Method::GET, "/v1/usage?days=7", Some(&mine), None)
+        .await;
+    assert_eq!(report.status, StatusCode::OK);
+    let report = report.json();
+    let today = factory_shared::clock::Clock::now(&SystemClock).utc_day();
+    assert_eq!(report["days"].as_array().unwrap().len(), 1, "{report:#}");
+    assert_eq!(report["days"][0]["day"], today.as_str());
+    assert_eq!(
+        report["total"]["jobs"], expected.0,
+        "the other tenant's job is not counted"
+    );
+    assert_eq!(report["total"]["usage"]["input_tokens"], expected.1);
+    assert!(expected.1 > 0);
+    let cost = report["total"]["usage"]["cost_usd"].as_f64().unwrap();
+    assert!((cost - expected.2).abs() < 1e-9 && cost > 0.0, "{report:#}");
+    assert_eq!(report["truncated"], false);
+    assert!(report["total"].get("day").is_none());
+
+    for bad in ["0", "367", "x"] {
+        let refused = api
+            .local(
+                Method::GET,
+                &format!("/v1/usage?days={bad}"),
+                Some(&mine),
+                None,
+            )
+            .await;
+        assert!(
+            matches!(refused.status.as_u16(), 400 | 422),
+            "days={bad}: {}",
+            refused.status
+        );
+    }
+}

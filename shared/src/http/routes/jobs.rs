@@ -1,5 +1,6 @@
 //! The job-status function: read a job, list a tenant's jobs (newest first, by status, with
-//! a cursor), cancel a job, download its artifacts. A job of another tenant is a 404.
+//! a cursor), cancel a job, download its artifacts, and report what the tenant spent per day
+//! (`/v1/usage`). A job of another tenant is a 404.
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -8,11 +9,12 @@ use axum::{Json, Router, routing::get};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use crate::clock::Timestamp;
 use crate::http::AppState;
 use crate::http::extract::{Caller, QueryParams};
 use crate::http::problem::{ApiError, Problem};
 use crate::http::routes::create::job_response;
-use crate::http::view::{JobPage, JobView};
+use crate::http::view::{DayUsageView, JobPage, JobView, UsageReportView};
 use crate::jobs::{Job, JobId, JobStatus};
 use crate::pipeline::JobFile;
 use crate::store::JobQuery;
@@ -20,6 +22,7 @@ use crate::store::JobQuery;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/jobs", get(list_jobs))
+        .route("/v1/usage", get(usage))
         .route("/v1/jobs/{id}", get(get_job).delete(cancel_job))
         .route("/v1/jobs/{id}/artifacts/{name}", get(get_artifact))
 }
@@ -242,4 +245,52 @@ fn content_type(name: &str) -> (&'static str, bool) {
         "gift" => ("text/plain; charset=utf-8", true),
         _ => ("application/octet-stream", true),
     }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UsageQuery {
+    /// Days to report, today (UTC) included: 1 to 366 (default 30). Jobs are kept for the
+    /// deployment's retention, so older days show what is left of them.
+    #[param(minimum = 1, maximum = 366)]
+    pub days: Option<u32>,
+}
+
+/// What the caller's tenant spent per UTC day: jobs, tokens, characters synthesized and cost.
+#[utoipa::path(
+    get,
+    path = "/v1/usage",
+    operation_id = "get_usage",
+    tag = "jobs",
+    params(UsageQuery),
+    responses(
+        (status = 200, description = "Usage per day, oldest first, and the total", body = UsageReportView),
+        (status = 400, description = "A query parameter is malformed", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No API key, an unknown one, or a revoked or expired one", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The API key lacks the scope this route needs (`submit` to create, `read` to read)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid query; `errors` lists each parameter as `?name`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests; try again after `Retry-After` seconds", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "The store is briefly unavailable; try again after `Retry-After` seconds", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+pub async fn usage(
+    State(state): State<AppState>,
+    caller: Caller,
+    QueryParams(query): QueryParams<UsageQuery>,
+) -> Result<Json<UsageReportView>, ApiError> {
+    const DAY_MILLIS: i64 = 86_400_000;
+    let days = query.days.unwrap_or(30);
+    if !(1..=366).contains(&days) {
+        return Err(ApiError::field("?days", "must be 1 to 366"));
+    }
+    let now = state.factory.pipeline.ports.clock.now().millis();
+    let since = Timestamp(now - now.rem_euclid(DAY_MILLIS) - i64::from(days - 1) * DAY_MILLIS);
+    let report = state.factory.pipeline.usage(&caller.tenant, since).await?;
+    Ok(Json(UsageReportView {
+        since: since.utc_day(),
+        days: report.days.iter().map(DayUsageView::from).collect(),
+        total: DayUsageView::from(&report.total),
+        truncated: report.truncated,
+    }))
 }

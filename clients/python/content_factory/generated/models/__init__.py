@@ -3,6 +3,7 @@
 from .artifact import Artifact
 from .bundle_request import BundleRequest
 from .counts import Counts
+from .day_usage import DayUsage
 from .error_code import ErrorCode
 from .failure import Failure
 from .field_error import FieldError
@@ -25,12 +26,14 @@ from .source_input import SourceInput
 from .step import Step
 from .step_status import StepStatus
 from .usage import Usage
+from .usage_report import UsageReport
 from .violation import Violation
 
 __all__ = (
     "Artifact",
     "BundleRequest",
     "Counts",
+    "DayUsage",
     "ErrorCode",
     "Failure",
     "FieldError",
@@ -53,5 +56,6 @@ __all__ = (
     "Step",
     "StepStatus",
     "Usage",
+    "UsageReport",
     "Violation",
 )
