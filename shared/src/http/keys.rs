@@ -120,21 +120,14 @@ pub async fn find_key(store: &dyn JobStore, start: &str) -> Result<ApiKeyRecord,
     }
 }
 
-/// Revokes the key now.
+/// Revokes the key now (a key revoked before keeps its time).
 pub async fn revoke_key(
     store: &dyn JobStore,
     clock: &dyn Clock,
     key: &ApiKeyRecord,
 ) -> Result<ApiKeyRecord, StoreError> {
-    let revoked = ApiKeyRecord {
-        revoked_at: Some(key.revoked_at.unwrap_or_else(|| clock.now())),
-        ..key.clone()
-    };
-    store
-        .set_api_key_validity(&key.sha256, revoked.expires_at, revoked.revoked_at)
-        .await?;
-    audit("revoke", &revoked);
-    Ok(revoked)
+    let revoked_at = key.revoked_at.unwrap_or_else(|| clock.now());
+    change_validity(store, key, key.expires_at, Some(revoked_at), "revoke").await
 }
 
 /// Makes the key stop working at `at` (now or later; `None` removes the expiry).
@@ -143,15 +136,26 @@ pub async fn expire_key(
     key: &ApiKeyRecord,
     at: Option<Timestamp>,
 ) -> Result<ApiKeyRecord, StoreError> {
-    let expiring = ApiKeyRecord {
-        expires_at: at,
+    change_validity(store, key, at, key.revoked_at, "expire").await
+}
+
+async fn change_validity(
+    store: &dyn JobStore,
+    key: &ApiKeyRecord,
+    expires_at: Option<Timestamp>,
+    revoked_at: Option<Timestamp>,
+    action: &str,
+) -> Result<ApiKeyRecord, StoreError> {
+    store
+        .set_api_key_validity(&key.sha256, expires_at, revoked_at)
+        .await?;
+    let changed = ApiKeyRecord {
+        expires_at,
+        revoked_at,
         ..key.clone()
     };
-    store
-        .set_api_key_validity(&key.sha256, expiring.expires_at, expiring.revoked_at)
-        .await?;
-    audit("expire", &expiring);
-    Ok(expiring)
+    audit(action, &changed);
+    Ok(changed)
 }
 
 /// Issues a key like `old` (tenant, rate, quota, name, scopes) and lets `old` work for
