@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::options::CountRange;
 use super::validate::{Checks, Rule, ValidationContext, Violation};
-use super::{Claim, ExtractInput, Kind, KindSpec, Passage, SourceRef, ThinSource, passages_claims};
+use super::{Claim, ExtractInput, Kind, KindSpec, Passage, SourceRef, ThinSource, fill, passages_claims};
 use crate::content::Span;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -249,11 +249,13 @@ fn conclusion_of(input: &ExtractInput<'_>) -> String {
 fn references(input: &ExtractInput<'_>) -> Vec<Reference> {
     let a = input.analysis;
     let mut references = vec![Reference {
-        text: format!(
-            "{} (the source text, {} characters; SHA-256 {})",
-            a.title,
-            a.document.text().chars().count(),
-            &a.sha256[..a.sha256.len().min(12)]
+        text: fill(
+            input.scaffolding.the_source,
+            &[
+                ("title", &a.title),
+                ("chars", &a.document.text().chars().count().to_string()),
+                ("sha", &a.sha256[..a.sha256.len().min(12)]),
+            ],
         ),
         url: None,
     }];
@@ -272,7 +274,7 @@ fn references(input: &ExtractInput<'_>) -> Vec<Reference> {
             && !references.iter().any(|r| r.url.as_deref() == Some(url))
         {
             references.push(Reference {
-                text: "Cited in the source".into(),
+                text: input.scaffolding.cited_in_the_source.into(),
                 url: Some(url.to_owned()),
             });
         }

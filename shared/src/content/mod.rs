@@ -11,6 +11,7 @@ pub mod exports;
 pub mod grounding;
 pub mod objectives;
 pub mod options;
+pub mod scaffolding;
 pub mod validate;
 
 use std::fmt;
@@ -22,6 +23,7 @@ use serde::{Deserialize, Serialize};
 
 pub use grounding::{Claim, Grounding};
 pub use options::{CHARS_PER_MINUTE, CountRange, Counts, Length, Level, OptionError, Options};
+pub use scaffolding::{Scaffolding, fill};
 pub use validate::{ValidationContext, Violation};
 
 use crate::analysis::Analysis;
@@ -256,13 +258,14 @@ pub trait KindSpec: Serialize + DeserializeOwned + JsonSchema + Sized + Into<Con
     }
 }
 
-/// What an extractive builder gets: the analysed source, the outline (for derivatives) and
-/// the job options.
+/// What an extractive builder gets: the analysed source, the outline (for derivatives), the
+/// job options and the scaffolding of the language it writes.
 #[derive(Debug)]
 pub struct ExtractInput<'a> {
     pub analysis: &'a Analysis,
     pub outline: Option<&'a Outline>,
     pub options: &'a Options,
+    pub scaffolding: &'static Scaffolding,
 }
 
 impl ExtractInput<'_> {
@@ -313,12 +316,15 @@ impl ExtractInput<'_> {
     }
 
     /// A defined term as a noun phrase, with the article the source gave it: "a consul",
-    /// "the Senate", "TCP".
+    /// "the Senate", "TCP". Only English scaffolding takes the article: the others quote
+    /// the bare term.
     pub fn term_phrase(&self, definition: &crate::analysis::Definition) -> String {
         let term = self.display_term(&definition.term);
         match &definition.article {
-            Some(article) => format!("{article} {term}"),
-            None => term,
+            Some(article) if self.scaffolding.language == scaffolding::Language::English => {
+                format!("{article} {term}")
+            }
+            _ => term,
         }
     }
 

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::options::CountRange;
 use super::validate::{Checks, Rule, ValidationContext, Violation};
-use super::{Claim, ExtractInput, Kind, KindSpec, Level, Passage, SourceRef, ThinSource, passages_claims};
+use super::{Claim, ExtractInput, Kind, KindSpec, Level, Passage, SourceRef, ThinSource, fill, passages_claims};
 use crate::analysis::text::capitalize;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -205,7 +205,15 @@ impl KindSpec for Outline {
         Ok(Self {
             title: a.title.clone(),
             overview,
-            audience: input.options.audience_or_default(),
+            audience: input.options.audience.clone().unwrap_or_else(|| {
+                let [beginner, intermediate, advanced] = input.scaffolding.audiences;
+                match input.options.level {
+                    Level::Beginner => beginner,
+                    Level::Intermediate => intermediate,
+                    Level::Advanced => advanced,
+                }
+                .to_owned()
+            }),
             level: input.options.level,
             learning_objectives,
             sections,
@@ -277,14 +285,11 @@ fn overview_of(input: &ExtractInput<'_>) -> Result<String, ThinSource> {
 /// One objective per section (up to ten): a level-appropriate verb and the section's focus,
 /// which is its first defined term when it has one.
 fn objectives(input: &ExtractInput<'_>, sections: &[OutlineSection]) -> Vec<String> {
-    let verbs: [&str; 3] = match input.options.level {
-        Level::Beginner => ["Define", "Describe", "Identify"],
-        Level::Intermediate => ["Explain", "Describe", "Illustrate"],
-        Level::Advanced => [
-            "Analyze the role of",
-            "Evaluate",
-            "Explain the significance of",
-        ],
+    let words = input.scaffolding;
+    let templates = match input.options.level {
+        Level::Beginner => &words.objectives[0],
+        Level::Intermediate => &words.objectives[1],
+        Level::Advanced => &words.objectives[2],
     };
     let a = input.analysis;
     let mut seen = Vec::new();
@@ -298,13 +303,13 @@ fn objectives(input: &ExtractInput<'_>, sections: &[OutlineSection]) -> Vec<Stri
         let focus = match term {
             Some(term) => {
                 seen.push(term.to_lowercase());
-                term
+                fill(words.term_focus, &[("term", &term)])
             }
-            None => format!("the main ideas of \"{}\"", section.title),
+            None => fill(words.main_ideas_of, &[("title", &section.title)]),
         };
-        objectives.push(capitalize(&format!(
-            "{} {focus}",
-            verbs[index % verbs.len()]
+        objectives.push(capitalize(&fill(
+            templates[index % templates.len()],
+            &[("focus", &focus)],
         )));
     }
     objectives

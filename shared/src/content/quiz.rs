@@ -18,7 +18,7 @@ use super::flashcards::Difficulty;
 use super::options::CountRange;
 use super::study_guide::{Concept, concepts};
 use super::validate::{Checks, Rule, ValidationContext, Violation};
-use super::{Claim, ExtractInput, Kind, KindSpec, Level, SourceRef, ThinSource};
+use super::{Claim, ExtractInput, Kind, KindSpec, Level, Scaffolding, SourceRef, ThinSource, fill};
 use crate::analysis::text::{capitalize, normalize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -138,6 +138,7 @@ impl KindSpec for Quiz {
         let outline = input.outline()?;
         let wanted = input.options.target_count(Kind::Quiz);
         let pool = concepts(input, 40);
+        let words = input.scaffolding;
         let mut questions: Vec<Question> = Vec::new();
         for concept in &pool {
             if questions.len() >= wanted {
@@ -159,11 +160,11 @@ impl KindSpec for Quiz {
                 .collect();
             let n = questions.len();
             let question = if distractors.len() >= 2 && n % 3 != 2 {
-                multiple_choice(concept, &fit(&concept.term), &blanked, &distractors, n)
+                multiple_choice(words, concept, &fit(&concept.term), &blanked, &distractors, n)
             } else if let Some(other) = distractors.first().filter(|_| n % 6 == 5) {
-                true_false(concept, &blank_with(&blanked, other), Some(other))
+                true_false(words, concept, &blank_with(&blanked, other), Some(other))
             } else {
-                true_false(concept, &concept.explanation, None)
+                true_false(words, concept, &concept.explanation, None)
             };
             questions.push(Question {
                 difficulty: difficulty(question.format, input.options.level),
@@ -320,6 +321,7 @@ fn distractors(concept: &Concept, pool: &[Concept], n: usize) -> Vec<String> {
 /// "Which term completes …?" with the answer among the distractors at a position that
 /// moves from question to question.
 fn multiple_choice(
+    words: &Scaffolding,
     concept: &Concept,
     answer: &str,
     blanked: &str,
@@ -342,13 +344,10 @@ fn multiple_choice(
         },
     );
     Question {
-        question: format!("Which term completes this statement from the source: \u{201c}{blanked}\u{201d}?"),
+        question: fill(words.completes, &[("statement", blanked)]),
         format: QuestionFormat::MultipleChoice,
         choices,
-        rationale: format!(
-            "The source says: \u{201c}{}\u{201d}",
-            concept.explanation
-        ),
+        rationale: fill(words.source_says, &[("sentence", &concept.explanation)]),
         difficulty: Difficulty::Medium,
         objective: 1,
         bloom: Bloom::Remember,
@@ -358,24 +357,33 @@ fn multiple_choice(
 
 /// "True or false: …?" about `statement`; `swapped` is the term that replaced the right one
 /// in a false statement.
-fn true_false(concept: &Concept, statement: &str, swapped: Option<&String>) -> Question {
+fn true_false(
+    words: &Scaffolding,
+    concept: &Concept,
+    statement: &str,
+    swapped: Option<&String>,
+) -> Question {
     let rationale = match swapped {
-        None => format!("True: the source says \u{201c}{}\u{201d}", concept.explanation),
-        Some(other) => format!(
-            "False: the source says this of {}, not of {other}: \u{201c}{}\u{201d}",
-            concept.term, concept.explanation
+        None => fill(words.true_because, &[("sentence", &concept.explanation)]),
+        Some(other) => fill(
+            words.false_because,
+            &[
+                ("term", &concept.term),
+                ("other", other),
+                ("sentence", &concept.explanation),
+            ],
         ),
     };
     Question {
-        question: format!("True or false: \u{201c}{statement}\u{201d}?"),
+        question: fill(words.true_or_false, &[("statement", statement)]),
         format: QuestionFormat::TrueFalse,
         choices: vec![
             Choice {
-                text: "True".into(),
+                text: words.true_false[0].into(),
                 correct: swapped.is_none(),
             },
             Choice {
-                text: "False".into(),
+                text: words.true_false[1].into(),
                 correct: swapped.is_some(),
             },
         ],

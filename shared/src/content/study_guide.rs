@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::options::CountRange;
 use super::validate::{Checks, Rule, ValidationContext, Violation};
-use super::{Claim, ExtractInput, Kind, KindSpec, Passage, SourceRef, ThinSource, passages_claims};
+use super::{Claim, ExtractInput, Kind, KindSpec, Passage, SourceRef, ThinSource, fill, passages_claims};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -221,9 +221,13 @@ impl KindSpec for StudyGuide {
             .into_iter()
             .take(3)
             .map(|s| {
-                format!(
-                    "Re-read section {} of the source, \"{}\" (about {} min)",
-                    s.number, s.title, s.minutes
+                fill(
+                    input.scaffolding.reread,
+                    &[
+                        ("n", &s.number.to_string()),
+                        ("title", &s.title),
+                        ("minutes", &s.minutes.to_string()),
+                    ],
                 )
             })
             .collect();

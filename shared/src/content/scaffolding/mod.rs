@@ -1,0 +1,254 @@
+//! The words the extractive builders add around source sentences (questions, objective
+//! verbs, the podcast's greetings and hand-overs, reading references), one table per
+//! language. Every builder reads its phrases from here, never from a literal, so an
+//! artifact's scaffolding is all in one language. Not for model engines: they write
+//! everything themselves.
+//!
+//! A template names what it inserts in braces (`{title}`, `{term}`, …). Titles and terms are
+//! inserted without an article, inside quotation marks where the language would otherwise
+//! need a gendered or elided article before them, so any term fits any template.
+
+mod de;
+mod en;
+mod es;
+mod fr;
+mod it;
+mod pt;
+
+pub use crate::analysis::language::Language;
+
+/// Learning-objective templates for one level, applied to sections in turn.
+pub type Objectives = [&'static str; 3];
+
+/// One language's scaffolding. Templates and the placeholders each may use:
+#[derive(Debug)]
+pub struct Scaffolding {
+    pub language: Language,
+    /// Whether a title inside a sentence loses the capital of a leading article ("The
+    /// Senate" → "the Senate"); only for languages whose templates insert titles unquoted.
+    pub lower_leading_article: bool,
+
+    /// The default audience per level (beginner, intermediate, advanced).
+    pub audiences: [&'static str; 3],
+    /// Objectives per level (beginner, intermediate, advanced): `{focus}`.
+    pub objectives: [Objectives; 3],
+    /// An objective's focus when its section defines a term: `{term}`.
+    pub term_focus: &'static str,
+    /// An objective's focus when its section defines no term: `{title}`.
+    pub main_ideas_of: &'static str,
+
+    /// Podcast: `{title}` of the episode.
+    pub welcome: &'static str,
+    /// Podcast: `{names}` of the other speakers.
+    pub with_me: &'static str,
+    /// Joins the last two names of a list.
+    pub and: &'static str,
+    /// Podcast: `{name}` of the host, `{n}` parts.
+    pub thanks_host: &'static str,
+    /// Podcast hand-over to a segment: `{title}`.
+    pub turn_to: &'static str,
+    /// Podcast question about a defined term: `{term}` (singular, plural).
+    pub so_what_is: [&'static str; 2],
+    /// Podcast close: `{title}`.
+    pub the_end: &'static str,
+    pub thanks_for_listening: &'static str,
+
+    /// Study guide: `{n}` section number, `{title}`, `{minutes}`.
+    pub reread: &'static str,
+
+    /// Detailed reading: `{title}`, `{chars}`, `{sha}`.
+    pub the_source: &'static str,
+    pub cited_in_the_source: &'static str,
+
+    /// FAQ question about a section: `{title}`.
+    pub faq_about: &'static str,
+    /// FAQ question about a defined term: `{term}` (singular, plural).
+    pub what_is: [&'static str; 2],
+
+    /// Reading question about a defined term: `{term}`.
+    pub how_defined: &'static str,
+    /// Reading question about a key phrase: `{phrase}`, `{title}`.
+    pub says_about: &'static str,
+    /// Reading questions opening a section, in turn: `{title}`.
+    pub main_point: [&'static str; 3],
+
+    /// Quiz: `{statement}` with a blank.
+    pub completes: &'static str,
+    /// Quiz rationale: `{sentence}`.
+    pub source_says: &'static str,
+    /// Quiz: `{statement}`.
+    pub true_or_false: &'static str,
+    /// Quiz rationale of a true statement: `{sentence}`.
+    pub true_because: &'static str,
+    /// Quiz rationale of a false statement: `{term}`, `{other}`, `{sentence}`.
+    pub false_because: &'static str,
+    /// The choices of a true/false question.
+    pub true_false: [&'static str; 2],
+}
+
+impl Scaffolding {
+    /// The table of `language`.
+    pub fn of(language: Language) -> &'static Scaffolding {
+        match language {
+            Language::English => &en::SCAFFOLDING,
+            Language::French => &fr::SCAFFOLDING,
+            Language::Spanish => &es::SCAFFOLDING,
+            Language::German => &de::SCAFFOLDING,
+            Language::Portuguese => &pt::SCAFFOLDING,
+            Language::Italian => &it::SCAFFOLDING,
+        }
+    }
+
+    /// Every template, for checks over all of them.
+    pub fn templates(&self) -> Vec<&'static str> {
+        let mut all = vec![
+            self.term_focus,
+            self.main_ideas_of,
+            self.welcome,
+            self.with_me,
+            self.thanks_host,
+            self.turn_to,
+            self.the_end,
+            self.thanks_for_listening,
+            self.reread,
+            self.the_source,
+            self.cited_in_the_source,
+            self.faq_about,
+            self.how_defined,
+            self.says_about,
+            self.completes,
+            self.source_says,
+            self.true_or_false,
+            self.true_because,
+            self.false_because,
+        ];
+        all.extend(self.audiences);
+        all.extend(self.objectives.iter().flatten());
+        all.extend(self.so_what_is);
+        all.extend(self.what_is);
+        all.extend(self.main_point);
+        all.extend(self.true_false);
+        all
+    }
+
+    /// A title as it reads inside this language's sentences.
+    pub fn title_in_sentence(&self, title: &str) -> String {
+        if self.lower_leading_article {
+            super::in_sentence(title)
+        } else {
+            title.to_owned()
+        }
+    }
+
+    /// `names` joined: "Sam", "Sam and Jordan", "Sam, Jordan and Riley".
+    pub fn list(&self, names: &[&str]) -> String {
+        match names {
+            [] => String::new(),
+            [one] => (*one).to_owned(),
+            [rest @ .., last] => format!("{}{}{last}", rest.join(", "), self.and),
+        }
+    }
+}
+
+/// Punctuation that ends a clause: an inserted value loses it when the template puts its own
+/// right after the value, so a title such as "Why Debian?" never gives "…Debian??".
+const CLOSING: &[char] = &['.', '?', '!', ':', ';', ',', '\u{2026}'];
+
+/// Marks that may sit between an inserted value and the template's own punctuation.
+const QUOTES: &[char] = &[
+    '"', '\'', '\u{201c}', '\u{201d}', '\u{201e}', '\u{2019}', '\u{ab}', '\u{bb}', ')', ' ',
+    '\u{a0}', '\u{202f}',
+];
+
+/// Fills a template's `{name}` placeholders with `values`. A value followed in the template
+/// (past any closing quotation mark) by punctuation of its own loses its trailing
+/// punctuation, so the result never doubles it.
+pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(template.len() + 64);
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('}') else {
+            out.push_str(&rest[open..]);
+            return out;
+        };
+        let name = &after[..close];
+        let tail = &after[close + 1..];
+        let value = values.iter().find(|(key, _)| *key == name).map_or_else(
+            || panic!("template `{template}` uses `{{{name}}}`, which was not given"),
+            |(_, v)| *v,
+        );
+        let punctuated = tail.trim_start_matches(QUOTES).starts_with(CLOSING);
+        if punctuated {
+            out.push_str(value.trim_end().trim_end_matches(CLOSING).trim_end());
+        } else {
+            out.push_str(value);
+        }
+        rest = tail;
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_value_loses_the_punctuation_the_template_adds() {
+        assert_eq!(
+            fill("What about {title}?", &[("title", "Why Debian?")]),
+            "What about Why Debian?"
+        );
+        assert_eq!(
+            fill(
+                "Que retenir de « {title} » ?",
+                &[("title", "Pourquoi Debian ?")]
+            ),
+            "Que retenir de « Pourquoi Debian » ?"
+        );
+        assert_eq!(
+            fill("{title} (the source)", &[("title", "Why Debian?")]),
+            "Why Debian? (the source)"
+        );
+    }
+
+    #[test]
+    fn every_placeholder_of_every_table_is_known() {
+        const NAMES: &[&str] = &[
+            "focus",
+            "title",
+            "names",
+            "name",
+            "n",
+            "term",
+            "minutes",
+            "chars",
+            "sha",
+            "phrase",
+            "statement",
+            "sentence",
+            "other",
+        ];
+        let values: Vec<(&str, &str)> = NAMES.iter().map(|n| (*n, "x")).collect();
+        let mut checked = 0;
+        for language in Language::ALL {
+            let table = Scaffolding::of(language);
+            assert_eq!(table.language, language);
+            for template in table.templates() {
+                let filled = fill(template, &values);
+                assert!(!filled.contains(['{', '}']), "{template}");
+                checked += 1;
+            }
+        }
+        assert!(checked > 6 * 30);
+    }
+
+    #[test]
+    fn lists_join_with_the_languages_and() {
+        let fr = Scaffolding::of(Language::French);
+        assert_eq!(fr.list(&["Sam", "Jordan", "Riley"]), "Sam, Jordan et Riley");
+        assert_eq!(fr.list(&["Sam"]), "Sam");
+    }
+}
