@@ -331,10 +331,11 @@ impl ExtractInput<'_> {
     /// How a defined term reads inside a sentence: its first letter is lowered unless the
     /// source writes its lead (first word, or first two) capitalized after the start of some
     /// sentence (a proper noun such as "Senate", "Tribal Assembly") or the term has capitals
-    /// past its first letter ("TCP").
+    /// past its first letter ("TCP"). German capitalizes every noun, so its terms keep theirs.
     pub fn display_term(&self, term: &str) -> String {
         let lead: Vec<&str> = term.split_whitespace().take(2).collect();
-        let proper = term.chars().skip(1).any(char::is_uppercase)
+        let proper = self.scaffolding.language == scaffolding::Language::German
+            || term.chars().skip(1).any(char::is_uppercase)
             || self.analysis.is_capitalized_inside(&lead.join(" "));
         if proper {
             term.to_owned()
