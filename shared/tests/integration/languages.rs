@@ -109,7 +109,7 @@ fn english_fragments() -> Vec<String> {
     let english = Scaffolding::of(Language::English);
     let mut fragments = Vec::new();
     for template in english.templates() {
-        for piece in template.split(|c| c == '{' || c == '}').step_by(2) {
+        for piece in template.split(['{', '}']).step_by(2) {
             let piece = piece.trim_matches(|c: char| !c.is_alphanumeric());
             if piece.split_whitespace().count() >= 2 {
                 fragments.push(piece.to_owned());
