@@ -5,6 +5,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::options::CountRange;
+use super::scaffolding::Labels;
 use super::validate::{Checks, Rule, ValidationContext, Violation};
 use super::{Claim, ExtractInput, Kind, KindSpec, Passage, SourceRef, ThinSource, fill, passages_claims};
 use crate::content::Span;
@@ -113,7 +114,7 @@ impl KindSpec for DetailedReading {
         c.into_violations()
     }
 
-    fn to_markdown(&self) -> String {
+    fn to_markdown(&self, labels: &Labels) -> String {
         let mut md = format!("# {}\n\n{}\n", self.title, self.introduction);
         for section in &self.sections {
             md.push_str(&format!("\n## {}. {}\n", section.section, section.title));
@@ -122,8 +123,8 @@ impl KindSpec for DetailedReading {
             }
         }
         md.push_str(&format!(
-            "\n## Conclusion\n\n{}\n\n## References\n\n",
-            self.conclusion
+            "\n## {}\n\n{}\n\n## {}\n\n",
+            labels.conclusion, self.conclusion, labels.references
         ));
         for reference in &self.references {
             match &reference.url {

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::study_guide::section_number;
 use super::options::CountRange;
+use super::scaffolding::Labels;
 use super::validate::{Checks, ValidationContext, Violation};
 use super::{Claim, ExtractInput, Kind, KindSpec, SourceRef, ThinSource, fill};
 
@@ -65,8 +66,8 @@ impl KindSpec for Faq {
         c.into_violations()
     }
 
-    fn to_markdown(&self) -> String {
-        let mut md = format!("# {}: frequently asked questions\n", self.title);
+    fn to_markdown(&self, labels: &Labels) -> String {
+        let mut md = format!("# {}\n", fill(labels.faq, &[("title", &self.title)]));
         let mut category = None;
         for item in &self.items {
             if item.category.is_some() && item.category != category {

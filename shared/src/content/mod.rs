@@ -224,8 +224,8 @@ pub trait KindSpec: Serialize + DeserializeOwned + JsonSchema + Sized + Into<Con
     /// Every rule violation, each with a JSON Pointer path into this artifact. Empty = valid.
     fn validate(&self, ctx: &ValidationContext<'_>) -> Vec<Violation>;
 
-    /// A human rendering in CommonMark.
-    fn to_markdown(&self) -> String;
+    /// A human rendering in CommonMark, with the headings and labels of `labels`.
+    fn to_markdown(&self, labels: &scaffolding::Labels) -> String;
 
     /// Builds this kind from the analysed source with the extractive engine. Fails with a
     /// reason a person can act on when the source is too thin for this kind.
@@ -377,8 +377,10 @@ impl Content {
         with_content!(self, v => v.validate(ctx))
     }
 
-    pub fn to_markdown(&self) -> String {
-        with_content!(self, v => v.to_markdown())
+    /// The Markdown rendering, headed in the language of `labels` (see
+    /// [`Scaffolding::for_tag`]).
+    pub fn to_markdown(&self, labels: &scaffolding::Labels) -> String {
+        with_content!(self, v => v.to_markdown(labels))
     }
 
     pub fn source_refs(&self) -> Vec<SourceRef> {

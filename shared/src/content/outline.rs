@@ -5,6 +5,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::options::CountRange;
+use super::scaffolding::Labels;
 use super::validate::{Checks, Rule, ValidationContext, Violation};
 use super::{Claim, ExtractInput, Kind, KindSpec, Level, Passage, SourceRef, ThinSource, fill, passages_claims};
 use crate::analysis::text::capitalize;
@@ -145,20 +146,25 @@ impl KindSpec for Outline {
         c.into_violations()
     }
 
-    fn to_markdown(&self) -> String {
+    fn to_markdown(&self, labels: &Labels) -> String {
         let mut md = format!("# {}\n\n{}\n\n", self.title, self.overview);
+        let level = match self.level {
+            Level::Beginner => labels.levels[0],
+            Level::Intermediate => labels.levels[1],
+            Level::Advanced => labels.levels[2],
+        };
         md.push_str(&format!(
-            "**Audience:** {}  \n**Level:** {}\n\n",
-            self.audience, self.level
+            "**{}:** {}  \n**{}:** {level}\n\n",
+            labels.audience, self.audience, labels.level
         ));
-        md.push_str("## Learning objectives\n\n");
+        md.push_str(&format!("## {}\n\n", labels.learning_objectives));
         for objective in &self.learning_objectives {
             md.push_str(&format!("- {objective}\n"));
         }
         for section in &self.sections {
             md.push_str(&format!(
-                "\n## {}. {} ({} min)\n\n{}\n\n",
-                section.number, section.title, section.minutes, section.description
+                "\n## {}. {} ({} {})\n\n{}\n\n",
+                section.number, section.title, section.minutes, labels.minutes, section.description
             ));
             for point in &section.key_points {
                 md.push_str(&format!("- {}\n", point.text));

@@ -5,6 +5,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::options::CountRange;
+use super::scaffolding::Labels;
 use super::validate::{Checks, Rule, ValidationContext, Violation};
 use super::{Claim, ExtractInput, Kind, KindSpec, Outline, SourceRef, ThinSource, fill};
 
@@ -228,7 +229,7 @@ impl KindSpec for PodcastScript {
         c.into_violations()
     }
 
-    fn to_markdown(&self) -> String {
+    fn to_markdown(&self, labels: &Labels) -> String {
         let name = |id: &str| {
             self.speakers
                 .iter()
@@ -236,26 +237,27 @@ impl KindSpec for PodcastScript {
                 .map_or(id.to_owned(), |s| s.name.clone())
         };
         let line = |t: &Turn| format!("**{}:** {}\n\n", name(&t.speaker), t.text);
-        let mut md = format!(
-            "# {}\n\n*Podcast script, about {} minutes.*\n\n",
-            self.title, self.estimated_minutes
+        let about = fill(
+            labels.podcast_about,
+            &[("n", &self.estimated_minutes.to_string())],
         );
-        md.push_str("**Speakers:** ");
+        let mut md = format!("# {}\n\n*{about}*\n\n", self.title);
+        md.push_str(&format!("**{}:** ", labels.speakers));
         md.push_str(
             &self
                 .speakers
                 .iter()
-                .map(|s| format!("{} ({})", s.name, s.role.slug()))
+                .map(|s| format!("{} ({})", s.name, labels.roles[s.role as usize]))
                 .collect::<Vec<_>>()
                 .join(", "),
         );
-        md.push_str("\n\n## Intro\n\n");
+        md.push_str(&format!("\n\n## {}\n\n", labels.intro));
         self.intro.iter().for_each(|t| md.push_str(&line(t)));
         for segment in &self.segments {
             md.push_str(&format!("## {}. {}\n\n", segment.section, segment.title));
             segment.turns.iter().for_each(|t| md.push_str(&line(t)));
         }
-        md.push_str("## Outro\n\n");
+        md.push_str(&format!("## {}\n\n", labels.outro));
         self.outro.iter().for_each(|t| md.push_str(&line(t)));
         md
     }

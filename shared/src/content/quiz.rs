@@ -16,6 +16,7 @@ use super::exports::{Export, gift, qti};
 use super::objectives::{Bloom, objective_of};
 use super::flashcards::Difficulty;
 use super::options::CountRange;
+use super::scaffolding::Labels;
 use super::study_guide::{Concept, concepts};
 use super::validate::{Checks, Rule, ValidationContext, Violation};
 use super::{Claim, ExtractInput, Kind, KindSpec, Level, Scaffolding, SourceRef, ThinSource, fill};
@@ -111,22 +112,23 @@ impl KindSpec for Quiz {
         c.into_violations()
     }
 
-    fn to_markdown(&self) -> String {
-        let mut md = format!("# {}: quiz\n", self.title);
+    fn to_markdown(&self, labels: &Labels) -> String {
+        let mut md = format!("# {}\n", fill(labels.quiz, &[("title", &self.title)]));
         for (i, q) in self.questions.iter().enumerate() {
             md.push_str(&format!("\n## {}. {}\n\n", i + 1, q.question));
             for (j, choice) in q.choices.iter().enumerate() {
                 md.push_str(&format!("- {}. {}\n", letter(j), choice.text));
             }
         }
-        md.push_str("\n## Answer key\n\n");
+        md.push_str(&format!("\n## {}\n\n", labels.answer_key));
         for (i, q) in self.questions.iter().enumerate() {
             let answer = q.answer().map_or_else(|| "?".to_owned(), letter);
             md.push_str(&format!(
-                "{}. **{answer}** ({}, {}, section {}): {}\n",
+                "{}. **{answer}** ({}, {}, {} {}): {}\n",
                 i + 1,
-                q.difficulty.slug(),
-                q.bloom.slug(),
+                labels.difficulties[q.difficulty as usize],
+                labels.blooms[q.bloom as usize],
+                labels.section,
                 q.source.section,
                 q.rationale
             ));

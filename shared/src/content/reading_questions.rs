@@ -5,6 +5,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::options::CountRange;
+use super::scaffolding::Labels;
 use super::exports::{Export, gift};
 use super::objectives::{Bloom, objective_of};
 use super::validate::{Checks, ValidationContext, Violation};
@@ -71,13 +72,17 @@ impl KindSpec for ReadingQuestions {
         c.into_violations()
     }
 
-    fn to_markdown(&self) -> String {
-        let mut md = format!("# {}: reading guide\n\n", self.title);
+    fn to_markdown(&self, labels: &Labels) -> String {
+        let mut md = format!(
+            "# {}\n\n",
+            fill(labels.reading_guide, &[("title", &self.title)])
+        );
         for (i, q) in self.questions.iter().enumerate() {
             md.push_str(&format!(
-                "{}. {} *(section {})*\n",
+                "{}. {} *({} {})*\n",
                 i + 1,
                 q.question,
+                labels.section,
                 q.section
             ));
         }

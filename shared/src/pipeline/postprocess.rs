@@ -68,7 +68,8 @@ async fn render(ports: &Ports, id: &JobId, kind: Kind, json: &ObjectInfo) -> Res
     };
     let artifact: Artifact =
         serde_json::from_slice(&bytes).map_err(|e| format!("{}: {e}", json.path))?;
-    let markdown = artifact.content.to_markdown();
+    let labels = &crate::content::Scaffolding::for_tag(&artifact.meta.language).labels;
+    let markdown = artifact.content.to_markdown(labels);
     let html = html_page(artifact.content.title(), &markdown);
 
     let mut records = vec![record(

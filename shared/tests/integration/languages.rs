@@ -6,9 +6,10 @@
 use std::time::Duration;
 
 use factory_shared::analysis::language::{Language, detect};
-use factory_shared::content::{Content, Kind, Options, Scaffolding};
+use factory_shared::content::{Artifact, Content, Kind, Options, Scaffolding};
 use factory_shared::extractive::choose_language;
 use factory_shared::jobs::JobStatus;
+use factory_shared::objects::ObjectPath;
 use factory_shared::pipeline::Submission;
 use factory_shared::source::SourceText;
 use factory_testkit::model_server::FakeModelServer;
@@ -134,6 +135,15 @@ fn problems(
         .into_iter()
         .filter(|t| !t.contains(' ') && !t.contains('{'))
         .collect();
+    // Labels of two words or more ("Key takeaways", "Answer key"): one word such as
+    // "Conclusion" or "Quiz" is the same in other languages.
+    let english_labels: Vec<String> = Scaffolding::of(Language::English)
+        .labels
+        .all()
+        .into_iter()
+        .map(|l| l.replace("{title}", "").trim_matches([':', ' ']).to_owned())
+        .filter(|l| l.split_whitespace().count() >= 2 && !l.contains('{'))
+        .collect();
     let lower_source = source.to_lowercase();
     let mut problems = Vec::new();
     let mut artifacts = 0;
@@ -158,6 +168,16 @@ fn problems(
                 }
                 if english_words.contains(&text.as_str()) {
                     problems.push(format!("{kind}{path}: the English {text:?}"));
+                }
+            }
+        }
+        if language != Language::English {
+            let markdown = content.to_markdown(&Scaffolding::of(language).labels);
+            for label in &english_labels {
+                if markdown.contains(label) && !source.contains(label) {
+                    problems.push(format!(
+                        "{kind}: the English heading {label:?} in its Markdown"
+                    ));
                 }
             }
         }
@@ -412,4 +432,50 @@ async fn a_model_is_told_the_sources_language_when_the_job_names_none() {
             "{prompt}"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_french_job_is_stored_and_rendered_in_french() {
+    let (factory, _dir) = started_factory(&[]).await;
+    let source = read("tests/languages/fr-cycle-de-leau.md");
+    let options = Options {
+        audio: false,
+        ..Options::default()
+    };
+    let submission = Submission::new(
+        "school",
+        SourceText::parse(&source).unwrap(),
+        vec![Kind::OnePager, Kind::Quiz],
+        options,
+    );
+    let job = factory.pipeline.submit(submission).await.unwrap().job;
+    assert_eq!(
+        job.options.language.as_deref(),
+        Some("fr"),
+        "settled at submission"
+    );
+    let store = &factory.pipeline.ports.store;
+    let objects = &factory.pipeline.ports.objects;
+    let mut ended = job.clone();
+    for _ in 0..1_500 {
+        ended = store.get_job(&job.id).await.unwrap().unwrap().value;
+        if ended.status.is_terminal() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(ended.status, JobStatus::Succeeded, "{ended:#?}");
+    let file = |name: &str| {
+        let path = ObjectPath::new(format!("jobs/{}/{name}", job.id)).unwrap();
+        async move { String::from_utf8(objects.get(&path).await.unwrap().unwrap().to_vec()).unwrap() }
+    };
+    let artifact: Artifact = serde_json::from_str(&file("quiz.json").await).unwrap();
+    assert_eq!(artifact.meta.language, "fr");
+    let one_pager = file("one-pager.md").await;
+    assert!(one_pager.contains("## À retenir"), "{one_pager}");
+    let quiz = file("quiz.html").await;
+    assert!(
+        quiz.contains("Corrigé") && !quiz.contains("Answer key"),
+        "{quiz}"
+    );
 }

@@ -1,7 +1,7 @@
 //! German scaffolding. Titles and terms sit inside „ “ so that no article or case ending has
 //! to agree with them.
 
-use super::{Language, Scaffolding};
+use super::{Labels, Language, Scaffolding};
 
 pub const SCAFFOLDING: Scaffolding = Scaffolding {
     language: Language::German,
@@ -56,4 +56,43 @@ pub const SCAFFOLDING: Scaffolding = Scaffolding {
     true_because: "Richtig: Die Quelle sagt „{sentence}“",
     false_because: "Falsch: Die Quelle sagt dies über „{term}“, nicht über „{other}“: „{sentence}“",
     true_false: ["Richtig", "Falsch"],
+    labels: Labels {
+        audience: "Zielgruppe",
+        level: "Niveau",
+        levels: ["Einsteiger", "Fortgeschrittene", "Experten"],
+        learning_objectives: "Lernziele",
+        minutes: "Min.",
+        podcast_about: "Podcast-Skript, etwa {n} Minuten.",
+        speakers: "Sprecher",
+        roles: ["Moderation", "Fachperson", "Gast", "Erzählung"],
+        intro: "Einstieg",
+        outro: "Abschluss",
+        study_guide: "{title}: Lernhilfe",
+        overview: "Überblick",
+        key_concepts: "Schlüsselbegriffe",
+        summary: "Zusammenfassung",
+        recommended_reading: "Empfohlene Lektüre",
+        key_takeaways: "Das Wichtigste",
+        in_brief: "Kurz gefasst",
+        conclusion: "Schluss",
+        references: "Quellen",
+        faq: "{title}: häufige Fragen",
+        flashcards: "{title}: Karteikarten",
+        term: "Begriff",
+        definition: "Definition",
+        difficulty: "Schwierigkeit",
+        difficulties: ["leicht", "mittel", "schwer"],
+        reading_guide: "{title}: Leitfragen zum Text",
+        section: "Abschnitt",
+        quiz: "{title}: Quiz",
+        answer_key: "Lösungen",
+        blooms: [
+            "erinnern",
+            "verstehen",
+            "anwenden",
+            "analysieren",
+            "bewerten",
+            "erschaffen",
+        ],
+    },
 };

@@ -1,6 +1,6 @@
 //! English scaffolding.
 
-use super::{Language, Scaffolding};
+use super::{Labels, Language, Scaffolding};
 
 pub const SCAFFOLDING: Scaffolding = Scaffolding {
     language: Language::English,
@@ -47,4 +47,43 @@ pub const SCAFFOLDING: Scaffolding = Scaffolding {
     true_because: "True: the source says \u{201c}{sentence}\u{201d}",
     false_because: "False: the source says this of {term}, not of {other}: \u{201c}{sentence}\u{201d}",
     true_false: ["True", "False"],
+    labels: Labels {
+        audience: "Audience",
+        level: "Level",
+        levels: ["beginner", "intermediate", "advanced"],
+        learning_objectives: "Learning objectives",
+        minutes: "min",
+        podcast_about: "Podcast script, about {n} minutes.",
+        speakers: "Speakers",
+        roles: ["host", "expert", "guest", "narrator"],
+        intro: "Intro",
+        outro: "Outro",
+        study_guide: "{title}: study guide",
+        overview: "Overview",
+        key_concepts: "Key concepts",
+        summary: "Summary",
+        recommended_reading: "Recommended reading",
+        key_takeaways: "Key takeaways",
+        in_brief: "In brief",
+        conclusion: "Conclusion",
+        references: "References",
+        faq: "{title}: frequently asked questions",
+        flashcards: "{title}: flashcards",
+        term: "Term",
+        definition: "Definition",
+        difficulty: "Difficulty",
+        difficulties: ["easy", "medium", "hard"],
+        reading_guide: "{title}: reading guide",
+        section: "section",
+        quiz: "{title}: quiz",
+        answer_key: "Answer key",
+        blooms: [
+            "remember",
+            "understand",
+            "apply",
+            "analyse",
+            "evaluate",
+            "create",
+        ],
+    },
 };

@@ -1,7 +1,7 @@
 //! Spanish scaffolding. Questions open with ¿ and titles and terms sit inside « » so that no
 //! article has to agree with them.
 
-use super::{Language, Scaffolding};
+use super::{Labels, Language, Scaffolding};
 
 pub const SCAFFOLDING: Scaffolding = Scaffolding {
     language: Language::Spanish,
@@ -55,4 +55,43 @@ pub const SCAFFOLDING: Scaffolding = Scaffolding {
     true_because: "Verdadero: la fuente dice «{sentence}»",
     false_because: "Falso: la fuente dice esto de «{term}», no de «{other}»: «{sentence}»",
     true_false: ["Verdadero", "Falso"],
+    labels: Labels {
+        audience: "Público",
+        level: "Nivel",
+        levels: ["principiante", "intermedio", "avanzado"],
+        learning_objectives: "Objetivos de aprendizaje",
+        minutes: "min",
+        podcast_about: "Guion de pódcast, unos {n} minutos.",
+        speakers: "Participantes",
+        roles: ["presentador", "experto", "invitado", "narrador"],
+        intro: "Introducción",
+        outro: "Cierre",
+        study_guide: "{title}: guía de estudio",
+        overview: "Panorama",
+        key_concepts: "Conceptos clave",
+        summary: "Resumen",
+        recommended_reading: "Lecturas recomendadas",
+        key_takeaways: "Ideas clave",
+        in_brief: "En resumen",
+        conclusion: "Conclusión",
+        references: "Referencias",
+        faq: "{title}: preguntas frecuentes",
+        flashcards: "{title}: tarjetas de estudio",
+        term: "Término",
+        definition: "Definición",
+        difficulty: "Dificultad",
+        difficulties: ["fácil", "media", "difícil"],
+        reading_guide: "{title}: guía de lectura",
+        section: "sección",
+        quiz: "{title}: cuestionario",
+        answer_key: "Respuestas",
+        blooms: [
+            "recordar",
+            "comprender",
+            "aplicar",
+            "analizar",
+            "evaluar",
+            "crear",
+        ],
+    },
 };

@@ -1,7 +1,7 @@
 //! French scaffolding. Titles and terms sit inside « » so that no article has to agree with
 //! them; a no-break space goes before « ? », « : » and inside the guillemets.
 
-use super::{Language, Scaffolding};
+use super::{Labels, Language, Scaffolding};
 
 pub const SCAFFOLDING: Scaffolding = Scaffolding {
     language: Language::French,
@@ -54,4 +54,43 @@ pub const SCAFFOLDING: Scaffolding = Scaffolding {
     true_because: "Vrai\u{a0}: la source dit «\u{a0}{sentence}\u{a0}»",
     false_because: "Faux\u{a0}: la source dit ceci de «\u{a0}{term}\u{a0}», et non de «\u{a0}{other}\u{a0}»\u{a0}: «\u{a0}{sentence}\u{a0}»",
     true_false: ["Vrai", "Faux"],
+    labels: Labels {
+        audience: "Public",
+        level: "Niveau",
+        levels: ["débutant", "intermédiaire", "avancé"],
+        learning_objectives: "Objectifs d'apprentissage",
+        minutes: "min",
+        podcast_about: "Script de podcast, environ {n}\u{a0}minutes.",
+        speakers: "Intervenants",
+        roles: ["animateur", "expert", "invité", "narrateur"],
+        intro: "Introduction",
+        outro: "Conclusion",
+        study_guide: "{title}\u{a0}: guide d'étude",
+        overview: "Vue d'ensemble",
+        key_concepts: "Notions clés",
+        summary: "Résumé",
+        recommended_reading: "Lectures recommandées",
+        key_takeaways: "À retenir",
+        in_brief: "En bref",
+        conclusion: "Conclusion",
+        references: "Références",
+        faq: "{title}\u{a0}: questions fréquentes",
+        flashcards: "{title}\u{a0}: cartes mémoire",
+        term: "Terme",
+        definition: "Définition",
+        difficulty: "Difficulté",
+        difficulties: ["facile", "moyen", "difficile"],
+        reading_guide: "{title}\u{a0}: guide de lecture",
+        section: "section",
+        quiz: "{title}\u{a0}: quiz",
+        answer_key: "Corrigé",
+        blooms: [
+            "mémoriser",
+            "comprendre",
+            "appliquer",
+            "analyser",
+            "évaluer",
+            "créer",
+        ],
+    },
 };

@@ -1,7 +1,7 @@
 //! Italian scaffolding. Titles and terms sit inside « » so that no article or articulated
 //! preposition ("del", "della") has to agree with them.
 
-use super::{Language, Scaffolding};
+use super::{Labels, Language, Scaffolding};
 
 pub const SCAFFOLDING: Scaffolding = Scaffolding {
     language: Language::Italian,
@@ -59,4 +59,43 @@ pub const SCAFFOLDING: Scaffolding = Scaffolding {
     true_because: "Vero: la fonte dice «{sentence}»",
     false_because: "Falso: la fonte dice questo di «{term}», non di «{other}»: «{sentence}»",
     true_false: ["Vero", "Falso"],
+    labels: Labels {
+        audience: "Destinatari",
+        level: "Livello",
+        levels: ["principiante", "intermedio", "avanzato"],
+        learning_objectives: "Obiettivi di apprendimento",
+        minutes: "min",
+        podcast_about: "Copione del podcast, circa {n} minuti.",
+        speakers: "Voci",
+        roles: ["conduttore", "esperto", "ospite", "narratore"],
+        intro: "Apertura",
+        outro: "Chiusura",
+        study_guide: "{title}: guida allo studio",
+        overview: "Panoramica",
+        key_concepts: "Concetti chiave",
+        summary: "Riepilogo",
+        recommended_reading: "Letture consigliate",
+        key_takeaways: "Punti chiave",
+        in_brief: "In breve",
+        conclusion: "Conclusione",
+        references: "Riferimenti",
+        faq: "{title}: domande frequenti",
+        flashcards: "{title}: schede di studio",
+        term: "Termine",
+        definition: "Definizione",
+        difficulty: "Difficoltà",
+        difficulties: ["facile", "media", "difficile"],
+        reading_guide: "{title}: guida alla lettura",
+        section: "sezione",
+        quiz: "{title}: quiz",
+        answer_key: "Soluzioni",
+        blooms: [
+            "ricordare",
+            "comprendere",
+            "applicare",
+            "analizzare",
+            "valutare",
+            "creare",
+        ],
+    },
 };

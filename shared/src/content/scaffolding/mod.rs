@@ -84,9 +84,105 @@ pub struct Scaffolding {
     pub false_because: &'static str,
     /// The choices of a true/false question.
     pub true_false: [&'static str; 2],
+
+    /// The words of the rendered Markdown and HTML.
+    pub labels: Labels,
+}
+
+/// The headings and labels a kind's Markdown rendering adds around its content, whatever
+/// engine wrote it. Templates take `{title}` or `{n}`.
+#[derive(Debug)]
+pub struct Labels {
+    pub audience: &'static str,
+    pub level: &'static str,
+    /// Beginner, intermediate, advanced.
+    pub levels: [&'static str; 3],
+    pub learning_objectives: &'static str,
+    /// The unit after a number of minutes.
+    pub minutes: &'static str,
+    /// `{n}` minutes.
+    pub podcast_about: &'static str,
+    pub speakers: &'static str,
+    /// Host, expert, guest, narrator.
+    pub roles: [&'static str; 4],
+    pub intro: &'static str,
+    pub outro: &'static str,
+    /// `{title}`.
+    pub study_guide: &'static str,
+    pub overview: &'static str,
+    pub key_concepts: &'static str,
+    pub summary: &'static str,
+    pub recommended_reading: &'static str,
+    pub key_takeaways: &'static str,
+    pub in_brief: &'static str,
+    pub conclusion: &'static str,
+    pub references: &'static str,
+    /// `{title}`.
+    pub faq: &'static str,
+    /// `{title}`.
+    pub flashcards: &'static str,
+    pub term: &'static str,
+    pub definition: &'static str,
+    pub difficulty: &'static str,
+    /// Easy, medium, hard.
+    pub difficulties: [&'static str; 3],
+    /// `{title}`.
+    pub reading_guide: &'static str,
+    /// The word before a section number.
+    pub section: &'static str,
+    /// `{title}`.
+    pub quiz: &'static str,
+    pub answer_key: &'static str,
+    /// Remember, understand, apply, analyse, evaluate, create.
+    pub blooms: [&'static str; 6],
+}
+
+impl Labels {
+    /// Every label and template, for checks over all of them.
+    pub fn all(&self) -> Vec<&'static str> {
+        let mut all = vec![
+            self.audience,
+            self.level,
+            self.learning_objectives,
+            self.minutes,
+            self.podcast_about,
+            self.speakers,
+            self.intro,
+            self.outro,
+            self.study_guide,
+            self.overview,
+            self.key_concepts,
+            self.summary,
+            self.recommended_reading,
+            self.key_takeaways,
+            self.in_brief,
+            self.conclusion,
+            self.references,
+            self.faq,
+            self.flashcards,
+            self.term,
+            self.definition,
+            self.difficulty,
+            self.reading_guide,
+            self.section,
+            self.quiz,
+            self.answer_key,
+        ];
+        all.extend(self.levels);
+        all.extend(self.roles);
+        all.extend(self.difficulties);
+        all.extend(self.blooms);
+        all
+    }
 }
 
 impl Scaffolding {
+    /// The table of the language a BCP 47 tag names; English for a language without one
+    /// (a model engine may write any language, but headings exist in these six).
+    pub fn for_tag(tag: &str) -> &'static Scaffolding {
+        Self::of(Language::from_tag(tag).unwrap_or(Language::English))
+    }
+
     /// The table of `language`.
     pub fn of(language: Language) -> &'static Scaffolding {
         match language {
@@ -236,13 +332,13 @@ mod tests {
         for language in Language::ALL {
             let table = Scaffolding::of(language);
             assert_eq!(table.language, language);
-            for template in table.templates() {
+            for template in table.templates().into_iter().chain(table.labels.all()) {
                 let filled = fill(template, &values);
                 assert!(!filled.contains(['{', '}']), "{template}");
                 checked += 1;
             }
         }
-        assert!(checked > 6 * 30);
+        assert!(checked > 6 * 60);
     }
 
     #[test]

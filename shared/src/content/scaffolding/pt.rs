@@ -1,7 +1,7 @@
 //! Portuguese scaffolding. Titles and terms sit inside “ ” so that no article or contraction
 //! ("do", "da") has to agree with them.
 
-use super::{Language, Scaffolding};
+use super::{Labels, Language, Scaffolding};
 
 pub const SCAFFOLDING: Scaffolding = Scaffolding {
     language: Language::Portuguese,
@@ -48,4 +48,43 @@ pub const SCAFFOLDING: Scaffolding = Scaffolding {
     true_because: "Verdadeiro: a fonte diz “{sentence}”",
     false_because: "Falso: a fonte diz isto de “{term}”, não de “{other}”: “{sentence}”",
     true_false: ["Verdadeiro", "Falso"],
+    labels: Labels {
+        audience: "Público",
+        level: "Nível",
+        levels: ["iniciante", "intermediário", "avançado"],
+        learning_objectives: "Objetivos de aprendizagem",
+        minutes: "min",
+        podcast_about: "Roteiro de podcast, cerca de {n} minutos.",
+        speakers: "Participantes",
+        roles: ["apresentador", "especialista", "convidado", "narrador"],
+        intro: "Abertura",
+        outro: "Encerramento",
+        study_guide: "{title}: guia de estudo",
+        overview: "Visão geral",
+        key_concepts: "Conceitos-chave",
+        summary: "Resumo",
+        recommended_reading: "Leituras recomendadas",
+        key_takeaways: "Pontos principais",
+        in_brief: "Em resumo",
+        conclusion: "Conclusão",
+        references: "Referências",
+        faq: "{title}: perguntas frequentes",
+        flashcards: "{title}: cartões de estudo",
+        term: "Termo",
+        definition: "Definição",
+        difficulty: "Dificuldade",
+        difficulties: ["fácil", "média", "difícil"],
+        reading_guide: "{title}: roteiro de leitura",
+        section: "seção",
+        quiz: "{title}: questionário",
+        answer_key: "Gabarito",
+        blooms: [
+            "lembrar",
+            "compreender",
+            "aplicar",
+            "analisar",
+            "avaliar",
+            "criar",
+        ],
+    },
 };
