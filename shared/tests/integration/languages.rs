@@ -24,14 +24,26 @@ use crate::support::started_factory;
 const SOURCES: [(&str, Language); 8] = [
     ("../examples/chapter-roman-republic.md", Language::English),
     ("../examples/syllabus-photosynthesis.md", Language::English),
-    ("tests/languages/es-la-fotosintesis.md", Language::Spanish),
+    (
+        "tests/fixtures/languages/es-la-fotosintesis.md",
+        Language::Spanish,
+    ),
     (
         "../corpus/docs/pt-debian-handbook-documentos-fundacao.md",
         Language::Portuguese,
     ),
-    ("tests/languages/fr-cycle-de-leau.md", Language::French),
-    ("tests/languages/de-das-immunsystem.md", Language::German),
-    ("tests/languages/it-il-sistema-solare.md", Language::Italian),
+    (
+        "tests/fixtures/languages/fr-cycle-de-leau.md",
+        Language::French,
+    ),
+    (
+        "tests/fixtures/languages/de-das-immunsystem.md",
+        Language::German,
+    ),
+    (
+        "tests/fixtures/languages/it-il-sistema-solare.md",
+        Language::Italian,
+    ),
     ("../examples/note-tcp-handshake.txt", Language::English),
 ];
 
@@ -230,7 +242,7 @@ fn the_spanish_corpus_document_is_detected_and_never_refused_for_its_language() 
 #[test]
 fn english_scaffolding_would_be_caught_in_a_french_artifact() {
     // The check above must be able to fail: an FAQ question in the English template.
-    let fr = read("tests/languages/fr-cycle-de-leau.md");
+    let fr = read("tests/fixtures/languages/fr-cycle-de-leau.md");
     let mut built = build_all(&fr, &Options::default());
     let Ok(Content::Faq(faq)) = &mut built[Kind::ALL.iter().position(|k| *k == Kind::Faq).unwrap()]
     else {
@@ -250,7 +262,7 @@ fn english_scaffolding_would_be_caught_in_a_french_artifact() {
 
 #[test]
 fn a_french_heading_ending_in_a_question_mark_makes_one_french_question() {
-    let fr = read("tests/languages/fr-cycle-de-leau.md");
+    let fr = read("tests/fixtures/languages/fr-cycle-de-leau.md");
     let built = build_all(&fr, &Options::default());
     let faq = built
         .iter()
@@ -278,7 +290,7 @@ fn doublings_are_found_beside_quotes_but_an_ellipsis_is_not_one() {
 
 #[test]
 fn the_engine_writes_the_language_asked_for_or_the_sources_and_refuses_to_mix() {
-    let fr = detect(&read("tests/languages/fr-cycle-de-leau.md"));
+    let fr = detect(&read("tests/fixtures/languages/fr-cycle-de-leau.md"));
     let dutch = detect(
         "De planten maken hun voedsel met behulp van het licht van de zon. \
          Deze omzetting vindt plaats in de bladeren, waar het bladgroen zit.",
@@ -300,7 +312,7 @@ fn the_engine_writes_the_language_asked_for_or_the_sources_and_refuses_to_mix() 
 
 #[test]
 fn an_english_job_of_a_french_source_fails_with_unsupported_language() {
-    let fr = read("tests/languages/fr-cycle-de-leau.md");
+    let fr = read("tests/fixtures/languages/fr-cycle-de-leau.md");
     let options = Options {
         language: Some("en".into()),
         ..Options::default()
@@ -423,7 +435,7 @@ async fn a_model_is_told_the_language_the_job_asks_for() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_model_is_told_the_sources_language_when_the_job_names_none() {
-    let de = read("tests/languages/de-das-immunsystem.md");
+    let de = read("tests/fixtures/languages/de-das-immunsystem.md");
     let (_, prompts) = system_prompts(&de, Options::default()).await;
     assert!(!prompts.is_empty());
     for prompt in &prompts {
@@ -437,7 +449,7 @@ async fn a_model_is_told_the_sources_language_when_the_job_names_none() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_french_job_is_stored_and_rendered_in_french() {
     let (factory, _dir) = started_factory(&[]).await;
-    let source = read("tests/languages/fr-cycle-de-leau.md");
+    let source = read("tests/fixtures/languages/fr-cycle-de-leau.md");
     let options = Options {
         audio: false,
         ..Options::default()
