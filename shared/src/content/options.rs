@@ -338,15 +338,13 @@ impl Options {
         }
     }
 
-    /// The audience as written, or a default that follows the level.
+    /// The audience as written, or a default that follows the level, in the job's language
+    /// (English for a language without a scaffolding table).
     pub fn audience_or_default(&self) -> String {
         self.audience.clone().unwrap_or_else(|| {
-            match self.level {
-                Level::Beginner => "Newcomers to the subject",
-                Level::Intermediate => "Learners with some background in the subject",
-                Level::Advanced => "Advanced learners and practitioners",
-            }
-            .to_owned()
+            super::Scaffolding::for_tag(self.language())
+                .audience(self.level)
+                .to_owned()
         })
     }
 

@@ -212,13 +212,7 @@ impl KindSpec for Outline {
             title: a.title.clone(),
             overview,
             audience: input.options.audience.clone().unwrap_or_else(|| {
-                let [beginner, intermediate, advanced] = input.scaffolding.audiences;
-                match input.options.level {
-                    Level::Beginner => beginner,
-                    Level::Intermediate => intermediate,
-                    Level::Advanced => advanced,
-                }
-                .to_owned()
+                input.scaffolding.audience(input.options.level).to_owned()
             }),
             level: input.options.level,
             learning_objectives,

@@ -443,6 +443,10 @@ async fn a_model_is_told_the_sources_language_when_the_job_names_none() {
             prompt.contains("Write every text field in `de`"),
             "{prompt}"
         );
+        assert!(
+            prompt.contains("Lernende mit Vorkenntnissen im Thema"),
+            "the default audience in German: {prompt}"
+        );
     }
 }
 

@@ -227,6 +227,16 @@ impl Scaffolding {
         all
     }
 
+    /// The default audience at `level`.
+    pub fn audience(&self, level: super::Level) -> &'static str {
+        let [beginner, intermediate, advanced] = self.audiences;
+        match level {
+            super::Level::Beginner => beginner,
+            super::Level::Intermediate => intermediate,
+            super::Level::Advanced => advanced,
+        }
+    }
+
     /// A title as it reads inside this language's sentences.
     pub fn title_in_sentence(&self, title: &str) -> String {
         if self.lower_leading_article {
