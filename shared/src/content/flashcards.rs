@@ -138,8 +138,12 @@ impl KindSpec for Flashcards {
         self.cards.iter().map(|c| c.source).collect()
     }
 
-    fn exports(&self) -> Vec<Export> {
-        vec![anki::package(self), anki::tsv(self), anki::quizlet(self)]
+    fn exports(&self, labels: &Labels) -> Vec<Export> {
+        vec![
+            anki::package(self, labels),
+            anki::tsv(self, labels),
+            anki::quizlet(self),
+        ]
     }
 
     fn practice(&self) -> Vec<(u32, Bloom)> {

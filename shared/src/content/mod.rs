@@ -238,8 +238,9 @@ pub trait KindSpec: Serialize + DeserializeOwned + JsonSchema + Sized + Into<Con
     const EXPORTS: &'static [&'static str] = &[];
 
     /// Files people import elsewhere (Anki, a learning platform), made from the artifact by
-    /// post-processing beside its Markdown and HTML, one per [`KindSpec::EXPORTS`] suffix.
-    fn exports(&self) -> Vec<exports::Export> {
+    /// post-processing beside its Markdown and HTML, one per [`KindSpec::EXPORTS`] suffix,
+    /// with the words they add in the language of `labels`.
+    fn exports(&self, _labels: &scaffolding::Labels) -> Vec<exports::Export> {
         Vec::new()
     }
 
@@ -393,8 +394,8 @@ impl Content {
     }
 
     /// The kind's import files (see [`KindSpec::exports`]).
-    pub fn exports(&self) -> Vec<exports::Export> {
-        with_content!(self, v => v.exports())
+    pub fn exports(&self, labels: &scaffolding::Labels) -> Vec<exports::Export> {
+        with_content!(self, v => v.exports(labels))
     }
 
     pub fn claims(&self) -> Vec<Claim> {

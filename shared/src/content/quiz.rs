@@ -192,8 +192,8 @@ impl KindSpec for Quiz {
         self.questions.iter().map(|q| q.source).collect()
     }
 
-    fn exports(&self) -> Vec<Export> {
-        vec![qti::package(self), gift::quiz(self)]
+    fn exports(&self, labels: &Labels) -> Vec<Export> {
+        vec![qti::package(self, labels), gift::quiz(self)]
     }
 
     fn practice(&self) -> Vec<(u32, Bloom)> {

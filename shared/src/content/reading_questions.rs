@@ -195,7 +195,7 @@ impl KindSpec for ReadingQuestions {
         self.questions.iter().filter_map(|q| q.source).collect()
     }
 
-    fn exports(&self) -> Vec<Export> {
+    fn exports(&self, _labels: &Labels) -> Vec<Export> {
         vec![gift::reading_questions(self)]
     }
 

@@ -93,7 +93,7 @@ async fn render(ports: &Ports, id: &JobId, kind: Kind, json: &ObjectInfo) -> Res
     ];
     let exports = artifact
         .content
-        .exports()
+        .exports(labels)
         .into_iter()
         .map(|e| (e.suffix, e.format, e.bytes, e.content_type));
     for (suffix, format, body, content_type) in renderings.into_iter().chain(exports) {

@@ -461,7 +461,7 @@ async fn a_french_job_is_stored_and_rendered_in_french() {
     let submission = Submission::new(
         "school",
         SourceText::parse(&source).unwrap(),
-        vec![Kind::OnePager, Kind::Quiz],
+        vec![Kind::OnePager, Kind::Quiz, Kind::Flashcards],
         options,
     );
     let job = factory.pipeline.submit(submission).await.unwrap().job;
@@ -493,5 +493,10 @@ async fn a_french_job_is_stored_and_rendered_in_french() {
     assert!(
         quiz.contains("Corrigé") && !quiz.contains("Answer key"),
         "{quiz}"
+    );
+    let cards = file("flashcards.anki.tsv").await;
+    assert!(
+        cards.contains("de la source") && !cards.contains("of the source"),
+        "{cards}"
     );
 }

@@ -86,6 +86,10 @@ pub const SCAFFOLDING: Scaffolding = Scaffolding {
         section: "Abschnitt",
         quiz: "{title}: Quiz",
         answer_key: "Lösungen",
+        section_n: "Abschnitt {n}",
+        source_span: "Abschnitt {n}, Zeichen {start}\u{2013}{end} der Quelle",
+        source_section: "Abschnitt {n} der Quelle",
+        question_n: "Frage {n}",
         blooms: [
             "erinnern",
             "verstehen",

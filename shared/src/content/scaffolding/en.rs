@@ -77,6 +77,10 @@ pub const SCAFFOLDING: Scaffolding = Scaffolding {
         section: "section",
         quiz: "{title}: quiz",
         answer_key: "Answer key",
+        section_n: "Section {n}",
+        source_span: "Section {n}, characters {start}\u{2013}{end} of the source",
+        source_section: "Section {n} of the source",
+        question_n: "Question {n}",
         blooms: [
             "remember",
             "understand",

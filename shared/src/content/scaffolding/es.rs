@@ -85,6 +85,10 @@ pub const SCAFFOLDING: Scaffolding = Scaffolding {
         section: "sección",
         quiz: "{title}: cuestionario",
         answer_key: "Respuestas",
+        section_n: "Sección {n}",
+        source_span: "Sección {n}, caracteres {start}\u{2013}{end} de la fuente",
+        source_section: "Sección {n} de la fuente",
+        question_n: "Pregunta {n}",
         blooms: [
             "recordar",
             "comprender",

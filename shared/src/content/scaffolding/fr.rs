@@ -84,6 +84,10 @@ pub const SCAFFOLDING: Scaffolding = Scaffolding {
         section: "section",
         quiz: "{title}\u{a0}: quiz",
         answer_key: "Corrigé",
+        section_n: "Section {n}",
+        source_span: "Section {n}, caractères {start}\u{2013}{end} de la source",
+        source_section: "Section {n} de la source",
+        question_n: "Question {n}",
         blooms: [
             "mémoriser",
             "comprendre",

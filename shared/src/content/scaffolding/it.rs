@@ -89,6 +89,10 @@ pub const SCAFFOLDING: Scaffolding = Scaffolding {
         section: "sezione",
         quiz: "{title}: quiz",
         answer_key: "Soluzioni",
+        section_n: "Sezione {n}",
+        source_span: "Sezione {n}, caratteri {start}\u{2013}{end} della fonte",
+        source_section: "Sezione {n} della fonte",
+        question_n: "Domanda {n}",
         blooms: [
             "ricordare",
             "comprendere",

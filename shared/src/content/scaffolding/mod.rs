@@ -133,6 +133,14 @@ pub struct Labels {
     /// `{title}`.
     pub quiz: &'static str,
     pub answer_key: &'static str,
+    /// A section by its number, standing alone: `{n}`.
+    pub section_n: &'static str,
+    /// Where an exported card's fact comes from: `{n}`, `{start}`, `{end}` (characters).
+    pub source_span: &'static str,
+    /// Where an exported card comes from when it cites no span: `{n}`.
+    pub source_section: &'static str,
+    /// An exported question's title: `{n}`.
+    pub question_n: &'static str,
     /// Remember, understand, apply, analyse, evaluate, create.
     pub blooms: [&'static str; 6],
 }
@@ -167,6 +175,10 @@ impl Labels {
             self.section,
             self.quiz,
             self.answer_key,
+            self.section_n,
+            self.source_span,
+            self.source_section,
+            self.question_n,
         ];
         all.extend(self.levels);
         all.extend(self.roles);
@@ -323,6 +335,8 @@ mod tests {
     #[test]
     fn every_placeholder_of_every_table_is_known() {
         const NAMES: &[&str] = &[
+            "start",
+            "end",
             "focus",
             "title",
             "names",

@@ -78,6 +78,10 @@ pub const SCAFFOLDING: Scaffolding = Scaffolding {
         section: "seção",
         quiz: "{title}: questionário",
         answer_key: "Gabarito",
+        section_n: "Seção {n}",
+        source_span: "Seção {n}, caracteres {start}\u{2013}{end} da fonte",
+        source_section: "Seção {n} da fonte",
+        question_n: "Pergunta {n}",
         blooms: [
             "lembrar",
             "compreender",
