@@ -494,6 +494,11 @@ async fn a_french_job_is_stored_and_rendered_in_french() {
         quiz.contains("Corrigé") && !quiz.contains("Answer key"),
         "{quiz}"
     );
+    let coverage = file("coverage.md").await;
+    assert!(
+        coverage.contains("| Objectif |") && !coverage.contains("coverage of the"),
+        "{coverage}"
+    );
     let cards = file("flashcards.anki.tsv").await;
     assert!(
         cards.contains("de la source") && !cards.contains("of the source"),

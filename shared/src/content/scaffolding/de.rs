@@ -90,6 +90,11 @@ pub const SCAFFOLDING: Scaffolding = Scaffolding {
         source_span: "Abschnitt {n}, Zeichen {start}\u{2013}{end} der Quelle",
         source_section: "Abschnitt {n} der Quelle",
         question_n: "Frage {n}",
+        coverage: "{title}: Abdeckung der Lernziele",
+        objective: "Lernziel",
+        bloom_levels: "Stufen",
+        not_practised: "(nicht geübt)",
+        uncovered: "Keine Übung deckt die Lernziele {list} ab.",
         blooms: [
             "erinnern",
             "verstehen",

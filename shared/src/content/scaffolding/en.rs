@@ -81,6 +81,11 @@ pub const SCAFFOLDING: Scaffolding = Scaffolding {
         source_span: "Section {n}, characters {start}\u{2013}{end} of the source",
         source_section: "Section {n} of the source",
         question_n: "Question {n}",
+        coverage: "{title}: coverage of the learning objectives",
+        objective: "Objective",
+        bloom_levels: "Levels",
+        not_practised: "(not practised)",
+        uncovered: "No practice item covers objective(s) {list}.",
         blooms: [
             "remember",
             "understand",

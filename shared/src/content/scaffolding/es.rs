@@ -89,6 +89,11 @@ pub const SCAFFOLDING: Scaffolding = Scaffolding {
         source_span: "Sección {n}, caracteres {start}\u{2013}{end} de la fuente",
         source_section: "Sección {n} de la fuente",
         question_n: "Pregunta {n}",
+        coverage: "{title}: cobertura de los objetivos de aprendizaje",
+        objective: "Objetivo",
+        bloom_levels: "Niveles",
+        not_practised: "(sin práctica)",
+        uncovered: "Ningún ejercicio cubre los objetivos {list}.",
         blooms: [
             "recordar",
             "comprender",

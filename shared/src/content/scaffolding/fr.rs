@@ -88,6 +88,11 @@ pub const SCAFFOLDING: Scaffolding = Scaffolding {
         source_span: "Section {n}, caractères {start}\u{2013}{end} de la source",
         source_section: "Section {n} de la source",
         question_n: "Question {n}",
+        coverage: "{title}\u{a0}: couverture des objectifs d'apprentissage",
+        objective: "Objectif",
+        bloom_levels: "Niveaux",
+        not_practised: "(non pratiqué)",
+        uncovered: "Aucun exercice ne couvre le ou les objectifs {list}.",
         blooms: [
             "mémoriser",
             "comprendre",

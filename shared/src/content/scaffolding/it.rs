@@ -93,6 +93,11 @@ pub const SCAFFOLDING: Scaffolding = Scaffolding {
         source_span: "Sezione {n}, caratteri {start}\u{2013}{end} della fonte",
         source_section: "Sezione {n} della fonte",
         question_n: "Domanda {n}",
+        coverage: "{title}: copertura degli obiettivi di apprendimento",
+        objective: "Obiettivo",
+        bloom_levels: "Livelli",
+        not_practised: "(non esercitato)",
+        uncovered: "Nessun esercizio copre gli obiettivi {list}.",
         blooms: [
             "ricordare",
             "comprendere",

@@ -141,6 +141,14 @@ pub struct Labels {
     pub source_section: &'static str,
     /// An exported question's title: `{n}`.
     pub question_n: &'static str,
+    /// The coverage report's title: `{title}`.
+    pub coverage: &'static str,
+    pub objective: &'static str,
+    /// The column of cognitive levels.
+    pub bloom_levels: &'static str,
+    pub not_practised: &'static str,
+    /// The objectives no practice item serves: `{list}` of numbers.
+    pub uncovered: &'static str,
     /// Remember, understand, apply, analyse, evaluate, create.
     pub blooms: [&'static str; 6],
 }
@@ -179,6 +187,11 @@ impl Labels {
             self.source_span,
             self.source_section,
             self.question_n,
+            self.coverage,
+            self.objective,
+            self.bloom_levels,
+            self.not_practised,
+            self.uncovered,
         ];
         all.extend(self.levels);
         all.extend(self.roles);
@@ -335,6 +348,7 @@ mod tests {
     #[test]
     fn every_placeholder_of_every_table_is_known() {
         const NAMES: &[&str] = &[
+            "list",
             "start",
             "end",
             "focus",

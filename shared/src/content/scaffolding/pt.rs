@@ -82,6 +82,11 @@ pub const SCAFFOLDING: Scaffolding = Scaffolding {
         source_span: "Seção {n}, caracteres {start}\u{2013}{end} da fonte",
         source_section: "Seção {n} da fonte",
         question_n: "Pergunta {n}",
+        coverage: "{title}: cobertura dos objetivos de aprendizagem",
+        objective: "Objetivo",
+        bloom_levels: "Níveis",
+        not_practised: "(não praticado)",
+        uncovered: "Nenhum exercício cobre o(s) objetivo(s) {list}.",
         blooms: [
             "lembrar",
             "compreender",
