@@ -245,10 +245,11 @@ export interface components {
              */
             duration_minutes?: number | null;
             /**
-             * @description BCP 47 language tag of the output.
-             * @default en
+             * @description BCP 47 language tag of the output. Left out: the language the source is written in
+             *     (detected when the job is accepted), else English.
+             * @default null
              */
-            language?: string;
+            language?: string | null;
             /** @default standard */
             length?: components["schemas"]["Length"];
             /** @default intermediate */

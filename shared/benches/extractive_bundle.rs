@@ -405,7 +405,9 @@ fn bundle(p: &Prepared) -> Result<Vec<Built>, (Kind, StepError)> {
     let finish = |content: &Content| Built {
         kind: content.kind(),
         violations: content.validate(&ctx),
-        markdown_len: content.to_markdown().len(),
+        markdown_len: content
+            .to_markdown(&factory_shared::content::Scaffolding::for_tag("en").labels)
+            .len(),
     };
     let mut built = Vec::with_capacity(Kind::ALL.len());
     built.push(finish(&outline_content));

@@ -36,9 +36,9 @@ pub struct Args {
     /// Podcast voices, 1 to 4.
     #[arg(long, default_value_t = 2)]
     speakers: u8,
-    /// Output language (BCP 47).
-    #[arg(long, default_value = "en")]
-    language: String,
+    /// Output language (BCP 47); left out, the language of the source.
+    #[arg(long)]
+    language: Option<String>,
     /// An exact item count for one kind, such as `faq=8` or `flashcards=20` (repeatable).
     #[arg(long = "count", value_name = "KIND=N", value_parser = parse_count)]
     counts: Vec<(Kind, u32)>,

@@ -6,12 +6,15 @@
 //! about ten times a 10k-word one. It knows nothing of content kinds or engines: the kinds'
 //! extractive builders read it.
 
+pub mod language;
+pub mod lexicon;
 pub mod text;
 
 use std::collections::HashMap;
 use std::ops::Range;
 
-use self::text::{clean_inline, is_dangling_opener, is_stop_word, split_sentences, title_case};
+use self::lexicon::Lexicon;
+use self::text::{clean_inline, is_dangling_opener, split_sentences, title_case};
 use crate::source::{BlockKind, Document, SourceRef, Span};
 
 /// Sections the outline may hold.
@@ -76,6 +79,10 @@ pub struct Definition {
 pub struct Analysis {
     pub document: Document,
     pub sha256: String,
+    /// The language the source is written in, when it can be told.
+    pub language: Option<language::Detected>,
+    /// Its function words and definitional patterns (English when the language is unknown).
+    lexicon: &'static Lexicon,
     pub title: String,
     pub sections: Vec<Section>,
     /// Sentences before the first section (an introduction), in order.
@@ -129,7 +136,10 @@ impl Analysis {
             }
         }
 
+        let language = language::detect(document.text());
         let mut analysis = Self {
+            lexicon: Lexicon::of(language.and_then(|d| d.language)),
+            language,
             document,
             sha256,
             title: String::new(),
@@ -221,7 +231,7 @@ impl Analysis {
         let mut counts: HashMap<String, (u32, u32, usize)> = HashMap::new();
         for sentence in &self.sentences {
             let section = sentence.section.map_or(0, |s| s + 1);
-            for word in text::words(&sentence.text).filter(|w| is_content_word(w)) {
+            for word in content_words(&sentence.text, self.lexicon) {
                 let entry = counts.entry(word).or_insert((0, 0, usize::MAX));
                 entry.0 += 1;
                 if entry.2 != section {
@@ -244,10 +254,9 @@ impl Analysis {
         let defined: Vec<bool> = (0..self.sentences.len())
             .map(|i| self.definition_of.contains_key(&i))
             .collect();
+        let lexicon = self.lexicon;
         for (i, sentence) in self.sentences.iter_mut().enumerate() {
-            let mut seen: Vec<String> = text::words(&sentence.text)
-                .filter(|w| is_content_word(w))
-                .collect();
+            let mut seen: Vec<String> = content_words(&sentence.text, lexicon).collect();
             seen.sort_unstable();
             seen.dedup();
             if seen.is_empty() {
@@ -290,7 +299,7 @@ impl Analysis {
         }
         let mut found: HashMap<String, Found> = HashMap::new();
         for (i, sentence) in self.sentences.iter().enumerate() {
-            for (display, key) in candidate_phrases(&sentence.text) {
+            for (display, key) in candidate_phrases(&sentence.text, self.lexicon) {
                 let entry = found.entry(key).or_insert_with(|| Found {
                     text: display,
                     count: 0,
@@ -349,7 +358,7 @@ impl Analysis {
     fn find_definitions(&mut self) {
         let mut terms: std::collections::HashSet<String> = std::collections::HashSet::new();
         for (i, sentence) in self.sentences.iter().enumerate() {
-            if let Some((term, article, plural)) = definition_term(&sentence.text) {
+            if let Some((term, article, plural)) = definition_term(&sentence.text, self.lexicon) {
                 let key = text::normalize(&term);
                 if terms.insert(key) {
                     self.definition_of.insert(i, self.definitions.len());
@@ -664,12 +673,21 @@ fn plain_title(document: &Document) -> Option<String> {
     plausible.then(|| clean_inline(text))
 }
 
-fn is_content_word(word: &str) -> bool {
-    word.chars().count() > 2 && !is_stop_word(word) && !word.chars().all(|c| c.is_ascii_digit())
+fn is_content_word(word: &str, lexicon: &Lexicon) -> bool {
+    word.chars().count() > 2
+        && !lexicon.is_stop_word(word)
+        && !word.chars().all(|c| c.is_ascii_digit())
+}
+
+/// The lower-cased content words of a text, elided articles cut off ("l'eau" → "eau").
+fn content_words<'t>(text: &'t str, lexicon: &'t Lexicon) -> impl Iterator<Item = String> + 't {
+    text::words(text)
+        .map(|w| lexicon.without_elision(&w).to_owned())
+        .filter(|w| is_content_word(w, lexicon))
 }
 
 /// Runs of 1–4 content words between stop words and punctuation, as (display, key).
-fn candidate_phrases(sentence: &str) -> Vec<(String, String)> {
+fn candidate_phrases(sentence: &str, lexicon: &Lexicon) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for clause in sentence.split(|c: char| {
         matches!(
@@ -682,20 +700,29 @@ fn candidate_phrases(sentence: &str) -> Vec<(String, String)> {
             .split_whitespace()
             .map(|t| t.trim_matches(|c: char| !c.is_alphanumeric() && c != '-'));
         for token in tokens.chain(std::iter::once("")) {
-            let lower = token.to_lowercase();
-            if !token.is_empty() && is_content_word(&lower) {
-                run.push(token);
+            let bare = lexicon.without_elision(token);
+            if bare.len() != token.len() {
+                // An elided article ("l'", "dell'") ends the phrase before it.
+                end_phrase(&mut run, &mut out);
+            }
+            if !bare.is_empty() && is_content_word(&bare.to_lowercase(), lexicon) {
+                run.push(bare);
                 continue;
             }
-            if (1..=4).contains(&run.len()) {
-                let display = run.join(" ");
-                let key = display.to_lowercase();
-                out.push((display, key));
-            }
-            run.clear();
+            end_phrase(&mut run, &mut out);
         }
     }
     out
+}
+
+/// A run of one to four content words becomes a candidate phrase; the run starts again.
+fn end_phrase(run: &mut Vec<&str>, out: &mut Vec<(String, String)>) {
+    if (1..=4).contains(&run.len()) {
+        let display = run.join(" ");
+        let key = display.to_lowercase();
+        out.push((display, key));
+    }
+    run.clear();
 }
 
 /// "dominated by …", "written by …": the copula is a passive auxiliary, not a definition.
@@ -707,24 +734,16 @@ fn is_passive(rest: &str) -> bool {
     (verb.ends_with("ed") || verb.ends_with("en")) && next == "by"
 }
 
-/// The term a definitional sentence defines: "The Senate was the council …" → "Senate".
-fn definition_term(sentence: &str) -> Option<(String, Option<String>, bool)> {
-    const COPULAS: &[(&str, bool)] = &[
-        (" is defined as ", false),
-        (" refers to ", false),
-        (" refer to ", true),
-        (" means ", false),
-        (" is ", false),
-        (" are ", true),
-        (" was ", false),
-        (" were ", true),
-    ];
+/// The term a definitional sentence defines: "The Senate was the council …" → "Senate",
+/// "La clorofila es el pigmento …" → "clorofila".
+fn definition_term(sentence: &str, lexicon: &Lexicon) -> Option<(String, Option<String>, bool)> {
     let mut end = sentence.len().min(80);
     while !sentence.is_char_boundary(end) {
         end -= 1;
     }
     let window = &sentence[..end];
-    let (at, copula, plural) = COPULAS
+    let (at, copula, plural) = lexicon
+        .copulas
         .iter()
         .filter_map(|(c, p)| window.find(c).map(|at| (at, *c, *p)))
         .min_by_key(|(at, c, _)| (*at, std::cmp::Reverse(c.len())))?;
@@ -733,7 +752,8 @@ fn definition_term(sentence: &str) -> Option<(String, Option<String>, bool)> {
     if is_passive(rest) {
         return None;
     }
-    let (article, subject) = ["The ", "A ", "An "]
+    let (article, subject) = lexicon
+        .articles
         .iter()
         .find_map(|d| {
             subject
@@ -753,7 +773,7 @@ fn definition_term(sentence: &str) -> Option<(String, Option<String>, bool)> {
         return None;
     }
     let first = words[0].to_lowercase();
-    if is_stop_word(&first)
+    if lexicon.is_stop_word(&first)
         || is_dangling_opener(&first)
         || !words[0].chars().next()?.is_alphanumeric()
     {
@@ -761,16 +781,15 @@ fn definition_term(sentence: &str) -> Option<(String, Option<String>, bool)> {
     }
     let content = words
         .iter()
-        .filter(|w| is_content_word(&w.to_lowercase()))
+        .filter(|w| is_content_word(&w.to_lowercase(), lexicon))
         .count();
-    if content == 0
-        || words.iter().any(|w| {
-            matches!(
-                w.to_lowercase().as_str(),
-                "is" | "are" | "was" | "were" | "has" | "have" | "can" | "will"
-            )
-        })
-    {
+    let is_verb = |word: &str| {
+        matches!(
+            word,
+            "is" | "are" | "was" | "were" | "has" | "have" | "can" | "will"
+        ) || lexicon.copulas.iter().any(|(c, _)| c.trim() == word)
+    };
+    if content == 0 || words.iter().any(|w| is_verb(&w.to_lowercase())) {
         return None;
     }
     Some((subject.to_owned(), article, plural))
@@ -816,22 +835,67 @@ mod tests {
 
     #[test]
     fn definitions_are_found_with_their_terms() {
+        let english = Lexicon::of(None);
         assert_eq!(
-            definition_term("The Senate was the governing council of elders in Rome."),
+            definition_term(
+                "The Senate was the governing council of elders in Rome.",
+                english
+            ),
             Some(("Senate".into(), Some("the".into()), false))
         );
         assert_eq!(
-            definition_term("Chloroplasts are organelles that capture light energy."),
+            definition_term(
+                "Chloroplasts are organelles that capture light energy.",
+                english
+            ),
             Some(("Chloroplasts".into(), None, true))
         );
         assert_eq!(
-            definition_term("It is a very important idea for everyone."),
+            definition_term("It is a very important idea for everyone.", english),
             None
         );
         assert_eq!(
-            definition_term("In 133 BC, the tribune was killed by a mob of senators."),
+            definition_term(
+                "In 133 BC, the tribune was killed by a mob of senators.",
+                english
+            ),
             None
         );
+    }
+
+    #[test]
+    fn definitions_and_phrases_follow_the_sources_language() {
+        use super::language::Language;
+        let lexicon = |l| Lexicon::of(Some(l));
+        assert_eq!(
+            definition_term(
+                "La clorofila es el pigmento verde que absorbe la luz.",
+                lexicon(Language::Spanish)
+            ),
+            Some(("clorofila".into(), Some("la".into()), false))
+        );
+        assert_eq!(
+            definition_term(
+                "L'évaporation est le passage de l'eau liquide à l'état de vapeur.",
+                lexicon(Language::French)
+            )
+            .map(|d| d.0),
+            Some("évaporation".into())
+        );
+        let phrases: Vec<String> = candidate_phrases(
+            "Die angeborene Abwehr ist der Teil des Immunsystems.",
+            lexicon(Language::German),
+        )
+        .into_iter()
+        .map(|p| p.1)
+        .collect();
+        assert_eq!(phrases, ["angeborene abwehr", "teil", "immunsystems"]);
+        let phrases: Vec<String> =
+            candidate_phrases("le passage de l'eau liquide", lexicon(Language::French))
+                .into_iter()
+                .map(|p| p.1)
+                .collect();
+        assert_eq!(phrases, ["passage", "eau liquide"]);
     }
 
     #[test]

@@ -85,7 +85,7 @@ pub fn is_stop_word(word: &str) -> bool {
 }
 
 // Sorted, so lookups can binary-search.
-const STOP_WORDS: &[&str] = &[
+pub(crate) const STOP_WORDS: &[&str] = &[
     "a",
     "about",
     "above",

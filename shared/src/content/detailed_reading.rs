@@ -5,8 +5,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::options::CountRange;
+use super::scaffolding::Labels;
 use super::validate::{Checks, Rule, ValidationContext, Violation};
-use super::{Claim, ExtractInput, Kind, KindSpec, Passage, SourceRef, ThinSource, passages_claims};
+use super::{Claim, ExtractInput, Kind, KindSpec, Passage, SourceRef, ThinSource, fill, passages_claims};
 use crate::content::Span;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -113,7 +114,7 @@ impl KindSpec for DetailedReading {
         c.into_violations()
     }
 
-    fn to_markdown(&self) -> String {
+    fn to_markdown(&self, labels: &Labels) -> String {
         let mut md = format!("# {}\n\n{}\n", self.title, self.introduction);
         for section in &self.sections {
             md.push_str(&format!("\n## {}. {}\n", section.section, section.title));
@@ -122,8 +123,8 @@ impl KindSpec for DetailedReading {
             }
         }
         md.push_str(&format!(
-            "\n## Conclusion\n\n{}\n\n## References\n\n",
-            self.conclusion
+            "\n## {}\n\n{}\n\n## {}\n\n",
+            labels.conclusion, self.conclusion, labels.references
         ));
         for reference in &self.references {
             match &reference.url {
@@ -249,11 +250,13 @@ fn conclusion_of(input: &ExtractInput<'_>) -> String {
 fn references(input: &ExtractInput<'_>) -> Vec<Reference> {
     let a = input.analysis;
     let mut references = vec![Reference {
-        text: format!(
-            "{} (the source text, {} characters; SHA-256 {})",
-            a.title,
-            a.document.text().chars().count(),
-            &a.sha256[..a.sha256.len().min(12)]
+        text: fill(
+            input.scaffolding.the_source,
+            &[
+                ("title", &a.title),
+                ("chars", &a.document.text().chars().count().to_string()),
+                ("sha", &a.sha256[..a.sha256.len().min(12)]),
+            ],
         ),
         url: None,
     }];
@@ -272,7 +275,7 @@ fn references(input: &ExtractInput<'_>) -> Vec<Reference> {
             && !references.iter().any(|r| r.url.as_deref() == Some(url))
         {
             references.push(Reference {
-                text: "Cited in the source".into(),
+                text: input.scaffolding.cited_in_the_source.into(),
                 url: Some(url.to_owned()),
             });
         }

@@ -6,8 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use super::study_guide::section_number;
 use super::options::CountRange;
+use super::scaffolding::Labels;
 use super::validate::{Checks, ValidationContext, Violation};
-use super::{Claim, ExtractInput, Kind, KindSpec, SourceRef, ThinSource, in_sentence};
+use super::{Claim, ExtractInput, Kind, KindSpec, SourceRef, ThinSource, fill};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -65,8 +66,8 @@ impl KindSpec for Faq {
         c.into_violations()
     }
 
-    fn to_markdown(&self) -> String {
-        let mut md = format!("# {}: frequently asked questions\n", self.title);
+    fn to_markdown(&self, labels: &Labels) -> String {
+        let mut md = format!("# {}\n", fill(labels.faq, &[("title", &self.title)]));
         let mut category = None;
         for item in &self.items {
             if item.category.is_some() && item.category != category {
@@ -84,6 +85,7 @@ impl KindSpec for Faq {
     fn extract(input: &ExtractInput<'_>) -> Result<Self, ThinSource> {
         let outline = input.outline()?;
         let a = input.analysis;
+        let words = input.scaffolding;
         let wanted = input.options.target_count(Kind::Faq);
         let category = |number: u32| outline.section_title(number).map(str::to_owned);
 
@@ -97,9 +99,9 @@ impl KindSpec for Faq {
             if let Some(&sentence) = a.best(ids, 1).first() {
                 picked.push((
                     sentence,
-                    format!(
-                        "What should a learner know about {}?",
-                        in_sentence(&section.title)
+                    fill(
+                        words.faq_about,
+                        &[("title", &words.title_in_sentence(&section.title))],
                     ),
                 ));
             }
@@ -119,10 +121,10 @@ impl KindSpec for Faq {
             if picked.len() >= wanted {
                 break;
             }
-            let verb = if definition.plural { "are" } else { "is" };
+            let template = words.what_is[usize::from(definition.plural)];
             picked.push((
                 definition.sentence,
-                format!("What {verb} {}?", input.term_phrase(definition)),
+                fill(template, &[("term", &input.term_phrase(definition))]),
             ));
         }
         input.require_count(Kind::Faq, picked.len(), |range| {

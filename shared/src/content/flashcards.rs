@@ -8,8 +8,9 @@ use super::exports::{Export, anki};
 use super::objectives::{Bloom, objective_of};
 use super::study_guide::concepts;
 use super::options::CountRange;
+use super::scaffolding::Labels;
 use super::validate::{Checks, ValidationContext, Violation};
-use super::{Claim, ExtractInput, Kind, KindSpec, Level, SourceRef, ThinSource};
+use super::{Claim, ExtractInput, Kind, KindSpec, Level, SourceRef, ThinSource, fill};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -79,10 +80,13 @@ impl KindSpec for Flashcards {
         c.into_violations()
     }
 
-    fn to_markdown(&self) -> String {
+    fn to_markdown(&self, labels: &Labels) -> String {
         let mut md = format!(
-            "# {}: flashcards\n\n| Term | Definition | Difficulty |\n|---|---|---|\n",
-            self.title
+            "# {}\n\n| {} | {} | {} |\n|---|---|---|\n",
+            fill(labels.flashcards, &[("title", &self.title)]),
+            labels.term,
+            labels.definition,
+            labels.difficulty
         );
         for card in &self.cards {
             let cell = |s: &str| s.replace('|', "\\|");
@@ -90,7 +94,7 @@ impl KindSpec for Flashcards {
                 "| {} | {} | {} |\n",
                 cell(&card.term),
                 cell(&card.definition),
-                card.difficulty.slug()
+                labels.difficulties[card.difficulty as usize]
             ));
         }
         md
@@ -134,8 +138,12 @@ impl KindSpec for Flashcards {
         self.cards.iter().map(|c| c.source).collect()
     }
 
-    fn exports(&self) -> Vec<Export> {
-        vec![anki::package(self), anki::tsv(self), anki::quizlet(self)]
+    fn exports(&self, labels: &Labels) -> Vec<Export> {
+        vec![
+            anki::package(self, labels),
+            anki::tsv(self, labels),
+            anki::quizlet(self),
+        ]
     }
 
     fn practice(&self) -> Vec<(u32, Bloom)> {

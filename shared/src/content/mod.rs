@@ -11,6 +11,7 @@ pub mod exports;
 pub mod grounding;
 pub mod objectives;
 pub mod options;
+pub mod scaffolding;
 pub mod validate;
 
 use std::fmt;
@@ -22,6 +23,7 @@ use serde::{Deserialize, Serialize};
 
 pub use grounding::{Claim, Grounding};
 pub use options::{CHARS_PER_MINUTE, CountRange, Counts, Length, Level, OptionError, Options};
+pub use scaffolding::{Scaffolding, fill};
 pub use validate::{ValidationContext, Violation};
 
 use crate::analysis::Analysis;
@@ -222,8 +224,8 @@ pub trait KindSpec: Serialize + DeserializeOwned + JsonSchema + Sized + Into<Con
     /// Every rule violation, each with a JSON Pointer path into this artifact. Empty = valid.
     fn validate(&self, ctx: &ValidationContext<'_>) -> Vec<Violation>;
 
-    /// A human rendering in CommonMark.
-    fn to_markdown(&self) -> String;
+    /// A human rendering in CommonMark, with the headings and labels of `labels`.
+    fn to_markdown(&self, labels: &scaffolding::Labels) -> String;
 
     /// Builds this kind from the analysed source with the extractive engine. Fails with a
     /// reason a person can act on when the source is too thin for this kind.
@@ -236,8 +238,9 @@ pub trait KindSpec: Serialize + DeserializeOwned + JsonSchema + Sized + Into<Con
     const EXPORTS: &'static [&'static str] = &[];
 
     /// Files people import elsewhere (Anki, a learning platform), made from the artifact by
-    /// post-processing beside its Markdown and HTML, one per [`KindSpec::EXPORTS`] suffix.
-    fn exports(&self) -> Vec<exports::Export> {
+    /// post-processing beside its Markdown and HTML, one per [`KindSpec::EXPORTS`] suffix,
+    /// with the words they add in the language of `labels`.
+    fn exports(&self, _labels: &scaffolding::Labels) -> Vec<exports::Export> {
         Vec::new()
     }
 
@@ -256,13 +259,14 @@ pub trait KindSpec: Serialize + DeserializeOwned + JsonSchema + Sized + Into<Con
     }
 }
 
-/// What an extractive builder gets: the analysed source, the outline (for derivatives) and
-/// the job options.
+/// What an extractive builder gets: the analysed source, the outline (for derivatives), the
+/// job options and the scaffolding of the language it writes.
 #[derive(Debug)]
 pub struct ExtractInput<'a> {
     pub analysis: &'a Analysis,
     pub outline: Option<&'a Outline>,
     pub options: &'a Options,
+    pub scaffolding: &'static Scaffolding,
 }
 
 impl ExtractInput<'_> {
@@ -313,22 +317,26 @@ impl ExtractInput<'_> {
     }
 
     /// A defined term as a noun phrase, with the article the source gave it: "a consul",
-    /// "the Senate", "TCP".
+    /// "the Senate", "TCP". Only English scaffolding takes the article: the others quote
+    /// the bare term.
     pub fn term_phrase(&self, definition: &crate::analysis::Definition) -> String {
         let term = self.display_term(&definition.term);
         match &definition.article {
-            Some(article) => format!("{article} {term}"),
-            None => term,
+            Some(article) if self.scaffolding.language == scaffolding::Language::English => {
+                format!("{article} {term}")
+            }
+            _ => term,
         }
     }
 
     /// How a defined term reads inside a sentence: its first letter is lowered unless the
     /// source writes its lead (first word, or first two) capitalized after the start of some
     /// sentence (a proper noun such as "Senate", "Tribal Assembly") or the term has capitals
-    /// past its first letter ("TCP").
+    /// past its first letter ("TCP"). German capitalizes every noun, so its terms keep theirs.
     pub fn display_term(&self, term: &str) -> String {
         let lead: Vec<&str> = term.split_whitespace().take(2).collect();
-        let proper = term.chars().skip(1).any(char::is_uppercase)
+        let proper = self.scaffolding.language == scaffolding::Language::German
+            || term.chars().skip(1).any(char::is_uppercase)
             || self.analysis.is_capitalized_inside(&lead.join(" "));
         if proper {
             term.to_owned()
@@ -370,8 +378,10 @@ impl Content {
         with_content!(self, v => v.validate(ctx))
     }
 
-    pub fn to_markdown(&self) -> String {
-        with_content!(self, v => v.to_markdown())
+    /// The Markdown rendering, headed in the language of `labels` (see
+    /// [`Scaffolding::for_tag`]).
+    pub fn to_markdown(&self, labels: &scaffolding::Labels) -> String {
+        with_content!(self, v => v.to_markdown(labels))
     }
 
     pub fn source_refs(&self) -> Vec<SourceRef> {
@@ -384,8 +394,8 @@ impl Content {
     }
 
     /// The kind's import files (see [`KindSpec::exports`]).
-    pub fn exports(&self) -> Vec<exports::Export> {
-        with_content!(self, v => v.exports())
+    pub fn exports(&self, labels: &scaffolding::Labels) -> Vec<exports::Export> {
+        with_content!(self, v => v.exports(labels))
     }
 
     pub fn claims(&self) -> Vec<Claim> {

@@ -127,29 +127,31 @@ impl Coverage {
         checks.into_violations()
     }
 
-    /// The matrix as a Markdown table, uncovered objectives marked.
-    pub fn to_markdown(&self) -> String {
+    /// The matrix as a Markdown table, uncovered objectives marked, in the words of `labels`.
+    pub fn to_markdown(&self, labels: &super::scaffolding::Labels) -> String {
+        use super::scaffolding::fill;
         let kinds: Vec<Kind> = self
             .objectives
             .first()
             .map(|o| o.items.keys().copied().collect())
             .unwrap_or_default();
         let mut md = format!(
-            "# {}: coverage of the learning objectives\n\n| Objective |",
-            self.title
+            "# {}\n\n| {} |",
+            fill(labels.coverage, &[("title", &self.title)]),
+            labels.objective
         );
         for kind in &kinds {
             md.push_str(&format!(" {kind} |"));
         }
-        md.push_str(" Levels |\n|---|");
+        md.push_str(&format!(" {} |\n|---|", labels.bloom_levels));
         md.push_str(&"---:|".repeat(kinds.len()));
         md.push_str("---|\n");
         for o in &self.objectives {
             let cell = o.objective.replace('|', "\\|");
             let flag = if self.uncovered.contains(&o.number) {
-                " **(not practised)**"
+                format!(" **{}**", labels.not_practised)
             } else {
-                ""
+                String::new()
             };
             md.push_str(&format!("| {}. {cell}{flag} |", o.number));
             for kind in &kinds {
@@ -158,18 +160,20 @@ impl Coverage {
             let levels: Vec<String> = o
                 .levels
                 .iter()
-                .map(|(b, n)| format!("{} {n}", b.slug()))
+                .map(|(b, n)| format!("{} {n}", labels.blooms[*b as usize]))
                 .collect();
             md.push_str(&format!(" {} |\n", levels.join(", ")));
         }
         if !self.uncovered.is_empty() {
+            let list = self
+                .uncovered
+                .iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(", ");
             md.push_str(&format!(
-                "\nNo practice item covers objective(s) {}.\n",
-                self.uncovered
-                    .iter()
-                    .map(u32::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                "\n{}\n",
+                fill(labels.uncovered, &[("list", &list)])
             ));
         }
         md

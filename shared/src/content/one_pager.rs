@@ -5,6 +5,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::options::CountRange;
+use super::scaffolding::Labels;
 use super::validate::{Checks, Rule, ValidationContext, Violation};
 use super::{Claim, ExtractInput, Kind, KindSpec, Passage, SourceRef, ThinSource, passages_claims};
 
@@ -81,15 +82,18 @@ impl KindSpec for OnePager {
         c.into_violations()
     }
 
-    fn to_markdown(&self) -> String {
+    fn to_markdown(&self, labels: &Labels) -> String {
         let mut md = format!(
-            "# {}\n\n{}\n\n## Key takeaways\n\n",
-            self.title, self.executive_summary
+            "# {}\n\n{}\n\n## {}\n\n",
+            self.title, self.executive_summary, labels.key_takeaways
         );
         for takeaway in &self.key_takeaways {
             md.push_str(&format!("- {}\n", takeaway.text));
         }
-        md.push_str(&format!("\n## In brief\n\n{}\n", self.main_content));
+        md.push_str(&format!(
+            "\n## {}\n\n{}\n",
+            labels.in_brief, self.main_content
+        ));
         md
     }
 

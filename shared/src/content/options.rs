@@ -146,8 +146,10 @@ pub struct Options {
     pub audience: Option<String>,
     pub level: Level,
     pub length: Length,
-    /// BCP 47 language tag of the output.
-    pub language: String,
+    /// BCP 47 language tag of the output. Left out: the language the source is written in
+    /// (detected when the job is accepted), else English.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
     /// Exact item counts per kind; each must lie within that kind's range. Left out or empty,
     /// each kind's count follows `length`.
     #[schema(value_type = CountsSchema)]
@@ -181,7 +183,7 @@ impl Default for Options {
             audience: None,
             level: Level::default(),
             length: Length::default(),
-            language: "en".into(),
+            language: None,
             counts: Counts::new(),
             speakers: 2,
             audio: true,
@@ -227,12 +229,13 @@ impl Options {
                 message: format!("must be between 1 and 4, got {}", self.speakers),
             });
         }
-        if !is_language_tag(&self.language) {
+        if let Some(language) = &self.language
+            && !is_language_tag(language)
+        {
             errors.push(OptionError {
                 path: "/options/language".into(),
                 message: format!(
-                    "`{}` is not a BCP 47 language tag such as `en` or `pt-BR`",
-                    self.language
+                    "`{language}` is not a BCP 47 language tag such as `en` or `pt-BR`"
                 ),
             });
         }
@@ -319,15 +322,29 @@ impl Options {
         })
     }
 
-    /// The audience as written, or a default that follows the level.
+    /// The language of the output: the one asked for (or detected when the job was
+    /// accepted), else English.
+    pub fn language(&self) -> &str {
+        self.language.as_deref().unwrap_or("en")
+    }
+
+    /// Sets the language, when none was asked for, to the one `source` is written in
+    /// (English when it cannot be told), so that every step and engine of a job writes the
+    /// same language, and the job shows which.
+    pub fn settle_language(&mut self, source: &str) {
+        if self.language.is_none() {
+            let detected = crate::analysis::language::detect(source);
+            self.language = Some(detected.map_or("en", |d| d.tag).to_owned());
+        }
+    }
+
+    /// The audience as written, or a default that follows the level, in the job's language
+    /// (English for a language without a scaffolding table).
     pub fn audience_or_default(&self) -> String {
         self.audience.clone().unwrap_or_else(|| {
-            match self.level {
-                Level::Beginner => "Newcomers to the subject",
-                Level::Intermediate => "Learners with some background in the subject",
-                Level::Advanced => "Advanced learners and practitioners",
-            }
-            .to_owned()
+            super::Scaffolding::for_tag(self.language())
+                .audience(self.level)
+                .to_owned()
         })
     }
 
@@ -369,7 +386,8 @@ mod tests {
     fn empty_options_are_valid_and_default_to_english_standard() {
         let options: Options = serde_json::from_str("{}").unwrap();
         assert!(options.check().is_empty());
-        assert_eq!(options.language, "en");
+        assert_eq!(options.language, None);
+        assert_eq!(options.language(), "en");
         assert_eq!(options.target_count(Kind::Flashcards), 17);
     }
 
@@ -377,7 +395,7 @@ mod tests {
     fn out_of_range_options_are_reported_with_paths() {
         let mut options = Options {
             speakers: 5,
-            language: "english!".into(),
+            language: Some("english!".into()),
             ..Options::default()
         };
         options.counts.insert(Kind::Faq, 40);

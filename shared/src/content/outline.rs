@@ -5,8 +5,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::options::CountRange;
+use super::scaffolding::Labels;
 use super::validate::{Checks, Rule, ValidationContext, Violation};
-use super::{Claim, ExtractInput, Kind, KindSpec, Level, Passage, SourceRef, ThinSource, passages_claims};
+use super::{Claim, ExtractInput, Kind, KindSpec, Level, Passage, SourceRef, ThinSource, fill, passages_claims};
 use crate::analysis::text::capitalize;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -145,20 +146,25 @@ impl KindSpec for Outline {
         c.into_violations()
     }
 
-    fn to_markdown(&self) -> String {
+    fn to_markdown(&self, labels: &Labels) -> String {
         let mut md = format!("# {}\n\n{}\n\n", self.title, self.overview);
+        let level = match self.level {
+            Level::Beginner => labels.levels[0],
+            Level::Intermediate => labels.levels[1],
+            Level::Advanced => labels.levels[2],
+        };
         md.push_str(&format!(
-            "**Audience:** {}  \n**Level:** {}\n\n",
-            self.audience, self.level
+            "**{}:** {}  \n**{}:** {level}\n\n",
+            labels.audience, self.audience, labels.level
         ));
-        md.push_str("## Learning objectives\n\n");
+        md.push_str(&format!("## {}\n\n", labels.learning_objectives));
         for objective in &self.learning_objectives {
             md.push_str(&format!("- {objective}\n"));
         }
         for section in &self.sections {
             md.push_str(&format!(
-                "\n## {}. {} ({} min)\n\n{}\n\n",
-                section.number, section.title, section.minutes, section.description
+                "\n## {}. {} ({} {})\n\n{}\n\n",
+                section.number, section.title, section.minutes, labels.minutes, section.description
             ));
             for point in &section.key_points {
                 md.push_str(&format!("- {}\n", point.text));
@@ -205,7 +211,9 @@ impl KindSpec for Outline {
         Ok(Self {
             title: a.title.clone(),
             overview,
-            audience: input.options.audience_or_default(),
+            audience: input.options.audience.clone().unwrap_or_else(|| {
+                input.scaffolding.audience(input.options.level).to_owned()
+            }),
             level: input.options.level,
             learning_objectives,
             sections,
@@ -277,14 +285,11 @@ fn overview_of(input: &ExtractInput<'_>) -> Result<String, ThinSource> {
 /// One objective per section (up to ten): a level-appropriate verb and the section's focus,
 /// which is its first defined term when it has one.
 fn objectives(input: &ExtractInput<'_>, sections: &[OutlineSection]) -> Vec<String> {
-    let verbs: [&str; 3] = match input.options.level {
-        Level::Beginner => ["Define", "Describe", "Identify"],
-        Level::Intermediate => ["Explain", "Describe", "Illustrate"],
-        Level::Advanced => [
-            "Analyze the role of",
-            "Evaluate",
-            "Explain the significance of",
-        ],
+    let words = input.scaffolding;
+    let templates = match input.options.level {
+        Level::Beginner => &words.objectives[0],
+        Level::Intermediate => &words.objectives[1],
+        Level::Advanced => &words.objectives[2],
     };
     let a = input.analysis;
     let mut seen = Vec::new();
@@ -298,13 +303,13 @@ fn objectives(input: &ExtractInput<'_>, sections: &[OutlineSection]) -> Vec<Stri
         let focus = match term {
             Some(term) => {
                 seen.push(term.to_lowercase());
-                term
+                fill(words.term_focus, &[("term", &term)])
             }
-            None => format!("the main ideas of \"{}\"", section.title),
+            None => fill(words.main_ideas_of, &[("title", &section.title)]),
         };
-        objectives.push(capitalize(&format!(
-            "{} {focus}",
-            verbs[index % verbs.len()]
+        objectives.push(capitalize(&fill(
+            templates[index % templates.len()],
+            &[("focus", &focus)],
         )));
     }
     objectives

@@ -5,8 +5,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::options::CountRange;
+use super::scaffolding::Labels;
 use super::validate::{Checks, Rule, ValidationContext, Violation};
-use super::{Claim, ExtractInput, Kind, KindSpec, Outline, SourceRef, ThinSource, in_sentence};
+use super::{Claim, ExtractInput, Kind, KindSpec, Outline, SourceRef, ThinSource, fill};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -228,7 +229,7 @@ impl KindSpec for PodcastScript {
         c.into_violations()
     }
 
-    fn to_markdown(&self) -> String {
+    fn to_markdown(&self, labels: &Labels) -> String {
         let name = |id: &str| {
             self.speakers
                 .iter()
@@ -236,26 +237,27 @@ impl KindSpec for PodcastScript {
                 .map_or(id.to_owned(), |s| s.name.clone())
         };
         let line = |t: &Turn| format!("**{}:** {}\n\n", name(&t.speaker), t.text);
-        let mut md = format!(
-            "# {}\n\n*Podcast script, about {} minutes.*\n\n",
-            self.title, self.estimated_minutes
+        let about = fill(
+            labels.podcast_about,
+            &[("n", &self.estimated_minutes.to_string())],
         );
-        md.push_str("**Speakers:** ");
+        let mut md = format!("# {}\n\n*{about}*\n\n", self.title);
+        md.push_str(&format!("**{}:** ", labels.speakers));
         md.push_str(
             &self
                 .speakers
                 .iter()
-                .map(|s| format!("{} ({})", s.name, s.role.slug()))
+                .map(|s| format!("{} ({})", s.name, labels.roles[s.role as usize]))
                 .collect::<Vec<_>>()
                 .join(", "),
         );
-        md.push_str("\n\n## Intro\n\n");
+        md.push_str(&format!("\n\n## {}\n\n", labels.intro));
         self.intro.iter().for_each(|t| md.push_str(&line(t)));
         for segment in &self.segments {
             md.push_str(&format!("## {}. {}\n\n", segment.section, segment.title));
             segment.turns.iter().for_each(|t| md.push_str(&line(t)));
         }
-        md.push_str("## Outro\n\n");
+        md.push_str(&format!("## {}\n\n", labels.outro));
         self.outro.iter().for_each(|t| md.push_str(&line(t)));
         md
     }
@@ -388,6 +390,7 @@ fn build(
     per_section: usize,
 ) -> PodcastScript {
     let a = input.analysis;
+    let words = input.scaffolding;
     let turn = |speaker: &str, text: String, source: Option<SourceRef>| Turn {
         speaker: speaker.to_owned(),
         text,
@@ -395,25 +398,24 @@ fn build(
     };
     let mut intro = vec![turn(
         host,
-        format!(
-            "Welcome. In this episode we work through {}.",
-            outline.title
-        ),
+        fill(words.welcome, &[("title", &outline.title)]),
         None,
     )];
     if speakers.len() > 1 {
         let guests: Vec<&str> = speakers[1..].iter().map(|s| s.name.as_str()).collect();
         intro.push(turn(
             host,
-            format!("With me today: {}.", guests.join(" and ")),
+            fill(words.with_me, &[("names", &words.list(&guests))]),
             None,
         ));
         intro.push(turn(
             &voices[0],
-            format!(
-                "Thanks, {}. We will take it in {} parts.",
-                speakers[0].name,
-                outline.sections.len()
+            fill(
+                words.thanks_host,
+                &[
+                    ("name", &speakers[0].name),
+                    ("n", &outline.sections.len().to_string()),
+                ],
             ),
             None,
         ));
@@ -425,7 +427,10 @@ fn build(
         let index = input.section_index(section.number);
         let mut turns = vec![turn(
             host,
-            format!("Let's turn to {}.", in_sentence(&section.title)),
+            fill(
+                words.turn_to,
+                &[("title", &words.title_in_sentence(&section.title))],
+            ),
             Some(SourceRef {
                 section: section.number,
                 span: None,
@@ -438,8 +443,8 @@ fn build(
             if speakers.len() > 1
                 && let Some(definition) = a.definition_at(sentence)
             {
-                let verb = if definition.plural { "are" } else { "is" };
-                let question = format!("So what {verb} {}?", input.term_phrase(definition));
+                let template = words.so_what_is[usize::from(definition.plural)];
+                let question = fill(template, &[("term", &input.term_phrase(definition))]);
                 turns.push(turn(
                     host,
                     question,
@@ -463,17 +468,17 @@ fn build(
 
     let mut outro = vec![turn(
         host,
-        format!("That brings us to the end of {}.", outline.title),
+        fill(words.the_end, &[("title", &outline.title)]),
         None,
     )];
     if speakers.len() > 1 {
         outro.push(turn(
             &voices[voices.len() - 1],
-            "Thanks for listening.".to_owned(),
+            words.thanks_for_listening.to_owned(),
             None,
         ));
     } else {
-        outro.push(turn(host, "Thanks for listening.".to_owned(), None));
+        outro.push(turn(host, words.thanks_for_listening.to_owned(), None));
     }
     let mut script = PodcastScript {
         title: outline.title.clone(),

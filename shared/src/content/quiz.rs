@@ -16,9 +16,10 @@ use super::exports::{Export, gift, qti};
 use super::objectives::{Bloom, objective_of};
 use super::flashcards::Difficulty;
 use super::options::CountRange;
+use super::scaffolding::Labels;
 use super::study_guide::{Concept, concepts};
 use super::validate::{Checks, Rule, ValidationContext, Violation};
-use super::{Claim, ExtractInput, Kind, KindSpec, Level, SourceRef, ThinSource};
+use super::{Claim, ExtractInput, Kind, KindSpec, Level, Scaffolding, SourceRef, ThinSource, fill};
 use crate::analysis::text::{capitalize, normalize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -111,22 +112,23 @@ impl KindSpec for Quiz {
         c.into_violations()
     }
 
-    fn to_markdown(&self) -> String {
-        let mut md = format!("# {}: quiz\n", self.title);
+    fn to_markdown(&self, labels: &Labels) -> String {
+        let mut md = format!("# {}\n", fill(labels.quiz, &[("title", &self.title)]));
         for (i, q) in self.questions.iter().enumerate() {
             md.push_str(&format!("\n## {}. {}\n\n", i + 1, q.question));
             for (j, choice) in q.choices.iter().enumerate() {
                 md.push_str(&format!("- {}. {}\n", letter(j), choice.text));
             }
         }
-        md.push_str("\n## Answer key\n\n");
+        md.push_str(&format!("\n## {}\n\n", labels.answer_key));
         for (i, q) in self.questions.iter().enumerate() {
             let answer = q.answer().map_or_else(|| "?".to_owned(), letter);
             md.push_str(&format!(
-                "{}. **{answer}** ({}, {}, section {}): {}\n",
+                "{}. **{answer}** ({}, {}, {} {}): {}\n",
                 i + 1,
-                q.difficulty.slug(),
-                q.bloom.slug(),
+                labels.difficulties[q.difficulty as usize],
+                labels.blooms[q.bloom as usize],
+                labels.section,
                 q.source.section,
                 q.rationale
             ));
@@ -138,6 +140,7 @@ impl KindSpec for Quiz {
         let outline = input.outline()?;
         let wanted = input.options.target_count(Kind::Quiz);
         let pool = concepts(input, 40);
+        let words = input.scaffolding;
         let mut questions: Vec<Question> = Vec::new();
         for concept in &pool {
             if questions.len() >= wanted {
@@ -159,11 +162,11 @@ impl KindSpec for Quiz {
                 .collect();
             let n = questions.len();
             let question = if distractors.len() >= 2 && n % 3 != 2 {
-                multiple_choice(concept, &fit(&concept.term), &blanked, &distractors, n)
+                multiple_choice(words, concept, &fit(&concept.term), &blanked, &distractors, n)
             } else if let Some(other) = distractors.first().filter(|_| n % 6 == 5) {
-                true_false(concept, &blank_with(&blanked, other), Some(other))
+                true_false(words, concept, &blank_with(&blanked, other), Some(other))
             } else {
-                true_false(concept, &concept.explanation, None)
+                true_false(words, concept, &concept.explanation, None)
             };
             questions.push(Question {
                 difficulty: difficulty(question.format, input.options.level),
@@ -189,8 +192,8 @@ impl KindSpec for Quiz {
         self.questions.iter().map(|q| q.source).collect()
     }
 
-    fn exports(&self) -> Vec<Export> {
-        vec![qti::package(self), gift::quiz(self)]
+    fn exports(&self, labels: &Labels) -> Vec<Export> {
+        vec![qti::package(self, labels), gift::quiz(self)]
     }
 
     fn practice(&self) -> Vec<(u32, Bloom)> {
@@ -320,6 +323,7 @@ fn distractors(concept: &Concept, pool: &[Concept], n: usize) -> Vec<String> {
 /// "Which term completes …?" with the answer among the distractors at a position that
 /// moves from question to question.
 fn multiple_choice(
+    words: &Scaffolding,
     concept: &Concept,
     answer: &str,
     blanked: &str,
@@ -342,13 +346,10 @@ fn multiple_choice(
         },
     );
     Question {
-        question: format!("Which term completes this statement from the source: \u{201c}{blanked}\u{201d}?"),
+        question: fill(words.completes, &[("statement", blanked)]),
         format: QuestionFormat::MultipleChoice,
         choices,
-        rationale: format!(
-            "The source says: \u{201c}{}\u{201d}",
-            concept.explanation
-        ),
+        rationale: fill(words.source_says, &[("sentence", &concept.explanation)]),
         difficulty: Difficulty::Medium,
         objective: 1,
         bloom: Bloom::Remember,
@@ -358,24 +359,33 @@ fn multiple_choice(
 
 /// "True or false: …?" about `statement`; `swapped` is the term that replaced the right one
 /// in a false statement.
-fn true_false(concept: &Concept, statement: &str, swapped: Option<&String>) -> Question {
+fn true_false(
+    words: &Scaffolding,
+    concept: &Concept,
+    statement: &str,
+    swapped: Option<&String>,
+) -> Question {
     let rationale = match swapped {
-        None => format!("True: the source says \u{201c}{}\u{201d}", concept.explanation),
-        Some(other) => format!(
-            "False: the source says this of {}, not of {other}: \u{201c}{}\u{201d}",
-            concept.term, concept.explanation
+        None => fill(words.true_because, &[("sentence", &concept.explanation)]),
+        Some(other) => fill(
+            words.false_because,
+            &[
+                ("term", &concept.term),
+                ("other", other),
+                ("sentence", &concept.explanation),
+            ],
         ),
     };
     Question {
-        question: format!("True or false: \u{201c}{statement}\u{201d}?"),
+        question: fill(words.true_or_false, &[("statement", statement)]),
         format: QuestionFormat::TrueFalse,
         choices: vec![
             Choice {
-                text: "True".into(),
+                text: words.true_false[0].into(),
                 correct: swapped.is_none(),
             },
             Choice {
-                text: "False".into(),
+                text: words.true_false[1].into(),
                 correct: swapped.is_some(),
             },
         ],

@@ -5,10 +5,11 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::options::CountRange;
+use super::scaffolding::Labels;
 use super::exports::{Export, gift};
 use super::objectives::{Bloom, objective_of};
 use super::validate::{Checks, ValidationContext, Violation};
-use super::{Claim, ExtractInput, Kind, KindSpec, SourceRef, ThinSource};
+use super::{Claim, ExtractInput, Kind, KindSpec, Scaffolding, SourceRef, ThinSource, fill};
 use crate::analysis::text::normalize;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -71,13 +72,17 @@ impl KindSpec for ReadingQuestions {
         c.into_violations()
     }
 
-    fn to_markdown(&self) -> String {
-        let mut md = format!("# {}: reading guide\n\n", self.title);
+    fn to_markdown(&self, labels: &Labels) -> String {
+        let mut md = format!(
+            "# {}\n\n",
+            fill(labels.reading_guide, &[("title", &self.title)])
+        );
         for (i, q) in self.questions.iter().enumerate() {
             md.push_str(&format!(
-                "{}. {} *(section {})*\n",
+                "{}. {} *({} {})*\n",
                 i + 1,
                 q.question,
+                labels.section,
                 q.section
             ));
         }
@@ -104,7 +109,8 @@ impl KindSpec for ReadingQuestions {
                 );
                 let cite = |i: usize| Some(a.source_ref(section.number, i));
                 let objective = objective_of(outline, section.number);
-                let (question, bloom) = main_point_question(n, &section.title);
+                let (question, bloom) =
+                    main_point_question(input.scaffolding, n, &section.title);
                 let mut candidates = vec![ReadingQuestion {
                     question,
                     section: section.number,
@@ -120,9 +126,9 @@ impl KindSpec for ReadingQuestions {
                 for (sentence, d) in defined {
                     {
                         candidates.push(ReadingQuestion {
-                            question: format!(
-                                "How does the text define {}, and why does it matter here?",
-                                input.term_phrase(d)
+                            question: fill(
+                                input.scaffolding.how_defined,
+                                &[("term", &input.term_phrase(d))],
                             ),
                             section: section.number,
                             source: cite(sentence),
@@ -139,9 +145,9 @@ impl KindSpec for ReadingQuestions {
                         .copied()
                         .find(|&i| a.sentences[i].section == Some(index));
                     candidates.push(ReadingQuestion {
-                        question: format!(
-                            "What does the text say about {} in \"{}\"?",
-                            phrase.text, section.title
+                        question: fill(
+                            input.scaffolding.says_about,
+                            &[("phrase", &phrase.text), ("title", &section.title)],
                         ),
                         section: section.number,
                         source: sentence.and_then(cite),
@@ -189,7 +195,7 @@ impl KindSpec for ReadingQuestions {
         self.questions.iter().filter_map(|q| q.source).collect()
     }
 
-    fn exports(&self) -> Vec<Export> {
+    fn exports(&self, _labels: &Labels) -> Vec<Export> {
         vec![gift::reading_questions(self)]
     }
 
@@ -204,19 +210,11 @@ impl KindSpec for ReadingQuestions {
 }
 
 /// The opening question of a section, varied so a guide does not ask the same thing each time.
-fn main_point_question(n: usize, title: &str) -> (String, Bloom) {
-    match n % 3 {
-        0 => (
-            format!("What is the main point the text makes in \"{title}\"?"),
-            Bloom::Understand,
-        ),
-        1 => (
-            format!("Which evidence or examples does the text give in \"{title}\"?"),
-            Bloom::Analyse,
-        ),
-        _ => (
-            format!("How would you summarize \"{title}\" in your own words?"),
-            Bloom::Understand,
-        ),
-    }
+fn main_point_question(words: &Scaffolding, n: usize, title: &str) -> (String, Bloom) {
+    let bloom = if n % 3 == 1 {
+        Bloom::Analyse
+    } else {
+        Bloom::Understand
+    };
+    (fill(words.main_point[n % 3], &[("title", title)]), bloom)
 }

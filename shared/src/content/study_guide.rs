@@ -5,8 +5,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::options::CountRange;
+use super::scaffolding::Labels;
 use super::validate::{Checks, Rule, ValidationContext, Violation};
-use super::{Claim, ExtractInput, Kind, KindSpec, Passage, SourceRef, ThinSource, passages_claims};
+use super::{Claim, ExtractInput, Kind, KindSpec, Passage, SourceRef, ThinSource, fill, passages_claims};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -128,10 +129,13 @@ impl KindSpec for StudyGuide {
         c.into_violations()
     }
 
-    fn to_markdown(&self) -> String {
+    fn to_markdown(&self, labels: &Labels) -> String {
         let mut md = format!(
-            "# {}: study guide\n\n## Overview\n\n{}\n\n## Key concepts\n\n",
-            self.title, self.overview
+            "# {}\n\n## {}\n\n{}\n\n## {}\n\n",
+            fill(labels.study_guide, &[("title", &self.title)]),
+            labels.overview,
+            self.overview,
+            labels.key_concepts
         );
         for concept in &self.key_concepts {
             md.push_str(&format!(
@@ -146,8 +150,8 @@ impl KindSpec for StudyGuide {
             md.push('\n');
         }
         md.push_str(&format!(
-            "\n## Summary\n\n{}\n\n## Recommended reading\n\n",
-            self.summary
+            "\n## {}\n\n{}\n\n## {}\n\n",
+            labels.summary, self.summary, labels.recommended_reading
         ));
         for item in &self.recommended_reading {
             md.push_str(&format!("- {item}\n"));
@@ -221,9 +225,13 @@ impl KindSpec for StudyGuide {
             .into_iter()
             .take(3)
             .map(|s| {
-                format!(
-                    "Re-read section {} of the source, \"{}\" (about {} min)",
-                    s.number, s.title, s.minutes
+                fill(
+                    input.scaffolding.reread,
+                    &[
+                        ("n", &s.number.to_string()),
+                        ("title", &s.title),
+                        ("minutes", &s.minutes.to_string()),
+                    ],
                 )
             })
             .collect();

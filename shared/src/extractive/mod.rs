@@ -4,20 +4,23 @@
 //! source is too thin for a kind, the kind fails with a reason instead of being padded.
 //!
 //! The only words it adds are fixed scaffolding that states no fact: question templates,
-//! learning-objective verbs and the podcast's greetings and hand-overs.
+//! learning-objective verbs and the podcast's greetings and hand-overs, written in the
+//! source's language when it is one of the six that have a table
+//! ([`crate::content::scaffolding`]), never mixed with another.
 
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 
 use crate::analysis::Analysis;
-use crate::content::{Content, ExtractInput, Length};
+use crate::analysis::language::{Detected, Language};
+use crate::content::{Content, ExtractInput, Length, Scaffolding};
 use crate::generation::{Engine, EngineInfo, Generation, GenerationRequest};
 use crate::outcome::StepError;
 use crate::outcome::{ErrorCode, Usage};
 
 /// Bumped whenever a change alters output, so cached artifacts of older versions are not reused.
-pub const VERSION: &str = "1.3.0";
+pub const VERSION: &str = "1.4.0";
 
 /// The built-in engine. Keeps the analysis of the last source, since a bundle asks for eight
 /// kinds of the same source.
@@ -61,25 +64,55 @@ impl ExtractiveEngine {
     /// Builds a kind synchronously (the engine's whole work; `generate` runs it off the
     /// async threads).
     pub fn build(&self, request: &GenerationRequest) -> Result<Content, StepError> {
-        if !request.options.language.eq_ignore_ascii_case("en")
-            && !request.options.language.starts_with("en-")
-        {
-            return Err(StepError::new(
-                ErrorCode::UnsupportedLanguage,
-                format!(
-                    "the extractive engine writes English scaffolding only; language `{}` needs a model engine (set FACTORY_MODEL)",
-                    request.options.language
-                ),
-            ));
-        }
         let analysis = self.analysis(request);
+        let language = choose_language(request.options.language.as_deref(), analysis.language)
+            .map_err(|message| StepError::new(ErrorCode::UnsupportedLanguage, message))?;
         let input = ExtractInput {
             analysis: &analysis,
             outline: request.outline.as_deref(),
             options: &request.options,
+            scaffolding: Scaffolding::of(language),
         };
         Content::extract(request.kind, &input)
             .map_err(|thin| StepError::new(ErrorCode::SourceTooThin, thin.0))
+    }
+}
+
+/// The language the engine writes: the one asked for, else the source's, else English. It
+/// cannot translate, so a source detected in another language than the one asked for is
+/// refused, and so is any language without a scaffolding table; the message says which.
+pub fn choose_language(
+    requested: Option<&str>,
+    source: Option<Detected>,
+) -> Result<Language, String> {
+    const WRITES: &str =
+        "the extractive engine writes English, French, Spanish, German, Portuguese and Italian";
+    let requested = match requested {
+        Some(tag) => Some(Language::from_tag(tag).ok_or_else(|| {
+            format!("{WRITES}, not `{tag}`; that language needs a model engine (set FACTORY_MODEL)")
+        })?),
+        None => None,
+    };
+    match (requested, source) {
+        (Some(asked), Some(found)) if found.language != Some(asked) => Err(format!(
+            "the source is in {} but the job asks for {}; the extractive engine cannot translate: ask for `{}`{}, or configure a model engine (FACTORY_MODEL)",
+            found.name,
+            asked.name(),
+            found.tag,
+            if found.language.is_some() {
+                ""
+            } else {
+                " (which it does not write either)"
+            },
+        )),
+        (Some(asked), _) => Ok(asked),
+        (None, Some(found)) => found.language.ok_or_else(|| {
+            format!(
+                "the source is in {}; {WRITES}: configure a model engine (FACTORY_MODEL)",
+                found.name
+            )
+        }),
+        (None, None) => Ok(Language::English),
     }
 }
 

@@ -216,7 +216,7 @@ pub fn for_request(
     let context = Context {
         audience: options.audience_or_default(),
         level: options.level.slug(),
-        language: &options.language,
+        language: options.language(),
         fence: fence_for(&request.source),
         count,
         speakers: options.speakers,

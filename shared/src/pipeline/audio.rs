@@ -231,7 +231,7 @@ impl AudioStage {
                 .get(index)
                 .or_else(|| self.settings.voices.get(index))
                 .cloned()
-                .unwrap_or_else(|| self.speech.default_voice(&options.language, index))
+                .unwrap_or_else(|| self.speech.default_voice(options.language(), index))
         };
         let name = |speaker: &str| {
             script
@@ -284,7 +284,7 @@ impl AudioStage {
             let request = SpeechRequest {
                 text: line.text.clone(),
                 voice: line.voice.clone(),
-                language: options.language.clone(),
+                language: options.language().to_owned(),
                 rate_percent: options.speaking_rate,
             };
             let key = turn_key(&engine, &request);

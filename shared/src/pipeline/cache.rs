@@ -34,7 +34,7 @@ pub fn cache_key(
         audience: &options.audience,
         level: options.level,
         length: options.length,
-        language: &options.language,
+        language: options.language(),
         count: options.counts.get(&kind).copied(),
         outline_count: options.counts.get(&Kind::Outline).copied(),
         speakers: kind.uses_speakers().then_some(options.speakers),

@@ -143,7 +143,8 @@ async fn write_coverage(ports: &Ports, job: Job) -> Result<Job, StoreError> {
     let coverage = Coverage::of(&outline, &practice);
     let mut json = serde_json::to_vec_pretty(&coverage).expect("coverage serializes");
     json.push(b'\n');
-    let markdown = coverage.to_markdown().into_bytes();
+    let labels = &crate::content::Scaffolding::for_tag(job.options.language()).labels;
+    let markdown = coverage.to_markdown(labels).into_bytes();
     let mut records = Vec::new();
     for (name, format, bytes, content_type) in [
         ("coverage.json", "coverage-json", json, "application/json"),

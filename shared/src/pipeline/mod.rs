@@ -182,12 +182,15 @@ impl Pipeline {
 impl Pipeline {
     /// Stores the source, creates the job and dispatches its first step.
     #[tracing::instrument(skip_all, fields(tenant = %submission.tenant))]
-    pub async fn submit(&self, submission: Submission) -> Result<Submitted, SubmitError> {
+    pub async fn submit(&self, mut submission: Submission) -> Result<Submitted, SubmitError> {
         let mut problems = submission.options.check();
         problems.extend(self.audio_budget_problem(&submission.kinds, &submission.options));
         if !problems.is_empty() {
             return Err(SubmitError::InvalidOptions(problems));
         }
+        submission
+            .options
+            .settle_language(submission.source.as_str());
         let source = SourceInfo {
             sha256: submission.source.sha256(),
             chars: submission.source.chars(),

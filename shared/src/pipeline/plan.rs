@@ -50,6 +50,9 @@ impl Pipeline {
         options: &Options,
     ) -> Result<Plan, PlanError> {
         let engine = &self.engine;
+        let mut options = options.clone();
+        options.settle_language(text.as_str());
+        let options = &options;
         let sha = text.sha256();
         let outline_key = cache_key(
             &engine.info_for(Kind::Outline),

@@ -68,7 +68,8 @@ async fn render(ports: &Ports, id: &JobId, kind: Kind, json: &ObjectInfo) -> Res
     };
     let artifact: Artifact =
         serde_json::from_slice(&bytes).map_err(|e| format!("{}: {e}", json.path))?;
-    let markdown = artifact.content.to_markdown();
+    let labels = &crate::content::Scaffolding::for_tag(&artifact.meta.language).labels;
+    let markdown = artifact.content.to_markdown(labels);
     let html = html_page(artifact.content.title(), &markdown);
 
     let mut records = vec![record(
@@ -92,7 +93,7 @@ async fn render(ports: &Ports, id: &JobId, kind: Kind, json: &ObjectInfo) -> Res
     ];
     let exports = artifact
         .content
-        .exports()
+        .exports(labels)
         .into_iter()
         .map(|e| (e.suffix, e.format, e.bytes, e.content_type));
     for (suffix, format, body, content_type) in renderings.into_iter().chain(exports) {

@@ -320,7 +320,7 @@ impl Pipeline {
             meta: ArtifactMeta {
                 engine: engine.name,
                 engine_version: engine.version,
-                language: job.options.language.clone(),
+                language: job.options.language().to_owned(),
                 source_sha256: job.source.sha256.clone(),
             },
         };

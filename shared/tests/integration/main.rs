@@ -10,6 +10,7 @@ mod fuzz_replay;
 mod grounding;
 mod internal_auth;
 mod kinds;
+mod languages;
 mod maintenance;
 mod modules;
 mod objects_contract;

@@ -1095,5 +1095,10 @@ fn an_objective_no_practice_item_serves_is_flagged_by_the_coverage_matrix() {
             "flashcards",
         ],
     );
-    assert!(coverage.to_markdown().contains("**(not practised)**"));
+    let english = &factory_shared::content::Scaffolding::for_tag("en").labels;
+    assert!(
+        coverage
+            .to_markdown(english)
+            .contains("**(not practised)**")
+    );
 }

@@ -13,6 +13,7 @@ use sha1::{Digest, Sha1};
 
 use super::{Export, stable_id, zip_archive};
 use crate::content::flashcards::{Card, Flashcards};
+use crate::content::scaffolding::{Labels, fill};
 
 /// The note type every exported card uses (its fields, in order).
 const FIELDS: [&str; 4] = ["Front", "Back", "Section", "Source"];
@@ -21,25 +22,30 @@ const FIELDS: [&str; 4] = ["Front", "Back", "Section", "Source"];
 const CREATED_SECS: i64 = 1_767_225_600;
 
 /// Where a card's fact comes from, as a reader would say it.
-fn source_text(card: &Card) -> String {
+fn source_text(card: &Card, labels: &Labels) -> String {
+    let n = card.source.section.to_string();
     match card.source.span {
-        Some(span) => format!(
-            "Section {}, characters {}\u{2013}{} of the source",
-            card.source.section, span.start, span.end
+        Some(span) => fill(
+            labels.source_span,
+            &[
+                ("n", &n),
+                ("start", &span.start.to_string()),
+                ("end", &span.end.to_string()),
+            ],
         ),
-        None => format!("Section {} of the source", card.source.section),
+        None => fill(labels.source_section, &[("n", &n)]),
     }
 }
 
-fn section_text(card: &Card) -> String {
+fn section_text(card: &Card, labels: &Labels) -> String {
     card.category
         .clone()
-        .unwrap_or_else(|| format!("Section {}", card.source.section))
+        .unwrap_or_else(|| fill(labels.section_n, &[("n", &card.source.section.to_string())]))
 }
 
 /// An Anki tag for the card's section: no spaces (Anki splits tags on them).
-fn section_tag(card: &Card) -> String {
-    let tag: String = section_text(card)
+fn section_tag(card: &Card, labels: &Labels) -> String {
+    let tag: String = section_text(card, labels)
         .chars()
         .map(|c| if c.is_whitespace() { '_' } else { c })
         .filter(|c| !matches!(c, '"' | '\u{1f}'))
@@ -48,20 +54,20 @@ fn section_tag(card: &Card) -> String {
 }
 
 /// The Anki package of a flashcards artifact.
-pub fn package(cards: &Flashcards) -> Export {
+pub fn package(cards: &Flashcards, labels: &Labels) -> Export {
     Export {
         suffix: "apkg",
         format: "apkg",
         content_type: "application/vnd.anki",
         bytes: zip_archive([
-            ("collection.anki2", collection(cards).as_slice()),
+            ("collection.anki2", collection(cards, labels).as_slice()),
             ("media", b"{}".as_slice()),
         ]),
     }
 }
 
 /// The Anki collection holding one deck of the cards.
-fn collection(cards: &Flashcards) -> Vec<u8> {
+fn collection(cards: &Flashcards, labels: &Labels) -> Vec<u8> {
     let mut db = Connection::open_in_memory().expect("an in-memory SQLite opens");
     db.execute_batch(SCHEMA).expect("the Anki schema applies");
     let deck_id =
@@ -74,8 +80,8 @@ fn collection(cards: &Flashcards) -> Vec<u8> {
         let fields = [
             card.term.clone(),
             card.definition.clone(),
-            section_text(card),
-            source_text(card),
+            section_text(card, labels),
+            source_text(card, labels),
         ];
         let guid = guid(&cards.title, &card.term);
         db.execute(
@@ -85,7 +91,7 @@ fn collection(cards: &Flashcards) -> Vec<u8> {
                 guid,
                 model_id,
                 CREATED_SECS,
-                format!(" {} ", section_tag(card)),
+                format!(" {} ", section_tag(card, labels)),
                 fields.join("\u{1f}"),
                 card.term,
                 checksum(&card.term),
@@ -206,7 +212,7 @@ fn tsv_field(text: &str) -> String {
 
 /// The cards as a tab-separated file with Anki's import headers: front, back and tags of the
 /// built-in Basic note type, into a deck named after the title.
-pub fn tsv(cards: &Flashcards) -> Export {
+pub fn tsv(cards: &Flashcards, labels: &Labels) -> Export {
     let mut text = format!(
         "#separator:tab\n#html:false\n#notetype:Basic\n#deck:{}\n#tags column:3\n#columns:Front\tBack\tTags\n",
         cards.title.replace(['\n', '\r'], " ")
@@ -215,8 +221,12 @@ pub fn tsv(cards: &Flashcards) -> Export {
         text.push_str(&format!(
             "{}\t{}\t{}\n",
             tsv_field(&card.term),
-            tsv_field(&format!("{} ({})", card.definition, source_text(card))),
-            tsv_field(&section_tag(card))
+            tsv_field(&format!(
+                "{} ({})",
+                card.definition,
+                source_text(card, labels)
+            )),
+            tsv_field(&section_tag(card, labels))
         ));
     }
     Export {

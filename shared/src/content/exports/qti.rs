@@ -9,6 +9,7 @@ use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 
 use super::{Export, zip_archive};
 use crate::content::quiz::{Question, Quiz};
+use crate::content::scaffolding::{Labels, fill};
 
 const ITEM_NS: &str = "http://www.imsglobal.org/xsd/imsqtiasi_v3p0";
 const ITEM_XSD: &str =
@@ -19,12 +20,12 @@ const MANIFEST_XSD: &str =
 const XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
 
 /// The QTI package of a quiz, as a zip.
-pub fn package(quiz: &Quiz) -> Export {
+pub fn package(quiz: &Quiz, labels: &Labels) -> Export {
     let items: Vec<(String, Vec<u8>)> = quiz
         .questions
         .iter()
         .enumerate()
-        .map(|(i, q)| (format!("items/{}.xml", item_id(i)), item(i, q)))
+        .map(|(i, q)| (format!("items/{}.xml", item_id(i)), item(i, q, labels)))
         .collect();
     let test = test(quiz);
     let manifest = manifest(quiz);
@@ -109,7 +110,7 @@ fn set_outcome(doc: &mut Doc, identifier: &str, base_type: &str, value: &str) {
 }
 
 /// One question as an assessment item.
-fn item(index: usize, q: &Question) -> Vec<u8> {
+fn item(index: usize, q: &Question, labels: &Labels) -> Vec<u8> {
     let mut doc = Doc::new();
     let id = item_id(index);
     let location = format!("{ITEM_NS} {ITEM_XSD}");
@@ -120,7 +121,10 @@ fn item(index: usize, q: &Question) -> Vec<u8> {
             ("xmlns:xsi", XSI),
             ("xsi:schemaLocation", &location),
             ("identifier", &id),
-            ("title", &format!("Question {}", index + 1)),
+            (
+                "title",
+                &fill(labels.question_n, &[("n", &(index + 1).to_string())]),
+            ),
             ("adaptive", "false"),
             ("time-dependent", "false"),
         ],

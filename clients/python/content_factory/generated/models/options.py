@@ -28,7 +28,9 @@ class Options:
         duration_minutes (int | None | Unset): Target length of the podcast episode in minutes; the script's length
             follows it
             (about 900 spoken characters a minute). Unset: the length option decides.
-        language (str | Unset): BCP 47 language tag of the output. Default: 'en'.
+        language (None | str | Unset): BCP 47 language tag of the output. Left out: the language the source is written
+            in
+            (detected when the job is accepted), else English.
         length (Length | Unset): How much material: scales every count.
         level (Level | Unset): How deep the material goes.
         speakers (int | Unset): Number of podcast voices, 1 to 4. Default: 2.
@@ -43,7 +45,7 @@ class Options:
     audio: bool | Unset = True
     counts: Counts | Unset = UNSET
     duration_minutes: int | None | Unset = UNSET
-    language: str | Unset = "en"
+    language: None | str | Unset = UNSET
     length: Length | Unset = UNSET
     level: Level | Unset = UNSET
     speakers: int | Unset = 2
@@ -69,7 +71,11 @@ class Options:
         else:
             duration_minutes = self.duration_minutes
 
-        language = self.language
+        language: None | str | Unset
+        if isinstance(self.language, Unset):
+            language = UNSET
+        else:
+            language = self.language
 
         length: str | Unset = UNSET
         if not isinstance(self.length, Unset):
@@ -146,7 +152,14 @@ class Options:
 
         duration_minutes = _parse_duration_minutes(d.pop("duration_minutes", UNSET))
 
-        language = d.pop("language", UNSET)
+        def _parse_language(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        language = _parse_language(d.pop("language", UNSET))
 
         _length = d.pop("length", UNSET)
         length: Length | Unset
