@@ -23,6 +23,7 @@ pub mod clock;
 pub mod config;
 pub mod content;
 pub mod dispatch;
+pub mod documents;
 pub mod extractive;
 pub mod gcp;
 pub mod generation;
