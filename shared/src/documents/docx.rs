@@ -76,7 +76,11 @@ fn attribute(element: &BytesStart<'_>, name: &str) -> Option<String> {
         .try_get_attribute(name)
         .ok()
         .flatten()
-        .and_then(|a| a.normalized_value(quick_xml::XmlVersion::Implicit1_0).ok().map(|v| v.into_owned()))
+        .and_then(|a| {
+            a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                .ok()
+                .map(|v| v.into_owned())
+        })
 }
 
 fn local_name(element: &BytesStart<'_>) -> String {

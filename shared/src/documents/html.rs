@@ -25,7 +25,11 @@ pub fn extract(html: &str) -> Result<String, DocumentError> {
         .map_err(|e| corrupt(format!("no article found ({e})")))?;
     // `¶`: the permalink anchors documentation generators put after each heading.
     let body = strip_links(&article.text_content).replace('¶', "");
-    let title = article.title.split_whitespace().collect::<Vec<_>>().join(" ");
+    let title = article
+        .title
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
     // "Chapter — Site name": the site's name is not part of the document's title.
     let title = [" — ", " | "]
         .iter()
@@ -80,7 +84,9 @@ mod tests {
     #[test]
     fn links_keep_their_text_and_images_go() {
         assert_eq!(
-            strip_links("See [the guide](https://x.y/a \"Guide\") now. ![logo](l.png) [not a link]"),
+            strip_links(
+                "See [the guide](https://x.y/a \"Guide\") now. ![logo](l.png) [not a link]"
+            ),
             "See the guide now.  [not a link]"
         );
     }

@@ -61,7 +61,10 @@ pub enum DocumentError {
     )]
     NoTextLayer,
     #[error("the file is damaged or not a valid {format}: {reason}")]
-    Corrupt { format: &'static str, reason: String },
+    Corrupt {
+        format: &'static str,
+        reason: String,
+    },
     #[error("the file is {bytes} bytes; at most {limit} are accepted")]
     TooLarge { bytes: usize, limit: usize },
     #[error("the archive expands past the limit ({limit}); it is refused as a possible zip bomb")]
@@ -95,7 +98,9 @@ pub async fn extract(
     }
     let format = identify(&bytes, declared, name)?;
     let work = tokio::task::spawn_blocking(move || {
-        std::panic::catch_unwind(AssertUnwindSafe(|| extract_blocking(format, &bytes, limits)))
+        std::panic::catch_unwind(AssertUnwindSafe(|| {
+            extract_blocking(format, &bytes, limits)
+        }))
     });
     match tokio::time::timeout(limits.timeout, work).await {
         Err(_) => Err(DocumentError::TooSlow {
@@ -111,7 +116,10 @@ pub async fn extract(
             tracing::warn!(format = format.name(), reason, "a document parser panicked");
             Err(parser_failed(format, reason))
         }
-        Ok(Ok(Ok(text))) => Ok(Extracted { format, text: text? }),
+        Ok(Ok(Ok(text))) => Ok(Extracted {
+            format,
+            text: text?,
+        }),
     }
 }
 
@@ -123,7 +131,11 @@ fn parser_failed(format: Format, reason: &str) -> DocumentError {
 }
 
 /// The text of a file already identified as `format`, on the calling thread (no isolation).
-pub fn extract_blocking(format: Format, bytes: &[u8], limits: Limits) -> Result<String, DocumentError> {
+pub fn extract_blocking(
+    format: Format,
+    bytes: &[u8],
+    limits: Limits,
+) -> Result<String, DocumentError> {
     match format {
         Format::Pdf => pdf::extract(bytes),
         Format::Docx => docx::extract(bytes, limits),

@@ -15,7 +15,13 @@ pub enum Format {
 }
 
 impl Format {
-    pub const ALL: [Self; 5] = [Self::Pdf, Self::Docx, Self::Html, Self::Markdown, Self::Text];
+    pub const ALL: [Self; 5] = [
+        Self::Pdf,
+        Self::Docx,
+        Self::Html,
+        Self::Markdown,
+        Self::Text,
+    ];
 
     /// The canonical media type.
     pub fn media_type(self) -> &'static str {
@@ -62,9 +68,7 @@ impl Format {
         Ok(Some(match essence.as_str() {
             "" | "application/octet-stream" => return Ok(None),
             "application/pdf" | "application/x-pdf" => Self::Pdf,
-            "application/vnd.openxmlformats-officedocument.wordprocessingml.document" => {
-                Self::Docx
-            }
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document" => Self::Docx,
             "text/html" | "application/xhtml+xml" => Self::Html,
             "text/markdown" | "text/x-markdown" => Self::Markdown,
             "text/plain" => Self::Text,
@@ -136,7 +140,11 @@ pub fn identify(
     media_type: Option<&str>,
     name: Option<&str>,
 ) -> Result<Format, DocumentError> {
-    let declared = match media_type.map(Format::from_media_type).transpose()?.flatten() {
+    let declared = match media_type
+        .map(Format::from_media_type)
+        .transpose()?
+        .flatten()
+    {
         Some(format) => Some(format),
         None => name.and_then(Format::from_file_name),
     };
@@ -144,9 +152,10 @@ pub fn identify(
     match (declared, found) {
         (None, found) => Ok(found),
         (Some(declared), found) if declared == found => Ok(found),
-        (Some(declared @ (Format::Html | Format::Markdown | Format::Text)), Format::Html | Format::Text) => {
-            Ok(declared)
-        }
+        (
+            Some(declared @ (Format::Html | Format::Markdown | Format::Text)),
+            Format::Html | Format::Text,
+        ) => Ok(declared),
         (Some(declared), found) => Err(DocumentError::Mismatch {
             declared: declared.name().to_owned(),
             found: found.name().to_owned(),
@@ -177,8 +186,14 @@ mod tests {
         let text = "# Title\n\nSome words.".as_bytes();
         assert_eq!(identify(pdf, None, None), Ok(Format::Pdf));
         assert_eq!(identify(text, None, Some("notes.md")), Ok(Format::Markdown));
-        assert_eq!(identify(text, Some("text/plain; charset=utf-8"), Some("notes.md")), Ok(Format::Text));
-        assert_eq!(identify(b"<p>a fragment</p>", Some("text/html"), None), Ok(Format::Html));
+        assert_eq!(
+            identify(text, Some("text/plain; charset=utf-8"), Some("notes.md")),
+            Ok(Format::Text)
+        );
+        assert_eq!(
+            identify(b"<p>a fragment</p>", Some("text/html"), None),
+            Ok(Format::Html)
+        );
         assert_eq!(
             identify(b"<!DOCTYPE html><html><body>x</body></html>", None, None),
             Ok(Format::Html)
