@@ -48,7 +48,9 @@ impl Default for Limits {
 /// Why an upload gave no text.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DocumentError {
-    #[error("{found} files are not accepted; send a PDF, DOCX, HTML, Markdown or plain-text file")]
+    #[error(
+        "{found} is not a format the factory reads; send a PDF, DOCX, HTML, Markdown or plain-text file"
+    )]
     Unsupported { found: String },
     #[error("the file was declared as {declared} but its content is {found}")]
     Mismatch { declared: String, found: String },
