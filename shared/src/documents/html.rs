@@ -25,11 +25,8 @@ pub fn extract(html: &str) -> Result<String, DocumentError> {
         .map_err(|e| corrupt(format!("no article found ({e})")))?;
     // `¶`: the permalink anchors documentation generators put after each heading.
     let body = strip_links(&article.text_content).replace('¶', "");
-    let title = article
-        .title
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let title = article.title.replace('¶', "");
+    let title = title.split_whitespace().collect::<Vec<_>>().join(" ");
     // "Chapter — Site name": the site's name is not part of the document's title.
     let title = [" — ", " | "]
         .iter()

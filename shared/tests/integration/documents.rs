@@ -598,3 +598,58 @@ async fn malformed_upload_requests_name_what_is_wrong() {
         "{problem}"
     );
 }
+
+/// PDFs that make `lopdf`/`pdf-extract` panic (found by the `pdf` fuzz target's replay, kept in
+/// its seed corpus).
+fn parser_panics() -> Vec<(String, Vec<u8>)> {
+    ["a", "b", "c"]
+        .iter()
+        .map(|n| {
+            let name = format!("panics-the-parser-{n}.pdf");
+            let path = format!("{}/../fuzz/corpus/pdf/{name}", env!("CARGO_MANIFEST_DIR"));
+            (name, std::fs::read(path).unwrap())
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pdf_that_panics_its_parser_fails_only_its_own_upload() {
+    let api = api().await;
+    let cases = parser_panics();
+    assert_eq!(cases.len(), 3);
+    for (name, bytes) in cases {
+        // The fixture is real: the parser itself panics on it.
+        let raw = std::panic::catch_unwind(|| {
+            documents::extract_blocking(Format::Pdf, &bytes, Limits::default())
+        });
+        assert!(raw.is_err(), "{name} no longer panics the parser: {raw:?}");
+
+        let problem = api
+            .upload(&name, Some("application/pdf"), &bytes)
+            .await
+            .problem(StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(
+            problem["type"], "https://ai-content-factory.dev/problems/corrupt-document",
+            "{name}"
+        );
+        assert!(
+            api.healthy().await,
+            "the server stopped answering after {name}"
+        );
+    }
+    let good = api
+        .upload(
+            "notes.pdf",
+            None,
+            &pdf_with_text(
+                &["A cell is the smallest unit of life and every cell comes from another cell."; 6],
+            ),
+        )
+        .await;
+    assert_eq!(
+        good.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&good.body)
+    );
+}
