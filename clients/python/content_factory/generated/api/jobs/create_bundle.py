@@ -9,12 +9,13 @@ from ...models.bundle_request import BundleRequest
 from ...models.job import Job
 from ...models.plan import Plan
 from ...models.problem import Problem
+from ...models.upload_form import UploadForm
 from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     *,
-    body: BundleRequest,
+    body: BundleRequest | UploadForm | Unset = UNSET,
     wait: int | Unset = UNSET,
     dry_run: bool | Unset = UNSET,
     idempotency_key: None | str | Unset = UNSET,
@@ -37,9 +38,14 @@ def _get_kwargs(
         "params": params,
     }
 
-    _kwargs["json"] = body.to_dict()
+    if isinstance(body, BundleRequest):
+        _kwargs["json"] = body.to_dict()
 
-    headers["Content-Type"] = "application/json"
+        headers["Content-Type"] = "application/json"
+    if isinstance(body, UploadForm):
+        _kwargs["files"] = body.to_multipart()
+
+        headers["Content-Type"] = "multipart/form-data; boundary=+++"
 
     _kwargs["headers"] = headers
     return _kwargs
@@ -134,7 +140,7 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient,
-    body: BundleRequest,
+    body: BundleRequest | UploadForm | Unset = UNSET,
     wait: int | Unset = UNSET,
     dry_run: bool | Unset = UNSET,
     idempotency_key: None | str | Unset = UNSET,
@@ -147,6 +153,8 @@ def sync_detailed(
         idempotency_key (None | str | Unset):
         body (BundleRequest): Create several kinds from one source; all eight when `kinds` is left
             out.
+        body (UploadForm): A `multipart/form-data` request: the document and, optionally, the rest
+            of the request.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -173,7 +181,7 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient,
-    body: BundleRequest,
+    body: BundleRequest | UploadForm | Unset = UNSET,
     wait: int | Unset = UNSET,
     dry_run: bool | Unset = UNSET,
     idempotency_key: None | str | Unset = UNSET,
@@ -186,6 +194,8 @@ def sync(
         idempotency_key (None | str | Unset):
         body (BundleRequest): Create several kinds from one source; all eight when `kinds` is left
             out.
+        body (UploadForm): A `multipart/form-data` request: the document and, optionally, the rest
+            of the request.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -207,7 +217,7 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
-    body: BundleRequest,
+    body: BundleRequest | UploadForm | Unset = UNSET,
     wait: int | Unset = UNSET,
     dry_run: bool | Unset = UNSET,
     idempotency_key: None | str | Unset = UNSET,
@@ -220,6 +230,8 @@ async def asyncio_detailed(
         idempotency_key (None | str | Unset):
         body (BundleRequest): Create several kinds from one source; all eight when `kinds` is left
             out.
+        body (UploadForm): A `multipart/form-data` request: the document and, optionally, the rest
+            of the request.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -244,7 +256,7 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient,
-    body: BundleRequest,
+    body: BundleRequest | UploadForm | Unset = UNSET,
     wait: int | Unset = UNSET,
     dry_run: bool | Unset = UNSET,
     idempotency_key: None | str | Unset = UNSET,
@@ -257,6 +269,8 @@ async def asyncio(
         idempotency_key (None | str | Unset):
         body (BundleRequest): Create several kinds from one source; all eight when `kinds` is left
             out.
+        body (UploadForm): A `multipart/form-data` request: the document and, optionally, the rest
+            of the request.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
