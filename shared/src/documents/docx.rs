@@ -79,7 +79,7 @@ fn attribute(element: &BytesStart<'_>, name: &str) -> Option<String> {
         .and_then(|a| {
             a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
                 .ok()
-                .map(|v| v.into_owned())
+                .map(std::borrow::Cow::into_owned)
         })
 }
 
@@ -97,10 +97,10 @@ fn heading_styles(xml: &str) -> Result<HashMap<String, u8>, DocumentError> {
             Event::Start(e) | Event::Empty(e) => match local_name(&e).as_str() {
                 "style" => style = attribute(&e, "w:styleId"),
                 "name" => {
-                    if let (Some(id), Some(name)) = (&style, attribute(&e, "w:val")) {
-                        if let Some(level) = heading_level(&name) {
-                            levels.insert(id.clone(), level);
-                        }
+                    if let (Some(id), Some(name)) = (&style, attribute(&e, "w:val"))
+                        && let Some(level) = heading_level(&name)
+                    {
+                        levels.insert(id.clone(), level);
                     }
                 }
                 _ => {}
@@ -246,15 +246,15 @@ fn paragraphs(
     for block in blocks {
         let is_item = block.starts_with("- ") || block.starts_with("1. ");
         match merged.last_mut() {
-            Some(last)
+            Some(previous)
                 if is_item
-                    && last
+                    && previous
                         .lines()
                         .last()
                         .is_some_and(|l| l.starts_with("- ") || l.starts_with("1. ")) =>
             {
-                last.push('\n');
-                last.push_str(&block);
+                previous.push('\n');
+                previous.push_str(&block);
             }
             _ => merged.push(block),
         }

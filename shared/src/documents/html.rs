@@ -54,20 +54,17 @@ fn strip_links(markdown: &str) -> String {
             (!text.contains('\n') && !rest[url_start..url_end].contains('\n'))
                 .then_some((text, url_end + 1))
         });
-        match parsed {
-            Some((text, end)) => {
-                if image {
-                    out.push_str(&rest[..open - 1]);
-                } else {
-                    out.push_str(&rest[..open]);
-                    out.push_str(text);
-                }
-                rest = &rest[end..];
+        if let Some((text, end)) = parsed {
+            if image {
+                out.push_str(&rest[..open - 1]);
+            } else {
+                out.push_str(&rest[..open]);
+                out.push_str(text);
             }
-            None => {
-                out.push_str(&rest[..=open]);
-                rest = &rest[open + 1..];
-            }
+            rest = &rest[end..];
+        } else {
+            out.push_str(&rest[..=open]);
+            rest = &rest[open + 1..];
         }
     }
     out.push_str(rest);

@@ -228,14 +228,17 @@ async fn a_docx_keeps_headings_lists_and_paragraphs_as_markdown() {
     assert_eq!(pdf, "Photosynthesis (in plants)\nturns light into sugar.\n");
 }
 
-/// One hostile upload per error, each built in code.
-fn hostile_files() -> Vec<(
+/// A hostile upload: its name, bytes and declared type, and the problem it must get.
+type Hostile = (
     &'static str,
     Vec<u8>,
     Option<&'static str>,
     &'static str,
     StatusCode,
-)> {
+);
+
+/// One hostile upload per error, each built in code.
+fn hostile_files() -> Vec<Hostile> {
     let lines = ["A perfectly readable sentence behind a password."; 3];
     let pdf = corpus_file("en-r-intro-statistical-models.pdf");
     let word = corpus_file("en-python-sorting-howto.docx");
