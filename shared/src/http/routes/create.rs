@@ -322,14 +322,17 @@ struct Source {
 /// fact must be grounded in given material, so a bare topic is refused for now (ADR 0006).
 async fn resolve_source(
     state: &AppState,
-    source: SourceInput,
+    mut source: SourceInput,
     upload: Option<Upload>,
 ) -> Result<Source, ApiError> {
     let max_chars = state.factory.config.max_source_chars;
     if let Some(upload) = upload {
         return read_document(state, FILE_PART, upload).await;
     }
-    if let (None, None, Some(file)) = (&source.text, &source.topic, source.file.clone()) {
+    if source.text.is_none()
+        && source.topic.is_none()
+        && let Some(file) = source.file.take()
+    {
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(file.data.trim())
             .map_err(|e| ApiError::field("/source/file/data", format!("not base64: {e}")))?;
