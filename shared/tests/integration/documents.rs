@@ -332,7 +332,11 @@ struct Api {
 }
 
 async fn api() -> Api {
-    let (factory, dir) = started_factory(&[]).await;
+    api_with(&[]).await
+}
+
+async fn api_with(extra: &[(&str, &str)]) -> Api {
+    let (factory, dir) = started_factory(extra).await;
     let state = AppState::new(factory);
     let store = state.factory.pipeline.ports.store.as_ref();
     let key = create_key(
@@ -653,5 +657,36 @@ async fn a_pdf_that_panics_its_parser_fails_only_its_own_upload() {
         StatusCode::OK,
         "{}",
         String::from_utf8_lossy(&good.body)
+    );
+}
+
+#[tokio::test]
+async fn an_upload_past_the_body_limit_is_413_either_way() {
+    let api = api_with(&[("FACTORY_BODY_LIMIT_BYTES", "65536")]).await;
+    let word = corpus_file("it-debian-reference-i18n.docx");
+    let big: Vec<u8> = word.iter().copied().cycle().take(100_000).collect();
+    let (content_type, body) = multipart("big.docx", None, &big, None);
+    let by_form = api.post("/v1/bundles", &content_type, body).await;
+    assert_eq!(
+        by_form.problem(StatusCode::PAYLOAD_TOO_LARGE)["type"],
+        "https://ai-content-factory.dev/problems/payload-too-large"
+    );
+    let inline = api
+        .json(&json!({"source": {"file": {
+            "media_type": "application/octet-stream",
+            "data": base64::engine::general_purpose::STANDARD.encode(&big),
+        }}}))
+        .await;
+    inline.problem(StatusCode::PAYLOAD_TOO_LARGE);
+    // Under the limit, the same file is read.
+    let (content_type, body) = multipart("i18n.docx", None, &word, None);
+    let fits = api
+        .post("/v1/bundles?dry_run=true", &content_type, body)
+        .await;
+    assert_eq!(
+        fits.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&fits.body)
     );
 }
