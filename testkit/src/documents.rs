@@ -28,13 +28,19 @@ pub fn pdf_without_text() -> Vec<u8> {
 
 /// [`pdf_with_text`] encrypted (RC4, 128 bits) with the user password `secret`.
 pub fn encrypted_pdf(lines: &[&str]) -> Vec<u8> {
+    encrypted_pdf_with(lines, "secret")
+}
+
+/// [`pdf_with_text`] encrypted (RC4, 128 bits) with this user password; an empty one makes a
+/// PDF anyone may open whose owner password restricts printing or copying.
+pub fn encrypted_pdf_with(lines: &[&str], user_password: &str) -> Vec<u8> {
     use pdf_extract::encryption::{EncryptionState, EncryptionVersion, Permissions};
     let mut document =
         pdf_extract::Document::load_mem(&pdf_with_text(lines)).expect("the PDF built above loads");
     let version = EncryptionVersion::V2 {
         document: &document,
         owner_password: "owner",
-        user_password: "secret",
+        user_password,
         key_length: 128,
         permissions: Permissions::default(),
     };

@@ -15,7 +15,8 @@ use factory_shared::http::{AppState, Function, app};
 use factory_shared::jobs::JobId;
 use factory_shared::layout;
 use factory_testkit::documents::{
-    Paragraph, docx, encrypted_pdf, multipart, pdf_with_text, pdf_without_text, zip_bomb_docx,
+    Paragraph, docx, encrypted_pdf, encrypted_pdf_with, multipart, pdf_with_text, pdf_without_text,
+    zip_bomb_docx,
 };
 use serde_json::{Value, json};
 
@@ -688,5 +689,23 @@ async fn an_upload_past_the_body_limit_is_413_either_way() {
         StatusCode::OK,
         "{}",
         String::from_utf8_lossy(&fits.body)
+    );
+}
+
+#[tokio::test]
+async fn a_pdf_locked_only_by_an_owner_password_is_read() {
+    let lines = ["Printing is restricted, reading is not."; 2];
+    let locked = encrypted_pdf_with(&lines, "");
+    assert!(
+        pdf_extract::Document::load_mem(&locked)
+            .unwrap()
+            .was_encrypted(),
+        "the fixture is not encrypted"
+    );
+    assert_eq!(
+        extract(locked, Some("application/pdf"), None)
+            .await
+            .unwrap(),
+        "Printing is restricted, reading is not.\nPrinting is restricted, reading is not.\n"
     );
 }
