@@ -160,6 +160,26 @@ export interface components {
             message: string;
             path: string;
         };
+        /**
+         * @description A document sent inline: PDF, DOCX, HTML, Markdown or plain text. Its content decides how it
+         *     is read; a `media_type` the content contradicts is refused. The text read from it is the
+         *     source (spans refer to it); the file is kept with the job.
+         */
+        FileInput: {
+            /** @description The file's bytes in standard base64. */
+            data: string;
+            /**
+             * @description `application/pdf`, `application/vnd.openxmlformats-officedocument.wordprocessingml.document`,
+             *     `text/html`, `text/markdown` or `text/plain` (`application/octet-stream`: read the content).
+             * @example application/pdf
+             */
+            media_type: string;
+            /**
+             * @description The file's name, shown on the job.
+             * @example chapter-3.pdf
+             */
+            name?: string | null;
+        };
         Job: {
             artifacts: components["schemas"]["Artifact"][];
             created_at: string;
@@ -341,11 +361,24 @@ export interface components {
         };
         Source: {
             chars: number;
+            file?: null | components["schemas"]["SourceFile"];
             name?: string | null;
             sha256: string;
         };
-        /** @description Where the material comes from: a text (Markdown or plain), or a topic. Give exactly one. */
+        /** @description An uploaded document, kept with the job. */
+        SourceFile: {
+            /** Format: int64 */
+            bytes: number;
+            /** @description What the file's content is: `application/pdf`, `text/html`, … */
+            media_type: string;
+            sha256: string;
+        };
+        /**
+         * @description Where the material comes from: a text (Markdown or plain), a document, or a topic. Give
+         *     exactly one.
+         */
         SourceInput: {
+            file?: null | components["schemas"]["FileInput"];
             /** @description 200 to 1,000,000 characters of UTF-8 text (the server's limit may be lower). */
             text?: string | null;
             topic?: string | null;
@@ -370,6 +403,17 @@ export interface components {
         };
         /** @enum {string} */
         StepStatus: "pending" | "queued" | "running" | "succeeded" | "failed" | "cancelled";
+        /** @description A `multipart/form-data` request: the document and, optionally, the rest of the request. */
+        UploadForm: {
+            /**
+             * Format: binary
+             * @description The document (PDF, DOCX, HTML, Markdown or plain text); its part's `Content-Type` and
+             *     file name are read like `source.file`'s `media_type` and `name`.
+             */
+            file: string;
+            /** @description The JSON request without `source` (`kinds`, `options`), as an `application/json` part. */
+            request?: Record<string, never> | null;
+        };
         Usage: {
             /** Format: double */
             cost_usd: number;
@@ -428,7 +472,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        /** @description The source, the kinds to build (all when left out) and the options */
+        /** @description The source, the kinds to build (all when left out) and the options, as JSON; or a document uploaded as `multipart/form-data` */
         requestBody: {
             content: {
                 /**
@@ -446,6 +490,7 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["BundleRequest"];
+                "multipart/form-data": components["schemas"]["UploadForm"];
             };
         };
         responses: {
@@ -505,7 +550,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than the server's limit */
+            /** @description The body is larger than the server's limit (`payload-too-large`), or the document is (`document-too-large`) or is an archive that expands past the limit (`archive-expands-too-far`) */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -514,7 +559,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is not `application/json` */
+            /** @description The body is neither `application/json` nor `multipart/form-data` (`unsupported-media-type`), or the document is of a type not read (`unsupported-document`) */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -523,7 +568,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid input; `errors` lists each field by its JSON Pointer path */
+            /** @description Invalid input; `errors` lists each field by its JSON Pointer path (`/source/file` or the form part `file` for a document). A document that gives no text has its own `type`: `encrypted-document`, `no-text-layer` (a scan), `corrupt-document`, `media-type-mismatch`, `document-too-complex` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -970,7 +1015,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        /** @description The source and the options */
+        /** @description The source and the options, as JSON; or a document uploaded as `multipart/form-data` */
         requestBody: {
             content: {
                 /**
@@ -987,6 +1032,7 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["KindRequest"];
+                "multipart/form-data": components["schemas"]["UploadForm"];
             };
         };
         responses: {
@@ -1046,7 +1092,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than the server's limit */
+            /** @description The body is larger than the server's limit (`payload-too-large`), or the document is (`document-too-large`) or is an archive that expands past the limit (`archive-expands-too-far`) */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1055,7 +1101,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is not `application/json` */
+            /** @description The body is neither `application/json` nor `multipart/form-data` (`unsupported-media-type`), or the document is of a type not read (`unsupported-document`) */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1064,7 +1110,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid input; `errors` lists each field by its JSON Pointer path */
+            /** @description Invalid input; `errors` lists each field by its JSON Pointer path (`/source/file` or the form part `file` for a document). A document that gives no text has its own `type`: `encrypted-document`, `no-text-layer` (a scan), `corrupt-document`, `media-type-mismatch`, `document-too-complex` */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -226,6 +226,18 @@ pub struct SourceInfo {
     /// The file name it was read from, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// The uploaded document the text was extracted from (PDF, DOCX, HTML, …), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<SourceFile>,
+}
+
+/// An uploaded document, kept beside the text extracted from it (`layout::source_file`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceFile {
+    /// The media type it was read as (what its content is, not what the client claimed).
+    pub media_type: String,
+    pub bytes: u64,
+    pub sha256: String,
 }
 
 /// One file a job produced, as listed on the job and in its manifest.
@@ -718,6 +730,7 @@ mod tests {
             sha256: "ab".into(),
             chars: 10,
             name: None,
+            file: None,
         };
         Job::new(
             JobId::generate(),

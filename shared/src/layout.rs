@@ -2,6 +2,8 @@
 //! nowhere else:
 //!
 //! - `sources/<sha256>.txt`: a source text, shared by every job made from it;
+//! - `jobs/<id>/source.<extension>`: the uploaded document a job's source text was extracted
+//!   from (`source.pdf`, `source.docx`, …), kept with the job and deleted with it;
 //! - `jobs/<id>/<kind>.json`: a step's artifact (the event that triggers post-processing);
 //! - `jobs/<id>/<kind>.<suffix>`: its renderings and exports (the podcast's audio and
 //!   captions among them: `podcast-script.mp3`, `.vtt`); `jobs/<id>/manifest.json`: the
@@ -27,6 +29,11 @@ pub fn source(sha256: &str) -> ObjectPath {
 /// The SHA-256 of the source stored at `path`, if it is a source.
 pub fn source_sha256(path: &str) -> Option<&str> {
     path.strip_prefix("sources/")?.strip_suffix(".txt")
+}
+
+/// Where the document a job's source was extracted from is kept (`extension`: `pdf`, …).
+pub fn source_file(job: &JobId, extension: &str) -> ObjectPath {
+    path(format!("jobs/{job}/source.{extension}"))
 }
 
 /// Where a step stores its artifact.
@@ -105,6 +112,7 @@ mod tests {
             cache("abc"),
             speech_cache("abc"),
             rendering(&id, Kind::PodcastScript, "mp3"),
+            source_file(&id, "pdf"),
         ] {
             assert_eq!(artifact_target(other.as_str()), None, "{other}");
         }

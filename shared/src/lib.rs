@@ -5,6 +5,7 @@
 //! back up:
 //!
 //! - [`clock`], [`source`]: time, and the source text at the edge with its Markdown parser.
+//! - [`documents`]: uploaded PDF, DOCX and HTML files (and text) read as source text.
 //! - [`analysis`]: sentences, sections, key phrases and definitions of a source.
 //! - [`content`]: the kinds, each defined once (schema, rules, prompt, rendering, builder).
 //! - [`outcome`]: typed step errors and model usage.
@@ -23,6 +24,7 @@ pub mod clock;
 pub mod config;
 pub mod content;
 pub mod dispatch;
+pub mod documents;
 pub mod extractive;
 pub mod gcp;
 pub mod generation;

@@ -18,6 +18,7 @@ from .errors import (
     RateLimited,
     Unauthorized,
     Unavailable,
+    UnsupportedMediaType,
     ValidationError,
 )
 from .factory import TERMINAL, Factory
@@ -37,5 +38,6 @@ __all__ = [
     "TERMINAL",
     "Unauthorized",
     "Unavailable",
+    "UnsupportedMediaType",
     "ValidationError",
 ]

@@ -97,6 +97,10 @@ class PayloadTooLarge(ApiError):
     """413: the body is larger than the server accepts."""
 
 
+class UnsupportedMediaType(ApiError):
+    """415: the body, or the document sent, is of a type the server does not read."""
+
+
 class ValidationError(ApiError):
     """422: invalid input; `errors` holds each field's path and message."""
 
@@ -115,6 +119,7 @@ _BY_STATUS: dict[int, type[ApiError]] = {
     404: NotFound,
     409: Conflict,
     413: PayloadTooLarge,
+    415: UnsupportedMediaType,
     422: ValidationError,
     429: RateLimited,
     503: Unavailable,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from content_factory import Factory, RateLimited, ValidationError
+from content_factory import Factory, RateLimited, UnsupportedMediaType, ValidationError
 
 from .conftest import REPO, Server
 
@@ -69,3 +69,30 @@ def test_a_rate_limit_is_honoured_after_its_retry_after(server: Server) -> None:
     assert elapsed >= waits[0][1]
     strict.close()
     patient.close()
+
+
+def test_a_document_is_uploaded_and_read_as_the_source(server: Server) -> None:
+    document = REPO / "corpus" / "docs" / "en-python-sorting-howto.docx"
+    with Factory(server.url, api_key=server.key("documents")) as factory:
+        job = factory.wait(factory.submit_file(document, kinds=["faq", "flashcards"]), timeout=120)
+
+    assert str(job.status) == "succeeded"
+    assert job.source.name == "en-python-sorting-howto.docx"
+    assert job.source.file.media_type == (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    )
+    assert job.source.file.bytes_ == document.stat().st_size
+    assert job.source.file.sha256 == hashlib.sha256(document.read_bytes()).hexdigest()
+
+
+def test_a_file_that_is_not_a_document_raises_its_typed_error(
+    server: Server, tmp_path: Path
+) -> None:
+    picture = tmp_path / "chapter.pdf"
+    picture.write_bytes(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR")
+    with Factory(server.url, api_key=server.key("not-documents")) as factory:
+        with pytest.raises(UnsupportedMediaType) as raised:
+            factory.submit_file(picture, kinds=["faq"])
+
+    assert raised.value.type.endswith("/problems/unsupported-document")
+    assert [e.path for e in raised.value.errors] == ["file"]

@@ -8,8 +8,9 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use factory_shared::config::Config;
 use factory_shared::content::{Kind, Length, Level, Options};
+use factory_shared::documents::{self, Format, Limits};
 use factory_shared::jobs::{Job, JobStatus};
-use factory_shared::pipeline::Submission;
+use factory_shared::pipeline::{Document, Submission};
 use factory_shared::runtime::Factory;
 use factory_shared::source::{MIN_SOURCE_CHARS, SourceText};
 
@@ -17,7 +18,8 @@ use crate::progress::{Progress, summary_table};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The source: a .txt or .md file, or `-` to read standard input.
+    /// The source: a .pdf, .docx, .html, .md or .txt file (read by its extension and checked
+    /// against its content), or `-` to read standard input (read by its content).
     source: String,
     /// Kinds to build: `all`, or a comma-separated list such as `faq,flashcards`.
     #[arg(long, default_value = "all")]
@@ -67,7 +69,7 @@ pub struct Args {
 /// Exit codes: 0 all kinds built, 1 the job failed, 3 some kinds failed (partial).
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let config = Config::from_env().context("configuration")?;
-    let (source, name) = read_source(&args.source, config.max_source_chars)?;
+    let (source, name, document) = read_source(&args.source, config.max_source_chars).await?;
     let kinds = parse_kinds(&args.kinds)?;
     let options = Options {
         audience: args.audience,
@@ -106,6 +108,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let mut submission = Submission::new("local", source, kinds, options);
     submission.source_name = name;
+    submission.document = document;
     submission.use_cache = !args.no_cache;
     let job = pipeline.submit(submission).await?.job;
     eprintln!("job {} ({} steps)", job.id, job.steps.len());
@@ -144,7 +147,12 @@ fn report_failures(job: &Job) {
     }
 }
 
-fn read_source(source: &str, max_chars: usize) -> anyhow::Result<(SourceText, Option<String>)> {
+/// The source text, its file name, and the document it was read from (kept with the job) when
+/// it was not plain text or Markdown.
+async fn read_source(
+    source: &str,
+    max_chars: usize,
+) -> anyhow::Result<(SourceText, Option<String>, Option<Document>)> {
     let (bytes, name) = if source == "-" {
         let mut bytes = Vec::new();
         std::io::stdin()
@@ -153,13 +161,12 @@ fn read_source(source: &str, max_chars: usize) -> anyhow::Result<(SourceText, Op
         (bytes, None)
     } else {
         let path = Path::new(source);
-        let extension = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .unwrap_or_default()
-            .to_ascii_lowercase();
-        if !matches!(extension.as_str(), "txt" | "md" | "markdown") {
-            bail!("{source}: only .txt and .md files are accepted (or `-` for standard input)");
+        if let Some(extension) = path.extension().and_then(|e| e.to_str())
+            && Format::from_file_name(source).is_none()
+        {
+            bail!(
+                "{source}: .{extension} files are not read; give a .pdf, .docx, .html, .md or .txt file (or `-` for standard input)"
+            );
         }
         let bytes = std::fs::read(path).with_context(|| format!("reading {source}"))?;
         (
@@ -167,9 +174,22 @@ fn read_source(source: &str, max_chars: usize) -> anyhow::Result<(SourceText, Op
             path.file_name().map(|n| n.to_string_lossy().into_owned()),
         )
     };
-    let text = SourceText::from_bytes_within(&bytes, MIN_SOURCE_CHARS, max_chars)
+    let extracted = documents::extract(
+        bytes.clone().into(),
+        None,
+        name.as_deref(),
+        Limits::default(),
+    )
+    .await
+    .with_context(|| source.to_owned())?;
+    let text = SourceText::parse_within(&extracted.text, MIN_SOURCE_CHARS, max_chars)
         .with_context(|| source.to_owned())?;
-    Ok((text, name))
+    let document =
+        (!matches!(extracted.format, Format::Text | Format::Markdown)).then(|| Document {
+            bytes: bytes.into(),
+            format: extracted.format,
+        });
+    Ok((text, name, document))
 }
 
 fn parse_count(text: &str) -> Result<(Kind, u32), String> {

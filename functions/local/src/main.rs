@@ -1,7 +1,8 @@
 //! `factory`: the whole factory on one machine with embedded adapters (SQLite, a local
 //! folder, an in-process queue, the extractive engine).
 //!
-//! - `factory generate FILE` builds learning materials from a text or Markdown file.
+//! - `factory generate FILE` builds learning materials from a PDF, DOCX, HTML, Markdown or
+//!   text file.
 //! - `factory serve` runs the whole HTTP API on one port.
 //! - `factory keys create` makes an API key for a tenant.
 //! - `factory jobs list|show|resume|dead-letters` reads the job store, resumes unfinished jobs
@@ -30,7 +31,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Build learning materials from a .txt or .md file (or `-` for standard input).
+    /// Build learning materials from a .pdf, .docx, .html, .md or .txt file (or `-` for
+    /// standard input).
     Generate(generate::Args),
     /// Serve the HTTP API (every function) on one port.
     Serve(serve::Args),

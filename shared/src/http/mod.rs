@@ -11,6 +11,7 @@ pub mod oidc;
 pub mod openapi;
 pub mod problem;
 pub mod routes;
+pub mod upload;
 pub mod view;
 
 use std::future::Future;

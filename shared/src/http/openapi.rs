@@ -16,6 +16,8 @@ use super::routes::{create, jobs};
         create::KindRequest,
         create::BundleRequest,
         create::SourceInput,
+        create::FileInput,
+        create::UploadForm,
         super::view::JobView,
         super::view::JobPage,
         super::view::Plan,

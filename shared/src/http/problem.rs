@@ -73,8 +73,15 @@ pub enum ApiError {
     Conflict(String),
     #[error("the request body is larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
-    #[error("the request body must be application/json")]
+    #[error("the request body must be application/json (or multipart/form-data with a file)")]
     UnsupportedMediaType,
+    /// An uploaded document that gave no text; `path` is where it was sent (`/source/file`, or
+    /// the form part `file`).
+    #[error("{error}")]
+    Document {
+        path: String,
+        error: crate::documents::DocumentError,
+    },
     #[error("invalid request: {detail}")]
     Unprocessable {
         detail: String,
@@ -107,6 +114,18 @@ impl ApiError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Document { error, .. } => {
+                use crate::documents::DocumentError as E;
+                match error {
+                    E::Unsupported { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    E::TooLarge { .. } | E::ExpandsTooFar { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+                    E::Mismatch { .. }
+                    | E::Encrypted
+                    | E::NoTextLayer
+                    | E::Corrupt { .. }
+                    | E::TooSlow { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+                }
+            }
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::RateLimited { .. } | Self::QuotaExceeded { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
@@ -144,6 +163,19 @@ impl ApiError {
             Self::Conflict(_) => "conflict",
             Self::PayloadTooLarge { .. } => "payload-too-large",
             Self::UnsupportedMediaType => "unsupported-media-type",
+            Self::Document { error, .. } => {
+                use crate::documents::DocumentError as E;
+                match error {
+                    E::Unsupported { .. } => "unsupported-document",
+                    E::Mismatch { .. } => "media-type-mismatch",
+                    E::Encrypted => "encrypted-document",
+                    E::NoTextLayer => "no-text-layer",
+                    E::Corrupt { .. } => "corrupt-document",
+                    E::TooLarge { .. } => "document-too-large",
+                    E::ExpandsTooFar { .. } => "archive-expands-too-far",
+                    E::TooSlow { .. } => "document-too-complex",
+                }
+            }
             Self::Unprocessable { .. } => "validation",
             Self::RateLimited { .. } => "rate-limited",
             Self::QuotaExceeded { .. } => "quota-exceeded",
@@ -177,6 +209,7 @@ impl IntoResponse for ApiError {
         };
         let errors = match &self {
             Self::Unprocessable { errors, .. } => errors.clone(),
+            Self::Document { path, error } => vec![FieldError::new(path, error.to_string())],
             _ => Vec::new(),
         };
         let problem = Problem {

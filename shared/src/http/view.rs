@@ -42,6 +42,29 @@ pub struct SourceView {
     pub chars: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// The uploaded document the text was extracted from, when the source was a file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<SourceFileView>,
+}
+
+/// An uploaded document, kept with the job.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(as = SourceFile)]
+pub struct SourceFileView {
+    /// What the file's content is: `application/pdf`, `text/html`, …
+    pub media_type: String,
+    pub bytes: u64,
+    pub sha256: String,
+}
+
+impl From<&crate::jobs::SourceFile> for SourceFileView {
+    fn from(file: &crate::jobs::SourceFile) -> Self {
+        Self {
+            media_type: file.media_type.clone(),
+            bytes: file.bytes,
+            sha256: file.sha256.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -199,6 +222,7 @@ impl From<&crate::pipeline::Plan> for Plan {
                 sha256: plan.source.sha256.clone(),
                 chars: plan.source.chars,
                 name: plan.source.name.clone(),
+                file: plan.source.file.as_ref().map(SourceFileView::from),
             },
             steps: plan
                 .steps
@@ -297,6 +321,7 @@ impl From<&Job> for JobView {
                 sha256: job.source.sha256.clone(),
                 chars: job.source.chars,
                 name: job.source.name.clone(),
+                file: job.source.file.as_ref().map(SourceFileView::from),
             },
             options: job.options.clone(),
             steps: job.steps.iter().map(StepView::from).collect(),

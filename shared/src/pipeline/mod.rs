@@ -24,6 +24,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
+use sha2::{Digest, Sha256};
 
 pub use cache::cache_key;
 pub use dead_letters::Retried;
@@ -34,8 +35,9 @@ pub use read::JobFile;
 use crate::clock::Clock;
 use crate::content::{Kind, OptionError, Options};
 use crate::dispatch::{Delivery, Dispatcher, StepTask, WorkHandler};
+use crate::documents::Format;
 use crate::generation::Engine;
-use crate::jobs::{Job, JobId, SourceInfo};
+use crate::jobs::{Job, JobId, SourceFile, SourceInfo};
 use crate::layout;
 use crate::objects::{ObjectError, ObjectStore, ObjectWritten};
 use crate::source::SourceText;
@@ -85,6 +87,8 @@ pub struct Submission {
     pub source: SourceText,
     /// The file name the source came from, if any (shown on the job).
     pub source_name: Option<String>,
+    /// The uploaded document `source` was extracted from, if any (kept with the job).
+    pub document: Option<Document>,
     /// Kinds wanted; the outline is always added.
     pub kinds: Vec<Kind>,
     pub options: Options,
@@ -107,6 +111,7 @@ impl Submission {
             tenant: tenant.into(),
             source,
             source_name: None,
+            document: None,
             kinds,
             options,
             use_cache: true,
@@ -114,6 +119,13 @@ impl Submission {
             idempotency: None,
         }
     }
+}
+
+/// An uploaded document, as read: its bytes and what they turned out to be.
+#[derive(Debug, Clone)]
+pub struct Document {
+    pub bytes: Bytes,
+    pub format: Format,
 }
 
 /// An accepted submission: the job, and whether it already existed (an idempotent replay).
@@ -195,6 +207,11 @@ impl Pipeline {
             sha256: submission.source.sha256(),
             chars: submission.source.chars(),
             name: submission.source_name,
+            file: submission.document.as_ref().map(|document| SourceFile {
+                media_type: document.format.media_type().to_owned(),
+                bytes: document.bytes.len() as u64,
+                sha256: hex::encode(Sha256::digest(&document.bytes)),
+            }),
         };
         let path = layout::source(&source.sha256);
         let text = Bytes::from(submission.source.into_string());
@@ -232,6 +249,18 @@ impl Pipeline {
                 .objects
                 .create(&path, text, "text/plain; charset=utf-8")
                 .await?;
+            // Kept once the job exists, so a replayed or refused submission leaves nothing.
+            if let Some(document) = submission.document {
+                let format = document.format;
+                self.ports
+                    .objects
+                    .create(
+                        &layout::source_file(&id, format.extension()),
+                        document.bytes,
+                        format.media_type(),
+                    )
+                    .await?;
+            }
             tracing::info!(job_id = %id, steps = job.steps.len(), "job accepted");
             self.dispatch_ready(&id).await?;
         }

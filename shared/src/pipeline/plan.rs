@@ -107,6 +107,7 @@ impl Pipeline {
                 sha256: sha,
                 chars: text.chars(),
                 name: None,
+                file: None,
             },
             steps,
             estimate,

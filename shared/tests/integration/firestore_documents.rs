@@ -107,6 +107,7 @@ fn job(kinds: &[Kind]) -> Job {
         sha256: "a".repeat(64),
         chars: 500,
         name: Some("notes.md".into()),
+        file: None,
     };
     Job::new(
         JobId::generate(),

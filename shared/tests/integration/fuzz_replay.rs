@@ -6,10 +6,16 @@
 //! The mutations come from a seeded xorshift generator, so every run replays the same
 //! inputs: a failure here reproduces with `cargo test`, on stable, without libFuzzer.
 
+#[path = "../../../fuzz/targets/docx.rs"]
+mod docx;
+#[path = "../../../fuzz/targets/html.rs"]
+mod html;
 #[path = "../../../fuzz/targets/markdown_html.rs"]
 mod markdown_html;
 #[path = "../../../fuzz/targets/model_output.rs"]
 mod model_output;
+#[path = "../../../fuzz/targets/pdf.rs"]
+mod pdf;
 #[path = "../../../fuzz/targets/request_body.rs"]
 mod request_body;
 #[path = "../../../fuzz/targets/source.rs"]
@@ -33,6 +39,21 @@ fn the_model_output_corpus_and_its_mutations_parse_without_panics() {
 #[test]
 fn the_source_corpus_and_its_mutations_parse_without_panics() {
     replay("source", source::run, 2_000);
+}
+
+#[test]
+fn the_pdf_corpus_and_its_mutations_give_text_or_a_typed_refusal() {
+    replay("pdf", pdf::run, 1_000);
+}
+
+#[test]
+fn the_docx_corpus_and_its_mutations_give_markdown_or_a_typed_refusal() {
+    replay("docx", docx::run, 1_000);
+}
+
+#[test]
+fn the_html_corpus_and_its_mutations_give_markdown_or_a_typed_refusal() {
+    replay("html", html::run, 1_000);
 }
 
 #[test]

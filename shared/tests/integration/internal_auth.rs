@@ -114,6 +114,7 @@ impl Service {
             sha256: "a".repeat(64),
             chars: 500,
             name: None,
+            file: None,
         };
         let mut job = Job::new(
             JobId::generate(),

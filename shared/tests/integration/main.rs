@@ -4,6 +4,7 @@ mod api;
 mod audio;
 mod dialects;
 mod dispatch_contract;
+mod documents;
 mod extractive;
 mod firestore_documents;
 mod fuzz_replay;

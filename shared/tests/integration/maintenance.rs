@@ -90,6 +90,7 @@ async fn stored_only(factory: &Factory, text: &str) -> Job {
         sha256: source.sha256(),
         chars: source.chars(),
         name: None,
+        file: None,
     };
     let ports = &factory.pipeline.ports;
     ports

@@ -16,6 +16,7 @@ pub fn job(tenant: &str) -> Job {
         sha256: "a".repeat(64),
         chars: 500,
         name: Some("s.md".into()),
+        file: None,
     };
     Job::new(
         JobId::generate(),

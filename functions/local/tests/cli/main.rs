@@ -1,4 +1,5 @@
 //! The `factory` binary as a user runs it: real processes, real files, a real SQLite store.
+mod documents;
 mod serve;
 mod vertex;
 
@@ -144,7 +145,11 @@ fn generate_refuses_unusable_input_with_a_clear_reason() {
             write("short.txt", b"Too short to teach anything."),
             "too short",
         ),
-        (write("notes.pdf", b"%PDF-1.7"), "only .txt and .md"),
+        (
+            write("notes.pdf", b"%PDF-1.7"),
+            "damaged or not a valid PDF",
+        ),
+        (write("notes.odt", b"PK\x03\x04"), ".odt files are not read"),
     ];
     for (path, reason) in cases {
         let output = run(factory(home.path()).arg("generate").arg(&path));

@@ -944,3 +944,122 @@ fn keys_are_listed_rotated_expired_and_revoked_and_every_server_refuses_them_wit
     let (ok, _, said) = keys(home.path(), &["rotate", &new[..12]]);
     assert!(!ok && said.contains("revoked"), "{said}");
 }
+
+/// Documents uploaded to a real server as `multipart/form-data`: each format gives the bundle
+/// of the text read from it, each hostile file its 4xx, and the server keeps answering.
+#[test]
+fn serve_reads_uploaded_documents_like_their_text_and_survives_hostile_ones() {
+    use factory_shared::documents::{self, Limits};
+    use factory_testkit::documents::{encrypted_pdf, multipart, pdf_without_text, zip_bomb_docx};
+
+    let home = tempfile::tempdir().unwrap();
+    let server = Server::start(home.path(), &[]);
+    let key = create_key(home.path(), "acme", &[]);
+    let auth = bearer(&key);
+    let upload = |name: &str, media_type: Option<&str>, bytes: &[u8]| {
+        let request = json!({"kinds": ["outline", "faq"]}).to_string();
+        let (content_type, body) = multipart(name, media_type, bytes, Some(&request));
+        server.request(
+            "POST",
+            "/v1/bundles?wait=60",
+            &[("Authorization", &auth), ("Content-Type", &content_type)],
+            &body,
+        )
+    };
+    let files = |job: &Value| -> Vec<(String, String)> {
+        assert_eq!(job["status"], "succeeded", "{job}");
+        let mut files: Vec<(String, String)> = job["artifacts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                (
+                    a["name"].as_str().unwrap().to_owned(),
+                    a["sha256"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        files.sort();
+        files
+    };
+    let corpus = |name: &str| {
+        std::fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../corpus/docs")
+                .join(name),
+        )
+        .unwrap()
+    };
+
+    let mut read = 0;
+    for (name, media_type) in [
+        ("en-r-intro-statistical-models.pdf", "application/pdf"),
+        (
+            "it-debian-reference-i18n.docx",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        ),
+        ("en-python-tutorial-classes.html", "text/html"),
+    ] {
+        let bytes = corpus(name);
+        let format = documents::identify(&bytes, Some(media_type), Some(name)).unwrap();
+        let text = documents::extract_blocking(format, &bytes, Limits::default()).unwrap();
+        let from_text = server.post(
+            "/v1/bundles?wait=60",
+            &key,
+            &json!({"source": {"text": text}, "kinds": ["outline", "faq"]}),
+        );
+        assert_eq!(from_text.status, 200, "{name}: {}", from_text.text());
+        let uploaded = upload(name, Some(media_type), &bytes);
+        assert_eq!(uploaded.status, 200, "{name}: {}", uploaded.text());
+        let (uploaded, from_text) = (uploaded.json(), from_text.json());
+        assert_eq!(
+            uploaded["source"]["sha256"], from_text["source"]["sha256"],
+            "{name}"
+        );
+        assert_eq!(
+            uploaded["source"]["file"]["media_type"], media_type,
+            "{name}"
+        );
+        assert_eq!(files(&uploaded), files(&from_text), "{name}");
+        read += 1;
+    }
+    assert_eq!(read, 3);
+
+    for (name, bytes, status, slug) in [
+        (
+            "locked.pdf",
+            encrypted_pdf(&["Behind a password."; 3]),
+            422,
+            "encrypted-document",
+        ),
+        ("scan.pdf", pdf_without_text(), 422, "no-text-layer"),
+        (
+            "bomb.docx",
+            zip_bomb_docx(65 * 1024 * 1024),
+            413,
+            "archive-expands-too-far",
+        ),
+        (
+            "photo.pdf",
+            b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec(),
+            415,
+            "unsupported-document",
+        ),
+    ] {
+        let reply = upload(name, None, &bytes);
+        let problem = assert_problem(&reply, status, name);
+        assert!(
+            problem["type"]
+                .as_str()
+                .unwrap()
+                .ends_with(&format!("/problems/{slug}")),
+            "{name}: {problem}"
+        );
+        assert_eq!(problem["errors"][0]["path"], "file", "{name}");
+        let alive = server.request("GET", "/healthz", &[], b"");
+        assert_eq!(
+            alive.status, 200,
+            "the server stopped answering after {name}"
+        );
+    }
+}

@@ -60,6 +60,7 @@ async fn a_poison_step_is_dead_lettered_by_pubsub_listed_and_retried() {
         sha256: source.sha256(),
         chars: source.chars(),
         name: None,
+        file: None,
     };
     let objects = GcsObjectStore::new(
         cloud.bucket.clone(),

@@ -9,17 +9,20 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router, routing::post};
+use base64::Engine as _;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::content::{Kind, Options};
+use crate::documents::{self, Limits};
 use crate::http::AppState;
-use crate::http::extract::{Caller, QueryParams, StrictJson};
+use crate::http::extract::{Caller, QueryParams};
 use crate::http::problem::{ApiError, FieldError, Problem};
+use crate::http::upload::{CreateBody, FILE_PART, Upload};
 use crate::http::view::{CreatedOrPlanned, JobView, Plan};
 use crate::jobs::Job;
-use crate::pipeline::{Submission, SubmitError};
+use crate::pipeline::{Document, Submission, SubmitError};
 use crate::source::{MIN_SOURCE_CHARS, SourceError, SourceText};
 use crate::store::Idempotency;
 
@@ -30,7 +33,8 @@ const EXAMPLE_SOURCE: &str = "# Photosynthesis\n\nPhotosynthesis is the process 
 /// The longest `?wait` allowed, in seconds.
 pub const MAX_WAIT_SECS: u64 = 60;
 
-/// Where the material comes from: a text (Markdown or plain), or a topic. Give exactly one.
+/// Where the material comes from: a text (Markdown or plain), a document, or a topic. Give
+/// exactly one.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SourceInput {
@@ -38,6 +42,39 @@ pub struct SourceInput {
     #[schema(min_length = 200)]
     pub text: Option<String>,
     pub topic: Option<String>,
+    /// A document whose text becomes the source.
+    pub file: Option<FileInput>,
+}
+
+/// A document sent inline: PDF, DOCX, HTML, Markdown or plain text. Its content decides how it
+/// is read; a `media_type` the content contradicts is refused. The text read from it is the
+/// source (spans refer to it); the file is kept with the job.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FileInput {
+    /// `application/pdf`, `application/vnd.openxmlformats-officedocument.wordprocessingml.document`,
+    /// `text/html`, `text/markdown` or `text/plain` (`application/octet-stream`: read the content).
+    #[schema(example = "application/pdf")]
+    pub media_type: String,
+    /// The file's bytes in standard base64.
+    #[schema(content_encoding = "base64")]
+    pub data: String,
+    /// The file's name, shown on the job.
+    #[schema(example = "chapter-3.pdf")]
+    pub name: Option<String>,
+}
+
+/// A `multipart/form-data` request: the document and, optionally, the rest of the request.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct UploadForm {
+    /// The document (PDF, DOCX, HTML, Markdown or plain text); its part's `Content-Type` and
+    /// file name are read like `source.file`'s `media_type` and `name`.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+    /// The JSON request without `source` (`kinds`, `options`), as an `application/json` part.
+    #[schema(value_type = Option<Object>)]
+    request: Option<String>,
 }
 
 /// Create one kind (its outline is built too).
@@ -79,7 +116,7 @@ pub fn kind_router(kind: Kind) -> Router<AppState> {
                   caller: Caller,
                   query: QueryParams<CreateQuery>,
                   headers: HeaderMap,
-                  body: StrictJson<KindRequest>| {
+                  body: CreateBody<KindRequest>| {
                 create_kind(state, caller, query, headers, body, kind)
             },
         ),
@@ -97,7 +134,10 @@ pub fn bundle_router() -> Router<AppState> {
     operation_id = "create_kind",
     tag = "jobs",
     params(("kind" = Kind, Path, description = "The content kind"), CreateQuery, ("Idempotency-Key" = Option<String>, Header, description = "Same key and body return the same job")),
-    request_body(content = KindRequest, description = "The source and the options", example = json!({"source": {"text": EXAMPLE_SOURCE}, "options": {"level": "beginner", "counts": {"faq": 6}}})),
+    request_body(description = "The source and the options, as JSON; or a document uploaded as `multipart/form-data`", content(
+        (KindRequest = "application/json", example = json!({"source": {"text": EXAMPLE_SOURCE}, "options": {"level": "beginner", "counts": {"faq": 6}}})),
+        (UploadForm = "multipart/form-data"),
+    )),
     responses(
         (status = 202, description = "Accepted; the job runs", body = JobView, headers(("Location" = String, description = "The job's URL"))),
         (status = 200, description = "The job, ended within `wait`; or a dry run's plan", body = CreatedOrPlanned),
@@ -105,9 +145,9 @@ pub fn bundle_router() -> Router<AppState> {
         (status = 401, description = "No API key, an unknown one, or a revoked or expired one", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The API key lacks the scope this route needs (`submit` to create, `read` to read)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "This `Idempotency-Key` was used for a different request", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The body is larger than the server's limit", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not `application/json`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid input; `errors` lists each field by its JSON Pointer path", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is larger than the server's limit (`payload-too-large`), or the document is (`document-too-large`) or is an archive that expands past the limit (`archive-expands-too-far`)", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is neither `application/json` nor `multipart/form-data` (`unsupported-media-type`), or the document is of a type not read (`unsupported-document`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid input; `errors` lists each field by its JSON Pointer path (`/source/file` or the form part `file` for a document). A document that gives no text has its own `type`: `encrypted-document`, `no-text-layer` (a scan), `corrupt-document`, `media-type-mismatch`, `document-too-complex`", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many requests, or the key's daily job quota is used up; try again after `Retry-After` seconds", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait"))),
         (status = 503, description = "The store is briefly unavailable; try again after `Retry-After` seconds", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ),
@@ -118,16 +158,21 @@ pub async fn create_kind(
     caller: Caller,
     QueryParams(query): QueryParams<CreateQuery>,
     headers: HeaderMap,
-    StrictJson { value, raw }: StrictJson<KindRequest>,
+    body: CreateBody<KindRequest>,
     kind: Kind,
 ) -> Result<Response, ApiError> {
+    let CreateBody {
+        value,
+        fingerprint,
+        upload,
+    } = body;
     create(
         &state,
         &caller,
         &query,
         &headers,
-        &raw,
-        value.source,
+        &fingerprint,
+        (value.source, upload),
         vec![kind],
         value.options,
     )
@@ -141,7 +186,10 @@ pub async fn create_kind(
     operation_id = "create_bundle",
     tag = "jobs",
     params(CreateQuery, ("Idempotency-Key" = Option<String>, Header, description = "Same key and body return the same job")),
-    request_body(content = BundleRequest, description = "The source, the kinds to build (all when left out) and the options", example = json!({"source": {"text": EXAMPLE_SOURCE}, "kinds": ["faq", "flashcards"], "options": {"length": "short"}})),
+    request_body(description = "The source, the kinds to build (all when left out) and the options, as JSON; or a document uploaded as `multipart/form-data`", content(
+        (BundleRequest = "application/json", example = json!({"source": {"text": EXAMPLE_SOURCE}, "kinds": ["faq", "flashcards"], "options": {"length": "short"}})),
+        (UploadForm = "multipart/form-data"),
+    )),
     responses(
         (status = 202, description = "Accepted; the job runs", body = JobView, headers(("Location" = String, description = "The job's URL"))),
         (status = 200, description = "The job, ended within `wait`; or a dry run's plan", body = CreatedOrPlanned),
@@ -149,9 +197,9 @@ pub async fn create_kind(
         (status = 401, description = "No API key, an unknown one, or a revoked or expired one", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The API key lacks the scope this route needs (`submit` to create, `read` to read)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "This `Idempotency-Key` was used for a different request", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The body is larger than the server's limit", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not `application/json`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid input; `errors` lists each field by its JSON Pointer path", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is larger than the server's limit (`payload-too-large`), or the document is (`document-too-large`) or is an archive that expands past the limit (`archive-expands-too-far`)", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is neither `application/json` nor `multipart/form-data` (`unsupported-media-type`), or the document is of a type not read (`unsupported-document`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid input; `errors` lists each field by its JSON Pointer path (`/source/file` or the form part `file` for a document). A document that gives no text has its own `type`: `encrypted-document`, `no-text-layer` (a scan), `corrupt-document`, `media-type-mismatch`, `document-too-complex`", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many requests, or the key's daily job quota is used up; try again after `Retry-After` seconds", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait"))),
         (status = 503, description = "The store is briefly unavailable; try again after `Retry-After` seconds", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ),
@@ -162,8 +210,13 @@ pub async fn create_bundle(
     caller: Caller,
     QueryParams(query): QueryParams<CreateQuery>,
     headers: HeaderMap,
-    StrictJson { value, raw }: StrictJson<BundleRequest>,
+    body: CreateBody<BundleRequest>,
 ) -> Result<Response, ApiError> {
+    let CreateBody {
+        value,
+        fingerprint,
+        upload,
+    } = body;
     let kinds = match value.kinds {
         Some(kinds) if kinds.is_empty() => {
             return Err(ApiError::field(
@@ -179,8 +232,8 @@ pub async fn create_bundle(
         &caller,
         &query,
         &headers,
-        &raw,
-        value.source,
+        &fingerprint,
+        (value.source, upload),
         kinds,
         value.options,
     )
@@ -194,7 +247,7 @@ async fn create(
     query: &CreateQuery,
     headers: &HeaderMap,
     raw: &[u8],
-    source: SourceInput,
+    source: (SourceInput, Option<Upload>),
     kinds: Vec<Kind>,
     options: Options,
 ) -> Result<Response, ApiError> {
@@ -205,7 +258,8 @@ async fn create(
             format!("at most {MAX_WAIT_SECS} seconds"),
         ));
     }
-    let text = source_text(source, state.factory.config.max_source_chars)?;
+    let source = resolve_source(state, source.0, source.1).await?;
+    let text = source.text;
     let problems: Vec<FieldError> = options
         .check()
         .into_iter()
@@ -220,6 +274,8 @@ async fn create(
     }
     let idempotency = idempotency(headers, &kinds, raw)?;
     let mut submission = Submission::new(caller.tenant.clone(), text, kinds, options);
+    submission.source_name = source.name;
+    submission.document = source.document;
     submission.daily_limit = caller.daily_jobs;
     submission.idempotency = idempotency;
     let submitted = state
@@ -257,26 +313,101 @@ async fn create(
     Ok(job_response(&job, submitted.replayed))
 }
 
-/// The source text, checked. Every fact must be grounded in given material, so a bare topic
-/// is refused for now (ADR 0006).
+/// A request's source: its text, and the document it was read from.
+struct Source {
+    text: SourceText,
+    name: Option<String>,
+    document: Option<Document>,
+}
+
+/// The source text, checked, from the text given or read from the document uploaded. Every
+/// fact must be grounded in given material, so a bare topic is refused for now (ADR 0006).
+async fn resolve_source(
+    state: &AppState,
+    mut source: SourceInput,
+    upload: Option<Upload>,
+) -> Result<Source, ApiError> {
+    let max_chars = state.factory.config.max_source_chars;
+    if let Some(upload) = upload {
+        return read_document(state, FILE_PART, upload).await;
+    }
+    if source.text.is_none()
+        && source.topic.is_none()
+        && let Some(file) = source.file.take()
+    {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(file.data.trim())
+            .map_err(|e| ApiError::field("/source/file/data", format!("not base64: {e}")))?;
+        let upload = Upload {
+            bytes: bytes.into(),
+            media_type: Some(file.media_type),
+            name: file.name,
+        };
+        return read_document(state, "/source/file", upload).await;
+    }
+    let text = source_text(source, max_chars)?;
+    Ok(Source {
+        text,
+        name: None,
+        document: None,
+    })
+}
+
+/// The text of an uploaded document, with the same checks as a text source. Errors name
+/// `path`: where the document was sent.
+async fn read_document(state: &AppState, path: &str, upload: Upload) -> Result<Source, ApiError> {
+    let limits = Limits {
+        max_file_bytes: state.settings.body_limit,
+        ..Limits::default()
+    };
+    // Only the last component of a name: clients send paths too.
+    let name = upload
+        .name
+        .as_deref()
+        .and_then(|n| n.rsplit(['/', '\\']).next())
+        .map(|n| n.chars().take(200).collect::<String>())
+        .filter(|n| !n.trim().is_empty());
+    let extracted = documents::extract(
+        upload.bytes.clone(),
+        upload.media_type.as_deref(),
+        name.as_deref(),
+        limits,
+    )
+    .await
+    .map_err(|error| ApiError::Document {
+        path: path.to_owned(),
+        error,
+    })?;
+    let max_chars = state.factory.config.max_source_chars;
+    let text = SourceText::parse_within(&extracted.text, MIN_SOURCE_CHARS, max_chars)
+        .map_err(|e| ApiError::field(path, format!("the text read from the file: {e}")))?;
+    Ok(Source {
+        text,
+        name,
+        document: Some(Document {
+            bytes: upload.bytes,
+            format: extracted.format,
+        }),
+    })
+}
+
 fn source_text(source: SourceInput, max_chars: usize) -> Result<SourceText, ApiError> {
-    match (source.text, source.topic) {
-        (Some(text), None) => {
-            SourceText::parse_within(&text, MIN_SOURCE_CHARS, max_chars).map_err(|e| {
+    match (source.text, source.topic, source.file) {
+        (Some(text), None, None) => SourceText::parse_within(&text, MIN_SOURCE_CHARS, max_chars)
+            .map_err(|e| {
                 let message = match e {
                     SourceError::Binary => "must be text without NUL characters".to_owned(),
                     other => other.to_string(),
                 };
                 ApiError::field("/source/text", message)
-            })
-        }
-        (None, Some(_)) => Err(ApiError::field(
+            }),
+        (None, Some(_), None) => Err(ApiError::field(
             "/source/topic",
             "materials are built from a source text; send the syllabus, chapter or notes in `source.text` (topic-only sources are not supported yet)",
         )),
         _ => Err(ApiError::field(
             "/source",
-            "give exactly one of `text` or `topic`",
+            "give exactly one of `text`, `file` or `topic`",
         )),
     }
 }

@@ -7,6 +7,7 @@ from .day_usage import DayUsage
 from .error_code import ErrorCode
 from .failure import Failure
 from .field_error import FieldError
+from .file_input import FileInput
 from .job import Job
 from .job_page import JobPage
 from .job_status import JobStatus
@@ -22,9 +23,12 @@ from .problem import Problem
 from .progress import Progress
 from .quality import Quality
 from .source import Source
+from .source_file import SourceFile
 from .source_input import SourceInput
 from .step import Step
 from .step_status import StepStatus
+from .upload_form import UploadForm
+from .upload_form_request_type_0 import UploadFormRequestType0
 from .usage import Usage
 from .usage_report import UsageReport
 from .violation import Violation
@@ -37,6 +41,7 @@ __all__ = (
     "ErrorCode",
     "Failure",
     "FieldError",
+    "FileInput",
     "Job",
     "JobPage",
     "JobStatus",
@@ -52,9 +57,12 @@ __all__ = (
     "Progress",
     "Quality",
     "Source",
+    "SourceFile",
     "SourceInput",
     "Step",
     "StepStatus",
+    "UploadForm",
+    "UploadFormRequestType0",
     "Usage",
     "UsageReport",
     "Violation",

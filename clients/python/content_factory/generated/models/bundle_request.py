@@ -21,7 +21,8 @@ class BundleRequest:
     """Create several kinds from one source; all eight when `kinds` is left out.
 
     Attributes:
-        source (SourceInput): Where the material comes from: a text (Markdown or plain), or a topic. Give exactly one.
+        source (SourceInput): Where the material comes from: a text (Markdown or plain), a document, or a topic. Give
+            exactly one.
         kinds (list[Kind] | None | Unset):
         options (Options | Unset): Options of one job. Every field has a default, so `{}` is valid.
     """

@@ -20,7 +20,8 @@ class KindRequest:
     """Create one kind (its outline is built too).
 
     Attributes:
-        source (SourceInput): Where the material comes from: a text (Markdown or plain), or a topic. Give exactly one.
+        source (SourceInput): Where the material comes from: a text (Markdown or plain), a document, or a topic. Give
+            exactly one.
         options (Options | Unset): Options of one job. Every field has a default, so `{}` is valid.
     """
 

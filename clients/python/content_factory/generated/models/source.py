@@ -1,12 +1,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
+
+if TYPE_CHECKING:
+    from ..models.source_file import SourceFile
+
 
 T = TypeVar("T", bound="Source")
 
@@ -17,18 +21,30 @@ class Source:
     Attributes:
         chars (int):
         sha256 (str):
+        file (None | SourceFile | Unset):
         name (None | str | Unset):
     """
 
     chars: int
     sha256: str
+    file: None | SourceFile | Unset = UNSET
     name: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.source_file import SourceFile  # noqa: PLC0415
+
         chars = self.chars
 
         sha256 = self.sha256
+
+        file: dict[str, Any] | None | Unset
+        if isinstance(self.file, Unset):
+            file = UNSET
+        elif isinstance(self.file, SourceFile):
+            file = self.file.to_dict()
+        else:
+            file = self.file
 
         name: None | str | Unset
         if isinstance(self.name, Unset):
@@ -44,6 +60,8 @@ class Source:
                 "sha256": sha256,
             }
         )
+        if file is not UNSET:
+            field_dict["file"] = file
         if name is not UNSET:
             field_dict["name"] = name
 
@@ -51,10 +69,29 @@ class Source:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.source_file import SourceFile  # noqa: PLC0415
+
         d = dict(src_dict)
         chars = d.pop("chars")
 
         sha256 = d.pop("sha256")
+
+        def _parse_file(data: object) -> None | SourceFile | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                file_type_1 = SourceFile.from_dict(data)
+
+                return file_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | SourceFile | Unset, data)
+
+        file = _parse_file(d.pop("file", UNSET))
 
         def _parse_name(data: object) -> None | str | Unset:
             if data is None:
@@ -68,6 +105,7 @@ class Source:
         source = cls(
             chars=chars,
             sha256=sha256,
+            file=file,
             name=name,
         )
 

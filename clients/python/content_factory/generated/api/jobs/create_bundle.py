@@ -9,12 +9,13 @@ from ...models.bundle_request import BundleRequest
 from ...models.job import Job
 from ...models.plan import Plan
 from ...models.problem import Problem
+from ...models.upload_form import UploadForm
 from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     *,
-    body: BundleRequest,
+    body: BundleRequest | UploadForm | Unset = UNSET,
     wait: int | Unset = UNSET,
     dry_run: bool | Unset = UNSET,
     idempotency_key: None | str | Unset = UNSET,
@@ -37,9 +38,14 @@ def _get_kwargs(
         "params": params,
     }
 
-    _kwargs["json"] = body.to_dict()
+    if isinstance(body, BundleRequest):
+        _kwargs["json"] = body.to_dict()
 
-    headers["Content-Type"] = "application/json"
+        headers["Content-Type"] = "application/json"
+    if isinstance(body, UploadForm):
+        _kwargs["files"] = body.to_multipart()
+
+        headers["Content-Type"] = "multipart/form-data; boundary=+++"
 
     _kwargs["headers"] = headers
     return _kwargs
@@ -139,7 +145,7 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient,
-    body: BundleRequest,
+    body: BundleRequest | UploadForm | Unset = UNSET,
     wait: int | Unset = UNSET,
     dry_run: bool | Unset = UNSET,
     idempotency_key: None | str | Unset = UNSET,
@@ -152,6 +158,8 @@ def sync_detailed(
         idempotency_key (None | str | Unset):
         body (BundleRequest): Create several kinds from one source; all eight when `kinds` is left
             out.
+        body (UploadForm): A `multipart/form-data` request: the document and, optionally, the rest
+            of the request.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -178,7 +186,7 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient,
-    body: BundleRequest,
+    body: BundleRequest | UploadForm | Unset = UNSET,
     wait: int | Unset = UNSET,
     dry_run: bool | Unset = UNSET,
     idempotency_key: None | str | Unset = UNSET,
@@ -191,6 +199,8 @@ def sync(
         idempotency_key (None | str | Unset):
         body (BundleRequest): Create several kinds from one source; all eight when `kinds` is left
             out.
+        body (UploadForm): A `multipart/form-data` request: the document and, optionally, the rest
+            of the request.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -212,7 +222,7 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
-    body: BundleRequest,
+    body: BundleRequest | UploadForm | Unset = UNSET,
     wait: int | Unset = UNSET,
     dry_run: bool | Unset = UNSET,
     idempotency_key: None | str | Unset = UNSET,
@@ -225,6 +235,8 @@ async def asyncio_detailed(
         idempotency_key (None | str | Unset):
         body (BundleRequest): Create several kinds from one source; all eight when `kinds` is left
             out.
+        body (UploadForm): A `multipart/form-data` request: the document and, optionally, the rest
+            of the request.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -249,7 +261,7 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient,
-    body: BundleRequest,
+    body: BundleRequest | UploadForm | Unset = UNSET,
     wait: int | Unset = UNSET,
     dry_run: bool | Unset = UNSET,
     idempotency_key: None | str | Unset = UNSET,
@@ -262,6 +274,8 @@ async def asyncio(
         idempotency_key (None | str | Unset):
         body (BundleRequest): Create several kinds from one source; all eight when `kinds` is left
             out.
+        body (UploadForm): A `multipart/form-data` request: the document and, optionally, the rest
+            of the request.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

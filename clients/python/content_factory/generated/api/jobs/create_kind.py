@@ -11,13 +11,14 @@ from ...models.kind import Kind
 from ...models.kind_request import KindRequest
 from ...models.plan import Plan
 from ...models.problem import Problem
+from ...models.upload_form import UploadForm
 from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     kind: Kind,
     *,
-    body: KindRequest,
+    body: KindRequest | UploadForm | Unset = UNSET,
     wait: int | Unset = UNSET,
     dry_run: bool | Unset = UNSET,
     idempotency_key: None | str | Unset = UNSET,
@@ -42,9 +43,14 @@ def _get_kwargs(
         "params": params,
     }
 
-    _kwargs["json"] = body.to_dict()
+    if isinstance(body, KindRequest):
+        _kwargs["json"] = body.to_dict()
 
-    headers["Content-Type"] = "application/json"
+        headers["Content-Type"] = "application/json"
+    if isinstance(body, UploadForm):
+        _kwargs["files"] = body.to_multipart()
+
+        headers["Content-Type"] = "multipart/form-data; boundary=+++"
 
     _kwargs["headers"] = headers
     return _kwargs
@@ -145,7 +151,7 @@ def sync_detailed(
     kind: Kind,
     *,
     client: AuthenticatedClient,
-    body: KindRequest,
+    body: KindRequest | UploadForm | Unset = UNSET,
     wait: int | Unset = UNSET,
     dry_run: bool | Unset = UNSET,
     idempotency_key: None | str | Unset = UNSET,
@@ -160,6 +166,8 @@ def sync_detailed(
         dry_run (bool | Unset):
         idempotency_key (None | str | Unset):
         body (KindRequest): Create one kind (its outline is built too).
+        body (UploadForm): A `multipart/form-data` request: the document and, optionally, the rest
+            of the request.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -188,7 +196,7 @@ def sync(
     kind: Kind,
     *,
     client: AuthenticatedClient,
-    body: KindRequest,
+    body: KindRequest | UploadForm | Unset = UNSET,
     wait: int | Unset = UNSET,
     dry_run: bool | Unset = UNSET,
     idempotency_key: None | str | Unset = UNSET,
@@ -203,6 +211,8 @@ def sync(
         dry_run (bool | Unset):
         idempotency_key (None | str | Unset):
         body (KindRequest): Create one kind (its outline is built too).
+        body (UploadForm): A `multipart/form-data` request: the document and, optionally, the rest
+            of the request.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -226,7 +236,7 @@ async def asyncio_detailed(
     kind: Kind,
     *,
     client: AuthenticatedClient,
-    body: KindRequest,
+    body: KindRequest | UploadForm | Unset = UNSET,
     wait: int | Unset = UNSET,
     dry_run: bool | Unset = UNSET,
     idempotency_key: None | str | Unset = UNSET,
@@ -241,6 +251,8 @@ async def asyncio_detailed(
         dry_run (bool | Unset):
         idempotency_key (None | str | Unset):
         body (KindRequest): Create one kind (its outline is built too).
+        body (UploadForm): A `multipart/form-data` request: the document and, optionally, the rest
+            of the request.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -267,7 +279,7 @@ async def asyncio(
     kind: Kind,
     *,
     client: AuthenticatedClient,
-    body: KindRequest,
+    body: KindRequest | UploadForm | Unset = UNSET,
     wait: int | Unset = UNSET,
     dry_run: bool | Unset = UNSET,
     idempotency_key: None | str | Unset = UNSET,
@@ -282,6 +294,8 @@ async def asyncio(
         dry_run (bool | Unset):
         idempotency_key (None | str | Unset):
         body (KindRequest): Create one kind (its outline is built too).
+        body (UploadForm): A `multipart/form-data` request: the document and, optionally, the rest
+            of the request.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

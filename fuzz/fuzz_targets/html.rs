@@ -1,0 +1,9 @@
+//! libFuzzer entry point; the target's body is `targets/html.rs`, which the corpus replay
+//! test (`shared/tests/integration/fuzz_replay.rs`) runs too.
+
+#![no_main]
+
+#[path = "../targets/html.rs"]
+mod target;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| target::run(data));
