@@ -3,6 +3,8 @@
 
 #![no_main]
 
+#[path = "../targets/extraction.rs"]
+mod extraction;
 #[path = "../targets/pdf.rs"]
 mod target;
 

@@ -3,10 +3,9 @@
 //! Markdown whose blocks are headings, list items or paragraphs, or a typed refusal; an archive
 //! never expands past the limit unnoticed.
 
-use std::sync::OnceLock;
-use std::time::Duration;
-
 use factory_shared::documents::{self, DocumentError, Format, Limits};
+
+use super::extraction;
 
 /// Small, so the seed zip bomb trips it.
 const MAX_EXPANDED: u64 = 1024 * 1024;
@@ -16,12 +15,11 @@ pub fn run(data: &[u8]) {
         None,
         Some("application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
     ][data.len() % 2];
-    let result = runtime().block_on(documents::extract(
-        data.to_vec().into(),
-        declared,
-        Some("upload.docx"),
-        limits(),
-    ));
+    let limits = Limits {
+        max_expanded_bytes: MAX_EXPANDED,
+        ..extraction::limits()
+    };
+    let result = extraction::extract(data, declared, "upload.docx", limits);
     match result {
         Ok(extracted) => {
             assert_eq!(documents::sniff(data).ok(), Some(extracted.format));
@@ -41,22 +39,4 @@ pub fn run(data: &[u8]) {
         }
         Err(error) => assert!(!error.to_string().is_empty()),
     }
-}
-
-fn limits() -> Limits {
-    Limits {
-        max_expanded_bytes: MAX_EXPANDED,
-        timeout: Duration::from_secs(10),
-        ..Limits::default()
-    }
-}
-
-fn runtime() -> &'static tokio::runtime::Runtime {
-    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-    RUNTIME.get_or_init(|| {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .build()
-            .expect("a runtime")
-    })
 }

@@ -2,18 +2,12 @@
 //! ([`documents::extract`]): readability's article as Markdown. Whatever the bytes, the answer
 //! is text without link addresses or permalink signs, or a typed refusal.
 
-use std::sync::OnceLock;
-use std::time::Duration;
+use factory_shared::documents::{DocumentError, Format};
 
-use factory_shared::documents::{self, DocumentError, Format, Limits};
+use super::extraction;
 
 pub fn run(data: &[u8]) {
-    let result = runtime().block_on(documents::extract(
-        data.to_vec().into(),
-        Some("text/html"),
-        Some("page.html"),
-        limits(),
-    ));
+    let result = extraction::extract(data, Some("text/html"), "page.html", extraction::limits());
     match result {
         Ok(extracted) => {
             assert_eq!(extracted.format, Format::Html);
@@ -24,21 +18,4 @@ pub fn run(data: &[u8]) {
         }
         Err(error) => assert!(!error.to_string().is_empty()),
     }
-}
-
-fn limits() -> Limits {
-    Limits {
-        timeout: Duration::from_secs(10),
-        ..Limits::default()
-    }
-}
-
-fn runtime() -> &'static tokio::runtime::Runtime {
-    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-    RUNTIME.get_or_init(|| {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .build()
-            .expect("a runtime")
-    })
 }

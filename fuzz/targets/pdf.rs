@@ -4,19 +4,13 @@
 //! upload (under libFuzzer's `panic=abort` such a panic is reported as a crash instead, which
 //! is how a parser bug worth reporting upstream is found).
 
-use std::sync::OnceLock;
-use std::time::Duration;
+use factory_shared::documents::{self, Format};
 
-use factory_shared::documents::{self, Format, Limits};
+use super::extraction;
 
 pub fn run(data: &[u8]) {
     let declared = [None, Some("application/pdf")][data.len() % 2];
-    let result = runtime().block_on(documents::extract(
-        data.to_vec().into(),
-        declared,
-        Some("upload.pdf"),
-        limits(),
-    ));
+    let result = extraction::extract(data, declared, "upload.pdf", extraction::limits());
     match result {
         Ok(extracted) => {
             assert_eq!(documents::sniff(data).ok(), Some(extracted.format));
@@ -31,21 +25,4 @@ pub fn run(data: &[u8]) {
         }
         Err(error) => assert!(!error.to_string().is_empty()),
     }
-}
-
-fn limits() -> Limits {
-    Limits {
-        timeout: Duration::from_secs(10),
-        ..Limits::default()
-    }
-}
-
-fn runtime() -> &'static tokio::runtime::Runtime {
-    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-    RUNTIME.get_or_init(|| {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .build()
-            .expect("a runtime")
-    })
 }

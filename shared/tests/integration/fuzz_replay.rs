@@ -8,6 +8,8 @@
 
 #[path = "../../../fuzz/targets/docx.rs"]
 mod docx;
+#[path = "../../../fuzz/targets/extraction.rs"]
+mod extraction;
 #[path = "../../../fuzz/targets/html.rs"]
 mod html;
 #[path = "../../../fuzz/targets/markdown_html.rs"]
