@@ -11,7 +11,7 @@ use factory_shared::config::Config;
 use factory_shared::http::keys::{
     KeySpec, NewKey, expire_key, find_key, issue_key, revoke_key, rotate_key,
 };
-use factory_shared::store::{ApiKeyRecord, Scopes};
+use factory_shared::store::{ApiKeyRecord, KeyState, Scopes};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
@@ -108,26 +108,17 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
             scopes,
             expires_in,
         } => {
-            let tenant = tenant.trim();
-            anyhow::ensure!(
-                (1..=64).contains(&tenant.len())
-                    && tenant
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
-                "a tenant is 1 to 64 letters, digits, `-` or `_`"
-            );
-            anyhow::ensure!(
-                name.chars().count() <= 100,
-                "a name is at most 100 characters"
-            );
             let spec = KeySpec {
-                tenant: tenant.to_owned(),
+                tenant: tenant.trim().to_owned(),
                 rate_per_minute: rate.unwrap_or(config.default_rate),
                 daily_jobs,
                 name,
                 scopes,
                 expires_at: expires_in.map(|d| clock.now().plus(d)),
             };
+            if let Some((_, why)) = spec.problem() {
+                anyhow::bail!(why);
+            }
             let key = issue_key(store, &clock, &spec).await?;
             announce(&key);
         }
@@ -178,11 +169,12 @@ fn announce(key: &NewKey) {
 
 /// One line: prefix, tenant, state, scopes, rate, quota, created, name.
 fn describe(key: &ApiKeyRecord, now: Timestamp) -> String {
-    let state = match (key.refusal(now), key.revoked_at, key.expires_at) {
-        (Some(_), Some(at), _) => format!("revoked {}", at.to_rfc3339()),
-        (Some(_), None, Some(at)) => format!("expired {}", at.to_rfc3339()),
-        (None, _, Some(at)) => format!("active until {}", at.to_rfc3339()),
-        _ => "active".to_owned(),
+    let at = |time: Option<Timestamp>| time.map_or(String::new(), Timestamp::to_rfc3339);
+    let state = match (key.state(now), key.expires_at) {
+        (KeyState::Revoked, _) => format!("revoked {}", at(key.revoked_at)),
+        (KeyState::Expired, _) => format!("expired {}", at(key.expires_at)),
+        (KeyState::Active, Some(_)) => format!("active until {}", at(key.expires_at)),
+        (KeyState::Active, None) => "active".to_owned(),
     };
     format!(
         "{}\t{}\t{state}\t{}\t{}/min\t{}\tcreated {}\t{}",

@@ -45,6 +45,27 @@ impl KeySpec {
     }
 }
 
+impl KeySpec {
+    /// What makes the spec unusable, as (field, why): a tenant other than 1 to 64 letters,
+    /// digits, `-` or `_`; a name over 100 characters; a rate of 0.
+    pub fn problem(&self) -> Option<(&'static str, &'static str)> {
+        let tenant_ok = (1..=64).contains(&self.tenant.len())
+            && self
+                .tenant
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !tenant_ok {
+            Some(("tenant", "a tenant is 1 to 64 letters, digits, `-` or `_`"))
+        } else if self.name.chars().count() > 100 {
+            Some(("name", "a name is at most 100 characters"))
+        } else if self.rate_per_minute == 0 {
+            Some(("rate_per_minute", "must be at least 1"))
+        } else {
+            None
+        }
+    }
+}
+
 /// Creates and stores a key for `tenant` that may submit and read.
 pub async fn create_key(
     store: &dyn JobStore,

@@ -88,14 +88,41 @@ pub struct ApiKeyRecord {
 }
 
 impl ApiKeyRecord {
+    /// Whether the key works at `now`.
+    pub fn state(&self, now: Timestamp) -> KeyState {
+        if self.revoked_at.is_some_and(|at| at <= now) {
+            KeyState::Revoked
+        } else if self.expires_at.is_some_and(|at| at <= now) {
+            KeyState::Expired
+        } else {
+            KeyState::Active
+        }
+    }
+
     /// Why the key may not be used at `now`, if it may not.
     pub fn refusal(&self, now: Timestamp) -> Option<&'static str> {
-        if self.revoked_at.is_some_and(|at| at <= now) {
-            Some("the API key was revoked")
-        } else if self.expires_at.is_some_and(|at| at <= now) {
-            Some("the API key has expired")
-        } else {
-            None
+        match self.state(now) {
+            KeyState::Active => None,
+            KeyState::Revoked => Some("the API key was revoked"),
+            KeyState::Expired => Some("the API key has expired"),
+        }
+    }
+}
+
+/// Whether a key works, and if not why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyState {
+    Active,
+    Expired,
+    Revoked,
+}
+
+impl KeyState {
+    pub fn slug(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Expired => "expired",
+            Self::Revoked => "revoked",
         }
     }
 }
@@ -130,13 +157,19 @@ impl Scopes {
     }
 }
 
-impl std::fmt::Display for Scopes {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let names: Vec<&str> = [(self.submit, "submit"), (self.read, "read")]
+impl Scopes {
+    /// `["submit", "read"]`, or the one granted.
+    pub fn names(self) -> Vec<&'static str> {
+        [(self.submit, "submit"), (self.read, "read")]
             .into_iter()
             .filter_map(|(on, name)| on.then_some(name))
-            .collect();
-        f.write_str(&names.join(","))
+            .collect()
+    }
+}
+
+impl std::fmt::Display for Scopes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.names().join(","))
     }
 }
 

@@ -55,25 +55,17 @@ struct KeyView {
 
 impl KeyView {
     fn of(key: &ApiKeyRecord, now: Timestamp) -> Self {
-        let scopes = [(key.scopes.submit, "submit"), (key.scopes.read, "read")]
-            .into_iter()
-            .filter_map(|(on, name)| on.then_some(name))
-            .collect();
         Self {
             prefix: key.prefix.clone(),
             tenant: key.tenant.clone(),
             name: key.name.clone(),
-            scopes,
+            scopes: key.scopes.names(),
             rate_per_minute: key.rate_per_minute,
             daily_jobs: key.daily_jobs,
             created_at: key.created_at.to_rfc3339(),
             expires_at: key.expires_at.map(Timestamp::to_rfc3339),
             revoked_at: key.revoked_at.map(Timestamp::to_rfc3339),
-            state: match key.refusal(now) {
-                None => "active",
-                Some(_) if key.revoked_at.is_some_and(|at| at <= now) => "revoked",
-                Some(_) => "expired",
-            },
+            state: key.state(now).slug(),
         }
     }
 }
@@ -133,33 +125,16 @@ async fn create(
     raw: Bytes,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
     let body: CreateBody = parse(&raw)?;
-    let tenant = body.tenant.trim();
-    if !(1..=64).contains(&tenant.len())
-        || !tenant
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    {
-        return Err(ApiError::field(
-            "/tenant",
-            "a tenant is 1 to 64 letters, digits, `-` or `_`",
-        ));
-    }
-    if body.name.chars().count() > 100 {
-        return Err(ApiError::field("/name", "a name is at most 100 characters"));
-    }
     let scopes = match &body.scopes {
         None => Scopes::ALL,
         Some(list) => Scopes::parse(&list.join(",")).ok_or_else(|| {
             ApiError::field("/scopes", "scopes are `submit` and/or `read`, at least one")
         })?,
     };
-    if body.rate_per_minute == Some(0) {
-        return Err(ApiError::field("/rate_per_minute", "must be at least 1"));
-    }
     let pipeline = &state.factory.pipeline;
     let clock = pipeline.ports.clock.as_ref();
     let spec = KeySpec {
-        tenant: tenant.to_owned(),
+        tenant: body.tenant.trim().to_owned(),
         rate_per_minute: body
             .rate_per_minute
             .unwrap_or(state.factory.config.default_rate),
@@ -170,6 +145,9 @@ async fn create(
             .expires_in_secs
             .map(|s| clock.now().plus(Duration::from_secs(s))),
     };
+    if let Some((field, why)) = spec.problem() {
+        return Err(ApiError::field(format!("/{field}"), why));
+    }
     let key = issue_key(pipeline.ports.store.as_ref(), clock, &spec).await?;
     Ok((StatusCode::CREATED, Json(created(&key, clock.now()))))
 }
